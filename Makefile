@@ -1,0 +1,35 @@
+# `make run` and `make test` do everything on a fresh machine: venv, install, model, services.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The whole stack (embedded Redis when none answers, SQLite, API, workers), then a sample
+run: install
+	$(VENV)/bin/kokoro-queue up --sample
+
+# Lint, then the suite against real Redis, a real Celery worker and the real model.
+# With KQ_TEST_POSTGRES_URL set, every integration test also runs against PostgreSQL.
+test: install lint
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

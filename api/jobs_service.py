@@ -1,0 +1,74 @@
+"""Submitting a job: chunk the text, store the job, then enqueue its chunks."""
+
+import hashlib
+import json
+
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.schemas import JobCreate
+from core.queue import SYNTHESIZE_CHUNK
+from core.settings import Settings
+from core.text import chunk_chapters, normalize_text
+from storage.jobs import NewJob, create_job, fail_job, get_job, queued_chunks
+from storage.models import Job
+
+
+class BrokerUnavailable(RuntimeError):
+    pass
+
+
+def request_hash(body: JobCreate) -> str:
+    return hashlib.sha256(
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+
+
+def celery_priority(api_priority: int) -> int:
+    # The API's 9 is most urgent; Redis serves Celery's priority 0 first
+    return 9 - api_priority
+
+
+def submit_job(
+    sessions: sessionmaker[Session],
+    celery: Celery,
+    settings: Settings,
+    body: JobCreate,
+    voice: str,
+    idempotency_key: str | None,
+) -> Job:
+    texts = [normalize_text(t) for t in body.texts()]
+    chunks = chunk_chapters(
+        texts, max_tokens=settings.chunk_tokens, first_chunk_tokens=settings.first_chunk_tokens
+    )
+    spec = NewJob(
+        voice=voice,
+        speed=body.speed,
+        lang=body.lang,
+        format=body.format.value,
+        title=body.title,
+        priority=body.priority,
+        chapters=[c.title or f"Chapter {i + 1}" for i, c in enumerate(body.chapters)]
+        if body.chapters
+        else None,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash(body) if idempotency_key else None,
+    )
+    with sessions.begin() as session:
+        job = create_job(session, spec, chunks)
+        to_send = queued_chunks(session, job.id)
+    # Sent only after the commit, so a worker always finds the rows it is told about
+    try:
+        for chunk_id, index in to_send:
+            celery.send_task(
+                SYNTHESIZE_CHUNK,
+                args=[chunk_id, job.id, index],
+                queue=settings.queue,
+                priority=celery_priority(body.priority),
+            )
+    except Exception as error:  # kombu raises several connection error types
+        with sessions.begin() as session:
+            fail_job(session, job.id, f"could not enqueue: {error}")
+        raise BrokerUnavailable(str(error)) from error
+    with sessions() as session:
+        return get_job(session, job.id)

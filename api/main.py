@@ -1,0 +1,45 @@
+"""The FastAPI application: ``uvicorn api.main:app`` (or ``kokoro-queue api``)."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.body_limit import BodySizeLimit
+from api.routers import health, jobs, voices
+from core.queue import make_celery
+from core.settings import Settings, get_settings
+from storage.blobs import LocalBlobStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="kokoro-queue",
+        version="0.1.0",
+        description="Long-text speech jobs synthesized by Celery workers with Kokoro-82M.",
+    )
+    app.state.settings = settings
+    app.state.celery = make_celery(settings)
+    app.state.store = LocalBlobStore(settings.storage_dir)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = error.errors()
+        # A body that is not JSON at all is a malformed request, not a semantic one
+        code = 400 if any(e.get("type") == "json_invalid" for e in errors) else 422
+        return JSONResponse(
+            {"detail": [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in errors]},
+            status_code=code,
+        )
+
+    for router in (jobs.router, voices.router, health.router):
+        app.include_router(router)
+    return app
+
+
+def __getattr__(name: str):
+    # `uvicorn api.main:app` builds the app on first access, from the environment's settings
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

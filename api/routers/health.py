@@ -1,0 +1,38 @@
+"""Liveness and readiness."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.deps import CeleryDep, SessionDep
+
+router = APIRouter(tags=["health"])
+
+WORKER_PING_TIMEOUT_S = 1.0
+
+
+@router.get("/healthz")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(session: SessionDep, celery: CeleryDep) -> JSONResponse:
+    """Ready when the database and the broker answer and at least one worker is online."""
+    checks: dict[str, str] = {}
+    try:
+        session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # any driver error means not ready
+        checks["database"] = f"error: {error}"
+    try:
+        with celery.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+        checks["broker"] = "ok"
+        replies = celery.control.ping(timeout=WORKER_PING_TIMEOUT_S)
+        checks["workers"] = f"{len(replies)} online" if replies else "error: no worker online"
+    except Exception as error:  # kombu/redis connection errors
+        checks.setdefault("broker", f"error: {error}")
+        checks.setdefault("workers", "unknown: broker unreachable")
+    ready = all(not value.startswith(("error", "unknown")) for value in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

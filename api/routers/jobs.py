@@ -1,0 +1,189 @@
+"""/v1/jobs: submit, inspect, list, download, cancel and delete jobs."""
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse
+
+from api.deps import CeleryDep, SessionDep, SettingsDep, StoreDep
+from api.jobs_service import BrokerUnavailable, request_hash, submit_job
+from api.schemas import JobCreate, JobLinks, JobOut, JobPage, Progress
+from core.audio_formats import AudioFormat
+from core.model_files import default_voice, list_voices
+from core.states import JobStatus
+from storage import jobs as job_store
+from storage.blobs import job_prefix
+from storage.db import session_factory
+from storage.models import Job
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+POLL_AFTER_SECONDS = 2
+
+
+def job_out(job: Job) -> JobOut:
+    percent = 100.0 * job.chars_done / job.chars_total if job.chars_total else 100.0
+    return JobOut(
+        id=job.id,
+        status=job.status,
+        voice=job.voice,
+        speed=job.speed,
+        lang=job.lang,
+        format=AudioFormat(job.format),
+        title=job.title,
+        priority=job.priority,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        progress=Progress(
+            chunks_done=job.chunks_done,
+            chunks_total=job.chunks_total,
+            chars_done=job.chars_done,
+            chars_total=job.chars_total,
+            percent=round(percent, 2),
+        ),
+        audio_seconds=job.audio_seconds,
+        wall_seconds=job.wall_seconds,
+        realtime_factor=job.realtime_factor,
+        eta_seconds=eta_seconds(job),
+        error=job.error,
+        links=JobLinks(self=f"/v1/jobs/{job.id}", audio=f"/v1/jobs/{job.id}/audio"),
+    )
+
+
+def eta_seconds(job: Job) -> float | None:
+    """Remaining characters at the rate this job has run so far."""
+    if job.status != JobStatus.RUNNING or not job.started_at or not job.chars_done:
+        return None
+    elapsed = (datetime.now(UTC) - job.started_at).total_seconds()
+    return round(elapsed / job.chars_done * (job.chars_total - job.chars_done), 1)
+
+
+def etag(job: Job) -> str:
+    state = f"{job.status}|{job.chunks_done}|{job.updated_at.isoformat()}|{job.finished_at}"
+    return '"' + hashlib.sha1(state.encode()).hexdigest()[:20] + '"'
+
+
+def find_job(session, job_id: str) -> Job:
+    job = job_store.get_job(session, job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+    return job
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
+def create(
+    body: JobCreate,
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JobOut:
+    chars = sum(len(t) for t in body.texts())
+    if chars > settings.max_text_chars:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"text has {chars} characters; the limit is {settings.max_text_chars}",
+        )
+    voices = list_voices(settings)
+    voice = body.voice or default_voice(settings)
+    if voice not in voices:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown voice {voice!r}; available voices: {', '.join(voices)}",
+        )
+    sessions = session_factory(settings.sqlalchemy_url)
+    if idempotency_key:
+        with sessions() as session:
+            existing = job_store.get_job_by_idempotency_key(session, idempotency_key)
+        if existing is not None:
+            if existing.request_hash != request_hash(body):
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT,
+                    "Idempotency-Key was already used with a different request body",
+                )
+            response.headers["Location"] = f"/v1/jobs/{existing.id}"
+            return job_out(existing)
+    try:
+        job = submit_job(sessions, celery, settings, body, voice, idempotency_key)
+    except BrokerUnavailable as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"the job queue is unreachable: {error}"
+        ) from error
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job_out(job)
+
+
+@router.get("", response_model=JobPage)
+def list_(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    status_: Annotated[JobStatus | None, Query(alias="status")] = None,
+) -> JobPage:
+    try:
+        jobs, next_cursor = job_store.list_jobs(session, limit=limit, cursor=cursor, status=status_)
+    except ValueError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "invalid cursor") from error
+    return JobPage(jobs=[job_out(j) for j in jobs], next_cursor=next_cursor)
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def read(
+    job_id: str,
+    session: SessionDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+):
+    job = find_job(session, job_id)
+    tag = etag(job)
+    headers = {"ETag": tag}
+    if not JobStatus(job.status).finished:
+        headers["Retry-After"] = str(POLL_AFTER_SECONDS)
+    if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    response.headers.update(headers)
+    return job_out(job)
+
+
+@router.get("/{job_id}/audio", response_class=FileResponse)
+def audio(job_id: str, session: SessionDep, store: StoreDep):
+    job = find_job(session, job_id)
+    if job.status != JobStatus.SUCCEEDED or not job.audio_key:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"job {job_id} is {job.status}; audio is available once it has succeeded",
+        )
+    fmt = AudioFormat(job.format)
+    # FileResponse answers Range requests with 206
+    return FileResponse(
+        store.path(job.audio_key),
+        media_type=fmt.media_type,
+        filename=f"{job.title or job.id}.{fmt.extension}",
+    )
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut)
+def cancel(job_id: str, settings: SettingsDep) -> JobOut:
+    with session_factory(settings.sqlalchemy_url).begin() as session:
+        job = job_store.cancel_job(session, job_id)
+        if job is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+        if job.status != JobStatus.CANCELLED:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"job {job_id} already {job.status}; nothing to cancel"
+            )
+        return job_out(job)
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete(job_id: str, settings: SettingsDep, store: StoreDep) -> Response:
+    with session_factory(settings.sqlalchemy_url).begin() as session:
+        job_store.cancel_job(session, job_id)
+        if not job_store.delete_job(session, job_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+    store.delete_prefix(job_prefix(job_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

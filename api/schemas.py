@@ -1,0 +1,97 @@
+"""Request and response bodies of the HTTP API (apart from the ORM rows in storage/)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.audio_formats import AudioFormat
+from core.text import has_speakable_text
+
+Speed = Annotated[float, Field(ge=0.5, le=2.0, description="0.5 (slow) to 2.0 (fast)")]
+
+
+def _speakable(value: str) -> str:
+    if not value.strip():
+        raise ValueError("text is empty; send the text to speak")
+    if not has_speakable_text(value):
+        raise ValueError("text has nothing speakable (no letters or digits)")
+    return value
+
+
+class ChapterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, max_length=500)
+    text: str
+
+    _check_text = field_validator("text")(_speakable)
+
+
+class JobCreate(BaseModel):
+    """A text (or chapters) to synthesize into one audio file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, description="The whole text; or give `chapters`")
+    chapters: list[ChapterIn] | None = Field(default=None, min_length=1)
+    voice: str | None = Field(default=None, max_length=200)
+    speed: Speed = 1.0
+    lang: Literal["en-us", "en-gb"] = "en-us"
+    format: AudioFormat = AudioFormat.WAV
+    title: str | None = Field(default=None, max_length=500)
+    priority: int = Field(default=5, ge=0, le=9, description="0 to 9; higher runs sooner")
+
+    @field_validator("text")
+    @classmethod
+    def _check_text(cls, value: str | None) -> str | None:
+        return None if value is None else _speakable(value)
+
+    def texts(self) -> list[str]:
+        if self.chapters is not None:
+            return [c.text for c in self.chapters]
+        return [self.text or ""]
+
+
+class Progress(BaseModel):
+    chunks_done: int
+    chunks_total: int
+    chars_done: int
+    chars_total: int
+    percent: float
+
+
+class JobLinks(BaseModel):
+    self: str
+    audio: str
+
+
+class JobOut(BaseModel):
+    id: str
+    status: str
+    voice: str
+    speed: float
+    lang: str
+    format: AudioFormat
+    title: str | None
+    priority: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: Progress
+    audio_seconds: float | None
+    wall_seconds: float | None
+    realtime_factor: float | None
+    eta_seconds: float | None
+    error: str | None
+    links: JobLinks
+
+
+class JobPage(BaseModel):
+    jobs: list[JobOut]
+    next_cursor: str | None
+
+
+class VoiceOut(BaseModel):
+    name: str
+    language: str
+    default: bool

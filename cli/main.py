@@ -1,0 +1,178 @@
+"""The ``kokoro-queue`` command (SPEC §7)."""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+SAMPLE = Path(__file__).resolve().parent.parent / "core" / "sample.txt"
+
+
+def _settings(args: argparse.Namespace):
+    from core.settings import Settings
+
+    overrides = {
+        "data_dir": getattr(args, "data_dir", None),
+        "port": getattr(args, "port", None),
+        "worker_concurrency": getattr(args, "workers", None),
+        "redis_url": getattr(args, "redis_url", None),
+    }
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def cmd_up(args) -> int:
+    from cli.stack import run_up
+
+    return run_up(_settings(args), SAMPLE if args.sample else None)
+
+
+def cmd_api(args) -> int:
+    from cli.stack import api_command, settings_env
+
+    settings = _settings(args)
+    os.execvpe(sys.executable, api_command(settings), settings_env(settings))
+
+
+def cmd_worker(args) -> int:
+    from cli.stack import settings_env, worker_command
+
+    settings = _settings(args)
+    os.execvpe(sys.executable, worker_command(settings, pool=args.pool), settings_env(settings))
+
+
+def cmd_db(args) -> int:
+    from storage.migrate import current_revision, upgrade
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    print(f"database at revision {current_revision(settings.sqlalchemy_url)}")
+    return 0
+
+
+def _client(args):
+    from cli.client import Client
+
+    return Client(args.api_url)
+
+
+def cmd_submit(args) -> int:
+    from cli.client import submit_and_download
+
+    output_dir = output = None
+    if args.output is not None:
+        many = len(args.files) > 1 or args.output.is_dir() or str(args.output).endswith("/")
+        output_dir, output = (args.output, None) if many else (None, args.output)
+    jobs = submit_and_download(
+        _client(args),
+        args.files,
+        output_dir=output_dir,
+        output=output,
+        fmt=args.format,
+        voice=args.voice,
+        wait=args.wait,
+    )
+    for job in jobs:
+        print(job.get("output") or job["id"])
+    return 0
+
+
+def cmd_status(args) -> int:
+    print(json.dumps(_client(args).job(args.job_id), indent=2))
+    return 0
+
+
+def cmd_download(args) -> int:
+    print(_client(args).download(args.job_id, args.output))
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    print(_client(args).cancel(args.job_id)["status"])
+    return 0
+
+
+def cmd_jobs(args) -> int:
+    from cli.client import jobs_table
+
+    Console().print(jobs_table(_client(args).jobs(limit=args.limit, status=args.status)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kokoro-queue", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def stack_options(p):
+        p.add_argument(
+            "--data-dir", type=Path, help="where the DB, audio and model live (KQ_DATA_DIR)"
+        )
+        p.add_argument("--redis-url", help="broker URL (KQ_REDIS_URL)")
+
+    up = commands.add_parser("up", help="the whole stack for one machine, in the foreground")
+    stack_options(up)
+    up.add_argument("--port", type=int, help="API port (KQ_PORT)")
+    up.add_argument("--workers", type=int, help="worker processes (KQ_WORKER_CONCURRENCY)")
+    up.add_argument(
+        "--sample", action="store_true", help="synthesize the bundled sample once ready"
+    )
+    up.set_defaults(func=cmd_up)
+
+    api = commands.add_parser("api", help="the HTTP API")
+    stack_options(api)
+    api.add_argument("--port", type=int)
+    api.set_defaults(func=cmd_api)
+
+    worker = commands.add_parser("worker", help="a Celery worker with Kokoro sessions")
+    stack_options(worker)
+    worker.add_argument("--workers", type=int, help="pool processes (KQ_WORKER_CONCURRENCY)")
+    worker.add_argument("--pool", choices=["prefork", "threads", "solo"])
+    worker.set_defaults(func=cmd_worker)
+
+    db = commands.add_parser("db", help="database migrations")
+    stack_options(db)
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
+
+    def client_command(name, func, help_):
+        p = commands.add_parser(name, help=help_)
+        p.add_argument("--api-url", default=os.environ.get("KQ_API_URL", "http://127.0.0.1:8000"))
+        p.set_defaults(func=func)
+        return p
+
+    submit = client_command("submit", cmd_submit, "submit text files as jobs")
+    submit.add_argument("files", nargs="+", type=Path)
+    submit.add_argument("--voice")
+    submit.add_argument("--format", choices=["wav", "flac", "mp3", "opus"])
+    submit.add_argument("--wait", action="store_true", help="show progress and download when done")
+    submit.add_argument("-o", "--output", type=Path, help="output file, or directory for several")
+
+    client_command("status", cmd_status, "a job's status").add_argument("job_id")
+    download = client_command("download", cmd_download, "download a job's audio")
+    download.add_argument("job_id")
+    download.add_argument("-o", "--output", type=Path, required=True)
+    client_command("cancel", cmd_cancel, "cancel a job").add_argument("job_id")
+    jobs = client_command("jobs", cmd_jobs, "list recent jobs")
+    jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--status")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except Exception as error:  # a clear message, not a traceback, for expected failures
+        from cli.client import ApiError
+
+        if isinstance(error, ApiError | OSError | RuntimeError):
+            print(f"kokoro-queue: {error}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Running the services: ``up`` (everything for one machine), ``api`` and ``worker``."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from cli.embedded_redis import redis_answers, start_embedded_redis
+from core.model_files import resolve_model_files
+from core.settings import Settings
+from storage.migrate import upgrade
+from worker.providers import pool_for_platform
+
+STOP_GRACE_S = 30.0
+READY_TIMEOUT_S = 180.0
+
+
+def api_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:app",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "20",
+    ]
+
+
+def worker_command(
+    settings: Settings, pool: str | None = None, loglevel: str = "INFO"
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker.app",
+        "worker",
+        "--pool",
+        pool or pool_for_platform(),
+        "--concurrency",
+        str(settings.worker_concurrency),
+        "--queues",
+        settings.queue,
+        "--hostname",
+        f"kq-{os.getpid()}@%h",
+        "--loglevel",
+        loglevel,
+        "--without-mingle",
+        "--without-gossip",
+    ]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that hands these settings to child processes."""
+    env = dict(os.environ)
+    env.update(
+        KQ_DATA_DIR=str(settings.data_dir.resolve()),
+        KQ_REDIS_URL=settings.redis_url,
+        KQ_DATABASE_URL=settings.sqlalchemy_url,
+        KQ_HOST=settings.host,
+        KQ_PORT=str(settings.port),
+        KQ_WORKER_CONCURRENCY=str(settings.worker_concurrency),
+        KQ_QUEUE=settings.queue,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@dataclass
+class Stack:
+    """Child processes started by ``up``, stopped together in reverse order."""
+
+    settings: Settings
+    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    def spawn(self, name: str, command: list[str], **kwargs) -> subprocess.Popen:
+        # Own session: Ctrl-C reaches only `up`, which then stops the children in order
+        process = subprocess.Popen(
+            command, start_new_session=True, stdin=subprocess.DEVNULL, **kwargs
+        )
+        self.children.append((name, process))
+        return process
+
+    def failed_child(self) -> str | None:
+        for name, process in self.children:
+            if process.poll() is not None:
+                return f"{name} exited with code {process.returncode}"
+        return None
+
+    def stop(self) -> None:
+        for _, process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for _, process in reversed(self.children):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def prepare(settings: Settings, say=print) -> None:
+    """Data dir, migrations and the assembled model: what every process then expects."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    files = resolve_model_files(settings)
+    say(f"model   {files.model}")
+    say(f"voices  {files.voices}")
+
+
+def wait_until_ready(stack: Stack, base_url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    last = ""
+    while time.monotonic() < deadline:
+        failure = stack.failed_child()
+        if failure:
+            raise RuntimeError(failure)
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=5)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as error:
+            last = str(error)
+        time.sleep(0.5)
+    raise RuntimeError(f"the stack was not ready after {timeout_s:.0f} s: {last}")
+
+
+def run_up(settings: Settings, sample: Path | None, say=print) -> int:
+    stack = Stack(settings)
+    stopping = False
+
+    def _stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if not redis_answers(settings.redis_url):
+            say(f"redis   {settings.redis_url} does not answer; starting the embedded Redis")
+            stack.children.append(
+                ("redis", start_embedded_redis(settings.redis_url, settings.data_dir))
+            )
+        prepare(settings, say)
+        env = settings_env(settings)
+        stack.spawn("api", api_command(settings), env=env)
+        stack.spawn("worker", worker_command(settings), env=env)
+        base_url = f"http://{settings.host}:{settings.port}"
+        wait_until_ready(stack, base_url)
+        say(f"api     {base_url}  (docs: {base_url}/docs)")
+        say(f"redis   {settings.redis_url}")
+        say(f"db      {settings.sqlalchemy_url}")
+        threads = settings.threads_per_child
+        say(f"workers {settings.worker_concurrency} processes x {threads} ONNX threads")
+        if sample is not None:
+            from cli.client import Client, submit_and_download
+
+            output = settings.data_dir / "sample.wav"
+            submit_and_download(
+                Client(base_url), [sample], output_dir=None, output=output, fmt="wav"
+            )
+            say(f"sample  {output.resolve()}")
+        say("ready; Ctrl-C stops everything")
+        while not stopping:
+            failure = stack.failed_child()
+            if failure:
+                say(f"stopping: {failure}")
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        say("stopping ...")
+        stack.stop()
+        say("stopped")

@@ -1,0 +1,32 @@
+"""Output audio formats: what clients may ask for and how each is served."""
+
+from enum import StrEnum
+
+SAMPLE_RATE = 24_000  # Kokoro-82M speaks at 24 kHz
+
+# Silence inserted between chunks, by the boundary that follows the chunk (seconds).
+# Within a chunk kokoro-onnx already pauses after each sentence.
+PAUSE_SECONDS = {"sentence": 0.3, "paragraph": 0.7, "chapter": 1.5, "end": 0.0}
+
+
+class AudioFormat(StrEnum):
+    WAV = "wav"
+    FLAC = "flac"
+    MP3 = "mp3"
+    OPUS = "opus"
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self]
+
+    @property
+    def extension(self) -> str:
+        return "ogg" if self is AudioFormat.OPUS else self.value
+
+
+MEDIA_TYPES = {
+    AudioFormat.WAV: "audio/wav",
+    AudioFormat.FLAC: "audio/flac",
+    AudioFormat.MP3: "audio/mpeg",
+    AudioFormat.OPUS: "audio/ogg",
+}

@@ -1,0 +1,100 @@
+"""One settings object for the API, the workers and the CLI.
+
+Every field reads a ``KQ_*`` environment variable (``KQ_DATA_DIR``, ``KQ_REDIS_URL``, ...).
+``DATABASE_URL``, ``KOKORO_MODEL_PATH`` and ``KOKORO_VOICES_PATH`` are also accepted under
+their conventional names.
+"""
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _cores() -> int:
+    # sched_getaffinity sees CPU pinning (taskset, cpusets); cpu_count does not
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KQ_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./var")
+
+    # Services
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("KQ_DATABASE_URL", "DATABASE_URL")
+    )
+    queue: str = "kokoro"
+
+    # API
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_text_chars: int = 2_000_000
+    max_request_bytes: int = 10 * 1024 * 1024
+
+    # Model
+    model_path: Path | None = Field(
+        default=None, validation_alias=AliasChoices("KQ_MODEL_PATH", "KOKORO_MODEL_PATH")
+    )
+    voices_path: Path | None = Field(
+        default=None, validation_alias=AliasChoices("KQ_VOICES_PATH", "KOKORO_VOICES_PATH")
+    )
+    default_voice: str | None = None
+    providers: str | None = (
+        None  # comma-separated ONNX Runtime providers, e.g. "CPUExecutionProvider"
+    )
+
+    # Chunking: Kokoro costs the same per phoneme token from 60 to 480 tokens, so chunks are
+    # sentence-packed for prosody; the first is short so audio starts early.
+    chunk_tokens: int = Field(default=250, ge=20, le=510)
+    first_chunk_tokens: int = Field(default=100, ge=20, le=510)
+
+    # Workers
+    worker_concurrency: int = Field(default_factory=_cores, ge=1)
+    onnx_threads: int | None = Field(default=None, ge=1)
+    worker_max_memory_mb: int = Field(default=1500, ge=100)
+    worker_max_tasks_per_child: int = Field(default=2000, ge=1)
+    task_time_limit_s: int = Field(default=600, ge=10)
+    task_max_retries: int = Field(default=3, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production_defaults(self) -> "Settings":
+        if self.environment == "production" and self.database_url is None:
+            raise ValueError(
+                "KQ_ENVIRONMENT=production needs KQ_DATABASE_URL (PostgreSQL); the SQLite "
+                "default is for one machine in development"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'kokoro-queue.db').resolve()}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def threads_per_child(self) -> int:
+        """ONNX intra-op threads per worker child: the cores shared among the children."""
+        if self.onnx_threads:
+            return self.onnx_threads
+        return max(1, _cores() // self.worker_concurrency)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

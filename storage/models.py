@@ -1,0 +1,117 @@
+"""ORM rows: jobs, their chunks with the timings of SPEC §6, and model loads per worker."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.db import UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    voice: Mapped[str] = mapped_column(String(200))
+    speed: Mapped[float] = mapped_column(Float, default=1.0)
+    lang: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str | None] = mapped_column(String(500))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    chapters: Mapped[list | None] = mapped_column(JSON)  # chapter titles, when given
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+    chunks_total: Mapped[int] = mapped_column(Integer)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    chars_total: Mapped[int] = mapped_column(Integer)
+    chars_done: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    audio_key: Mapped[str | None] = mapped_column(String(300))
+    audio_bytes: Mapped[int | None] = mapped_column(Integer)
+    audio_seconds: Mapped[float | None] = mapped_column(Float)
+    wall_seconds: Mapped[float | None] = mapped_column(Float)
+    realtime_factor: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    chunks: Mapped[list["Chunk"]] = relationship(
+        back_populates="job",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Chunk.index",
+    )
+
+    __table_args__ = (Index("ix_jobs_created_at_id", "created_at", "id"),)
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)
+    chapter: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    chars: Mapped[int] = mapped_column(Integer)
+    pause_after: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    # Timings (SPEC §6)
+    tokens: Mapped[int | None] = mapped_column(Integer)  # phoneme tokens actually synthesized
+    audio_key: Mapped[str | None] = mapped_column(String(300))
+    audio_seconds: Mapped[float | None] = mapped_column(Float)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queue_wait_ms: Mapped[float | None] = mapped_column(Float)
+    phonemize_ms: Mapped[float | None] = mapped_column(Float)
+    inference_ms: Mapped[float | None] = mapped_column(Float)
+    encode_ms: Mapped[float | None] = mapped_column(Float)  # encode + write to storage
+    worker_host: Mapped[str | None] = mapped_column(String(200))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    provider: Mapped[str | None] = mapped_column(String(64))
+
+    job: Mapped[Job] = relationship(back_populates="chunks")
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "index", name="uq_chunks_job_index"),
+        Index("ix_chunks_status", "status"),
+        Index("ix_chunks_finished_at", "finished_at"),
+    )
+
+
+class WorkerSession(Base):
+    """One row per Kokoro session a worker process loaded: load counts and load times."""
+
+    __tablename__ = "worker_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(64))
+    model_path: Mapped[str] = mapped_column(String(1000))
+    threads: Mapped[int] = mapped_column(Integer)
+    load_ms: Mapped[float] = mapped_column(Float)
+    warmup_ms: Mapped[float] = mapped_column(Float)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

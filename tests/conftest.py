@@ -1,0 +1,194 @@
+"""Shared fixtures: real Redis, a real database, real worker and API processes.
+
+Each test session uses its own Redis database index and queue name, its own SQLite file or
+PostgreSQL database, and its own data dir; it removes only what it made.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cli.embedded_redis import redis_answers, start_embedded_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_REDIS = "redis://127.0.0.1:6379/13"
+STARTUP_TIMEOUT_S = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout_s: float, what: str, interval_s: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """The local Redis (a test-only database index) if it answers, else an embedded one."""
+    url = os.environ.get("KQ_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    if redis_answers(LOCAL_REDIS):
+        yield LOCAL_REDIS
+        return
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    process = start_embedded_redis(url, tmp_path_factory.mktemp("redis"))
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _postgres_database(base_url: str) -> Iterator[str]:
+    """A database of its own on the given server, dropped afterwards."""
+    name = f"kq_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("KQ_TEST_POSTGRES_URL") else ["sqlite"]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'kq.db'}"
+    else:
+        yield from _postgres_database(os.environ["KQ_TEST_POSTGRES_URL"])
+
+
+@dataclass
+class Stack:
+    """A running API process and Celery worker process sharing one configuration."""
+
+    api_url: str
+    env: dict[str, str]
+    data_dir: Path
+    database_url: str
+    worker: subprocess.Popen
+    api: subprocess.Popen
+    worker_log: Path
+
+    def client(self, timeout_s: float = 30.0) -> httpx.Client:
+        return httpx.Client(base_url=self.api_url, timeout=timeout_s)
+
+    def wait_for_job(self, job_id: str, timeout_s: float = 300.0) -> dict:
+        with self.client() as http:
+
+            def finished():
+                job = http.get(f"/v1/jobs/{job_id}").json()
+                return job if job["status"] in ("succeeded", "failed", "cancelled") else None
+
+            return wait_for(finished, timeout_s, f"job {job_id} to finish", interval_s=0.5)
+
+
+def stack_env(data_dir: Path, redis_url: str, database_url: str, queue: str, port: int) -> dict:
+    env = dict(os.environ)
+    env.update(
+        KQ_DATA_DIR=str(data_dir),
+        KQ_REDIS_URL=redis_url,
+        KQ_DATABASE_URL=database_url,
+        KQ_QUEUE=queue,
+        KQ_PORT=str(port),
+        KQ_WORKER_CONCURRENCY="2",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_processes(env: dict, data_dir: Path, api_url: str, tag: str):
+    from storage.migrate import upgrade
+
+    upgrade(env["KQ_DATABASE_URL"])
+    worker_log = data_dir / f"worker-{tag}.log"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "worker", "--pool", "prefork"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    api = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "api"],
+        cwd=ROOT,
+        env=env,
+        stdout=(data_dir / f"api-{tag}.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def ready():
+        for name, process in (("worker", worker), ("api", api)):
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited early, see {data_dir}")
+        try:
+            return httpx.get(f"{api_url}/readyz", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(ready, STARTUP_TIMEOUT_S, "API and worker to be ready", interval_s=0.5)
+    return worker, api, worker_log
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = 30.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+def drop_queue(redis_url: str, queue: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{queue}*")) + list(client.scan_iter(f"_kombu.binding.{queue}*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, redis_url, database_url) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("data")
+    queue = f"kq-test-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}"
+    env = stack_env(data_dir, redis_url, database_url, queue, port)
+    worker, api, worker_log = start_processes(env, data_dir, api_url, "main")
+    try:
+        yield Stack(api_url, env, data_dir, database_url, worker, api, worker_log)
+    finally:
+        stop_process(api)
+        stop_process(worker)
+        drop_queue(redis_url, queue)

@@ -1,0 +1,67 @@
+"""The Celery app of the workers: ``celery -A worker.app worker`` (or ``kokoro-queue worker``).
+
+Each pool child loads its own Kokoro session right after fork (ONNX Runtime sessions and thread
+pools must not cross a fork), warms it, and records the load in the database.
+"""
+
+import logging
+import os
+import socket
+
+from celery.signals import worker_process_init
+
+from core.model_files import default_voice, resolve_model_files
+from core.queue import make_celery
+from core.settings import get_settings
+from storage.db import transaction
+from storage.jobs import record_worker_session
+from worker.engine import SynthesisEngine, process_engine, set_process_engine
+
+log = logging.getLogger(__name__)
+
+app = make_celery(get_settings())
+app.conf.include = ["worker.tasks"]
+
+
+def load_engine() -> SynthesisEngine:
+    """The engine of this process, loaded, warmed and recorded on first use."""
+    engine = process_engine()
+    if engine is not None:
+        return engine
+    settings = get_settings()
+    engine = SynthesisEngine(
+        resolve_model_files(settings), settings.threads_per_child, settings.providers
+    )
+    engine.warm_up(default_voice(settings))
+    set_process_engine(engine)
+    with transaction(settings.sqlalchemy_url) as session:
+        record_worker_session(
+            session,
+            host=worker_host(),
+            pid=os.getpid(),
+            provider=engine.provider,
+            model_path=engine.model_path,
+            threads=engine.threads,
+            load_ms=engine.load_ms,
+            warmup_ms=engine.warmup_ms,
+        )
+    log.info(
+        "pid %s loaded %s on %s with %s threads in %.0f ms (+%.0f ms warm-up)",
+        os.getpid(),
+        engine.model_path,
+        engine.provider,
+        engine.threads,
+        engine.load_ms,
+        engine.warmup_ms,
+    )
+    return engine
+
+
+def worker_host() -> str:
+    return os.environ.get("KQ_WORKER_HOST") or socket.gethostname()
+
+
+@worker_process_init.connect
+def _load_engine_in_child(**_):
+    # Eager, so the first chunk a child takes does not wait for the model
+    load_engine()

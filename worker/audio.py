@@ -1,0 +1,59 @@
+"""Chunk audio encoding and job assembly."""
+
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from core.audio_formats import PAUSE_SECONDS, SAMPLE_RATE, AudioFormat
+
+# Chunks are stored losslessly; FLAC halves the size of 16-bit WAV
+CHUNK_FORMAT = "FLAC"
+CHUNK_SUBTYPE = "PCM_16"
+
+_SOUNDFILE_FORMATS = {
+    AudioFormat.WAV: ("WAV", "PCM_16"),
+    AudioFormat.FLAC: ("FLAC", "PCM_16"),
+    AudioFormat.MP3: ("MP3", "MPEG_LAYER_III"),
+    AudioFormat.OPUS: ("OGG", "OPUS"),
+}
+
+
+def encode_chunk(audio: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(
+        buffer, np.clip(audio, -1.0, 1.0), SAMPLE_RATE, format=CHUNK_FORMAT, subtype=CHUNK_SUBTYPE
+    )
+    return buffer.getvalue()
+
+
+def decode_chunk(data: bytes) -> np.ndarray:
+    audio, rate = sf.read(io.BytesIO(data), dtype="float32")
+    if rate != SAMPLE_RATE:
+        raise ValueError(f"chunk audio is {rate} Hz, expected {SAMPLE_RATE}")
+    return audio
+
+
+def silence(pause_after: str) -> np.ndarray:
+    return np.zeros(int(PAUSE_SECONDS[pause_after] * SAMPLE_RATE), dtype=np.float32)
+
+
+def write_assembled(target: Path, fmt: AudioFormat, parts: Iterable[tuple[np.ndarray, str]]) -> int:
+    """Write chunks, in order, with the pause each one calls for after it, into ``target``.
+
+    Streams to the encoder one chunk at a time, so a whole book never sits in memory.
+    Returns the number of samples written.
+    """
+    container, subtype = _SOUNDFILE_FORMATS[fmt]
+    samples = 0
+    with sf.SoundFile(
+        target, "w", samplerate=SAMPLE_RATE, channels=1, format=container, subtype=subtype
+    ) as out:
+        for audio, pause_after in parts:
+            for block in (audio, silence(pause_after)):
+                if len(block):
+                    out.write(np.clip(block, -1.0, 1.0))
+                    samples += len(block)
+    return samples

@@ -1,0 +1,39 @@
+"""Which ONNX Runtime execution providers to try, in order (SPEC §2, §9)."""
+
+import platform
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+COREML = "CoreMLExecutionProvider"
+
+
+def choose_providers(
+    available: list[str],
+    requested: str | None = None,
+    system: str | None = None,
+    machine: str | None = None,
+) -> list[str]:
+    """Providers to try in order, always ending with CPU as the last resort.
+
+    ``requested`` (``KQ_PROVIDERS``, comma-separated) wins; unknown ones are dropped with the
+    rest kept. Otherwise CoreML on Apple Silicon, CUDA where the GPU build is installed, CPU.
+    """
+    system = system or platform.system()
+    machine = machine or platform.machine()
+    if requested:
+        wanted = [p.strip() for p in requested.split(",") if p.strip()]
+        chosen = [p for p in wanted if p in available]
+    else:
+        chosen = []
+        if system == "Darwin" and machine == "arm64" and COREML in available:
+            chosen.append(COREML)
+        if CUDA in available:
+            chosen.append(CUDA)
+    if CPU not in chosen:
+        chosen.append(CPU)
+    return chosen
+
+
+def pool_for_platform(system: str | None = None) -> str:
+    """Prefork everywhere but macOS, where forking after CoreML/objc init crashes."""
+    return "threads" if (system or platform.system()) == "Darwin" else "prefork"

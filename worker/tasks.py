@@ -1,0 +1,131 @@
+"""Celery tasks: ``synthesize_chunk`` for each chunk, ``assemble_job`` once per job.
+
+Tasks receive ids and re-read their rows; the job id and chunk index ride along only so that
+Flower shows readable arguments.
+"""
+
+import logging
+import os
+import time
+
+from celery import Task
+from sqlalchemy.exc import OperationalError
+
+from core.audio_formats import SAMPLE_RATE, AudioFormat
+from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK
+from core.settings import get_settings
+from core.states import JobStatus
+from storage.blobs import LocalBlobStore, chunk_key, job_audio_key
+from storage.db import transaction
+from storage.jobs import (
+    ChunkTiming,
+    chunks_for_assembly,
+    fail_chunk,
+    fail_job,
+    finish_chunk,
+    finish_job,
+    get_job,
+    start_chunk,
+)
+from worker.app import app, load_engine, worker_host
+from worker.audio import decode_chunk, encode_chunk, write_assembled
+
+log = logging.getLogger(__name__)
+
+# Worth another try: storage hiccups, a database briefly locked or unreachable
+TRANSIENT_ERRORS = (OSError, OperationalError)
+
+
+def _db_url() -> str:
+    return get_settings().sqlalchemy_url
+
+
+def _store() -> LocalBlobStore:
+    return LocalBlobStore(get_settings().storage_dir)
+
+
+class ChunkTask(Task):
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 2
+    retry_backoff_max = 60
+    retry_jitter = True
+    max_retries = get_settings().task_max_retries
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        with transaction(_db_url()) as session:
+            fail_chunk(session, args[0], f"{type(exc).__name__}: {exc}", final=False)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        with transaction(_db_url()) as session:
+            fail_chunk(session, args[0], f"{type(exc).__name__}: {exc}", final=True)
+
+
+@app.task(name=SYNTHESIZE_CHUNK, base=ChunkTask, bind=True)
+def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
+    with transaction(_db_url()) as session:
+        work = start_chunk(session, chunk_id)
+    if work is None:
+        return "skipped"
+    engine = load_engine()
+    result = engine.synthesize(work.text, work.voice, work.speed, work.lang)
+    encode_started = time.perf_counter()
+    key = chunk_key(work.job_id, work.index)
+    _store().put(key, encode_chunk(result.audio))
+    timing = ChunkTiming(
+        tokens=result.tokens,
+        audio_key=key,
+        audio_seconds=result.seconds,
+        phonemize_ms=result.phonemize_ms,
+        inference_ms=result.inference_ms,
+        encode_ms=(time.perf_counter() - encode_started) * 1000,
+        worker_host=worker_host(),
+        worker_pid=os.getpid(),
+        provider=engine.provider,
+    )
+    with transaction(_db_url()) as session:
+        completes_job = finish_chunk(session, chunk_id, timing)
+    if completes_job:
+        # Sent after the commit, by the one chunk whose update completed the job
+        assemble_job.apply_async(args=[work.job_id], priority=0)
+    return "done"
+
+
+class AssembleTask(Task):
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 2
+    retry_backoff_max = 60
+    max_retries = get_settings().task_max_retries
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        with transaction(_db_url()) as session:
+            fail_job(session, args[0], f"assembly failed: {type(exc).__name__}: {exc}")
+
+
+@app.task(name=ASSEMBLE_JOB, base=AssembleTask, bind=True)
+def assemble_job(self, job_id: str) -> str:
+    with transaction(_db_url()) as session:
+        job = get_job(session, job_id)
+        if job is None or job.status != JobStatus.RUNNING:
+            return "skipped"
+        fmt = AudioFormat(job.format)
+        parts = chunks_for_assembly(session, job_id)
+    store = _store()
+    key = job_audio_key(job_id, fmt.extension)
+    with store.writer(key) as tmp:
+        samples = write_assembled(
+            tmp,
+            fmt,
+            ((decode_chunk(store.get(audio_key)), pause) for _, audio_key, pause, _ in parts),
+        )
+    with transaction(_db_url()) as session:
+        finished = finish_job(
+            session,
+            job_id,
+            audio_key=key,
+            audio_bytes=store.size(key),
+            audio_seconds=samples / SAMPLE_RATE,
+        )
+    if not finished:
+        store.delete_prefix(key)
+        return "skipped"
+    return "done"
