@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.audio_formats import AudioFormat
 from core.text import has_speakable_text
@@ -45,6 +45,12 @@ class JobCreate(BaseModel):
     @classmethod
     def _check_text(cls, value: str | None) -> str | None:
         return None if value is None else _speakable(value)
+
+    @model_validator(mode="after")
+    def _text_or_chapters(self) -> "JobCreate":
+        if (self.text is None) == (self.chapters is None):
+            raise ValueError("give either `text` or `chapters`, not both and not neither")
+        return self
 
     def texts(self) -> list[str]:
         if self.chapters is not None:

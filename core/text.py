@@ -85,7 +85,7 @@ _SENTENCE_END = re.compile(
     rf"{_char_class(_CLOSERS)}*+(?=\s)"
 )
 _CLAUSE_END = re.compile(
-    rf"[,;:]{_char_class(_CLOSERS)}*+(?=\s)"  # after , ; : followed by a space
+    rf"[,;:)\]]{_char_class(_CLOSERS)}*+(?=\s)"  # after , ; : or an aside, before a space
     rf"|[—–]{_char_class(_CLOSERS)}*+"  # after a dash, spaced or not
     r"|(?<=\S)(?=\s++\()"  # before " (": the aside starts the next chunk
 )
@@ -252,6 +252,12 @@ def _last_within(ends: Sequence[int], start: int, limit: int) -> int | None:
     return ends[i] if i >= 0 and ends[i] > start else None
 
 
+def _first_after(ends: Sequence[int], start: int, default: int) -> int:
+    """The first boundary after start, else default."""
+    i = bisect_right(ends, start)
+    return min(ends[i], default) if i < len(ends) else default
+
+
 def _last_word_end(text: str, start: int, limit: int) -> int | None:
     """The last end of a word in (start, limit]. The scan is at most one chunk long."""
     for i in range(limit, start, -1):
@@ -291,17 +297,39 @@ class _Layout:
     def cost(self, start: int, end: int) -> int:
         return self.prefix[end] - self.prefix[start]
 
+    def reach(self, start: int, budget: int) -> int:
+        """The furthest end such that text[start:end] costs at most budget."""
+        return bisect_right(self.prefix, self.prefix[start] + budget) - 1
+
     def cut(self, start: int, stop: int, budget: int) -> int:
         """End of the chunk starting at start: the best boundary within budget, before stop."""
-        limit = bisect_right(self.prefix, self.prefix[start] + budget) - 1  # furthest that fits
+        limit = self.reach(start, budget)
         if limit >= stop:
             return stop
         for ends in (self.sentence_ends, self.clause_ends):
             end = _last_within(ends, start, limit)
             if end is not None:
                 return end
-        end = _last_word_end(self.text, start, limit)
+        end = _last_word_end(
+            self.text, start, self.reach(start, self._word_share(start, stop, budget))
+        )
+        if end is None:
+            end = _last_word_end(self.text, start, limit)
         return end if end is not None else _hard_cut(self.text, start, limit)
+
+    def _word_share(self, start: int, stop: int, budget: int) -> int:
+        """Budget for one of the equal parts a clause too long for budget is cut into by words.
+
+        Cutting greedily would leave a dangling word or two as a chunk of its own, which Kokoro
+        reads with odd prosody.
+        """
+        segment_end = min(
+            _first_after(self.sentence_ends, start, stop),
+            _first_after(self.clause_ends, start, stop),
+        )
+        cost = self.cost(start, segment_end)
+        parts = -(-cost // budget)  # ceiling division
+        return -(-cost // parts)
 
 
 def _check_budget(name: str, value: int) -> None:
