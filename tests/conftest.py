@@ -121,6 +121,9 @@ def stack_env(data_dir: Path, redis_url: str, database_url: str, queue: str, por
         KQ_QUEUE=queue,
         KQ_PORT=str(port),
         KQ_WORKER_CONCURRENCY="2",
+        # Small limits so the size tests send kilobytes, not megabytes
+        KQ_MAX_REQUEST_BYTES="200000",
+        KQ_MAX_TEXT_CHARS="50000",
         PYTHONUNBUFFERED="1",
     )
     return env
