@@ -117,13 +117,15 @@ def submit_and_download(
 
 
 def jobs_table(jobs: list[dict]) -> Table:
-    table = Table("id", "status", "progress", "audio s", "created")
+    table = Table("status", "progress", "audio s", "created")
+    # Ids are what users copy into other commands: never wrapped or cut
+    table.add_column("id", no_wrap=True, min_width=32)
     for job in jobs:
         table.add_row(
-            job["id"],
             job["status"],
             f"{job['progress']['percent']:.0f}%",
             f"{job['audio_seconds']:.1f}" if job["audio_seconds"] else "",
-            job["created_at"],
+            job["created_at"][:19].replace("T", " "),
+            job["id"],
         )
     return table

@@ -59,8 +59,8 @@ _SPACE_RUN = re.compile(r" {2,}")
 _TERMINATORS = ".!?…"
 _CLOSERS = "\"'”’»)]}"  # closing quotes/brackets stay with the sentence they close
 _OPENERS = "\"'“‘«([{"
-# A title is followed by a name and "vs." by a rival: never a sentence end. Words with inner
-# dots ("e.g.", "i.e.", "U.S.", "a.m.") never end one either (see _ends_sentence).
+# A title is followed by a name and "vs." by a rival: never a sentence end. A single capital
+# neither: it is an initial ("J. R. R. Tolkien").
 _NEVER_SENTENCE_END = frozenset(
     {
         "mr", "mrs", "ms", "dr", "prof", "st", "mt", "rev", "fr", "gen", "col", "capt", "lt",
@@ -72,6 +72,8 @@ _ABBREVIATIONS = frozenset(
     {"etc", "inc", "ltd", "co", "corp", "jr", "sr", "no", "vol", "fig", "al", "ft", "pp", "p"}
 )
 _ABBREVIATION_WINDOW = 12  # longer than any abbreviation above, plus a few opening brackets
+# Letters between dots never end a sentence either: "e.g.", "i.e.", "U.S. Army", "a.m.", "Ph.D."
+_INITIALISM = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")
 
 
 def _char_class(chars: str) -> str:
@@ -216,7 +218,7 @@ def _ends_sentence(text: str, match: re.Match[str]) -> bool:
     if match.group(1) != ".":
         return True
     word = _word_before(text, match.start())
-    if (len(word) == 1 and word.isupper()) or "." in word:  # "J. R. R. Tolkien", "U.S. Army"
+    if (len(word) == 1 and word.isupper()) or _INITIALISM.fullmatch(word):
         return False
     word = word.lower()
     if word in _NEVER_SENTENCE_END:
@@ -350,7 +352,9 @@ def _chunk_spans(
                 spans.append((start, end, Pause.PARAGRAPH))
                 break
             spans.append((start, end, Pause.SENTENCE))
-            start = _NON_WS.search(layout.text, end, stop).start()  # type: ignore[union-attr]
+            following = _NON_WS.search(layout.text, end, stop)
+            assert following is not None  # a paragraph ends on a non-space character
+            start = following.start()
     return spans
 
 

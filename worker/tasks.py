@@ -15,7 +15,7 @@ from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK
 from core.settings import get_settings
 from core.states import JobStatus
-from storage.blobs import LocalBlobStore, chunk_key, job_audio_key
+from storage.blobs import LocalBlobStore, chunk_key, job_audio_key, job_prefix
 from storage.db import transaction
 from storage.jobs import (
     ChunkTiming,
@@ -84,6 +84,11 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     )
     with transaction(_db_url()) as session:
         completes_job = finish_chunk(session, chunk_id, timing)
+        deleted_meanwhile = get_job(session, work.job_id) is None
+    if deleted_meanwhile:
+        # DELETE removed the job's files while this chunk ran; take back what it just wrote
+        _store().delete_prefix(job_prefix(work.job_id))
+        return "deleted"
     if completes_job:
         # Sent after the commit, by the one chunk whose update completed the job
         assemble_job.apply_async(args=[work.job_id], priority=0)

@@ -217,6 +217,8 @@ def test_one_chunk_per_paragraph_when_the_budget_is_large() -> None:
         ('He said "Stop." Then he left.', 'He said "Stop."'),
         ("(It was late.) We left.", "(It was late.)"),
         ("It is 3.14 today. Yes.", "It is 3.14 today."),
+        ("It cost 3.14. Then it rose.", "It cost 3.14."),
+        ("See www.example.com. It works.", "See www.example.com."),
         ("Wait... what? No!", "Wait... what?"),
         ('She asked "Why?" and left. Fine.', 'She asked "Why?" and left.'),
         ("I bought pens etc. Then I left.", "I bought pens etc."),

@@ -1,0 +1,36 @@
+"""The local blob store writes atomically and keeps keys inside its root."""
+
+import pytest
+
+from storage.blobs import BlobNotFound, LocalBlobStore, chunk_key, job_audio_key, job_prefix
+
+
+def test_put_get_overwrite_and_delete(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    key = chunk_key("abc", 7)
+    assert key == "jobs/abc/chunks/000007.flac"
+    store.put(key, b"first")
+    store.put(key, b"second")  # a re-run overwrites the same deterministic key
+    assert store.get(key) == b"second" and store.size(key) == 6
+    store.put(job_audio_key("abc", "wav"), b"x")
+    store.delete_prefix(job_prefix("abc"))
+    assert not store.exists(key)
+    with pytest.raises(BlobNotFound):
+        store.get(key)
+
+
+def test_failed_write_leaves_no_file_and_no_temp(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    store.put("jobs/j/audio.wav", b"complete")
+    with pytest.raises(RuntimeError), store.writer("jobs/j/audio.wav") as tmp:
+        tmp.write_bytes(b"trunc")
+        raise RuntimeError("disk full halfway")
+    # Readers still see the previous complete file; the partial one is gone
+    assert store.get("jobs/j/audio.wav") == b"complete"
+    assert [p.name for p in (tmp_path / "jobs" / "j").iterdir()] == ["audio.wav"]
+
+
+def test_keys_cannot_escape_the_root(tmp_path):
+    store = LocalBlobStore(tmp_path / "store")
+    with pytest.raises(ValueError):
+        store.put("../outside", b"x")
