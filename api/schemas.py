@@ -1,14 +1,25 @@
 """Request and response bodies of the HTTP API (apart from the ORM rows in storage/)."""
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.audio_formats import AudioFormat
 from core.text import has_speakable_text
 
 Speed = Annotated[float, Field(ge=0.5, le=2.0, description="0.5 (slow) to 2.0 (fast)")]
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+# A short single-line name: titles, voices
+Label = Annotated[str, Field(max_length=500), AfterValidator(_printable)]
 
 
 def _speakable(value: str) -> str:
@@ -21,7 +32,7 @@ def _speakable(value: str) -> str:
 
 class ChapterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, max_length=500)
+    title: Label | None = None
     text: str
 
     _check_text = field_validator("text")(_speakable)
@@ -34,11 +45,11 @@ class JobCreate(BaseModel):
 
     text: str | None = Field(default=None, description="The whole text; or give `chapters`")
     chapters: list[ChapterIn] | None = Field(default=None, min_length=1)
-    voice: str | None = Field(default=None, max_length=200)
+    voice: Label | None = None
     speed: Speed = 1.0
     lang: Literal["en-us", "en-gb"] = "en-us"
     format: AudioFormat = AudioFormat.WAV
-    title: str | None = Field(default=None, max_length=500)
+    title: Label | None = None
     priority: int = Field(default=5, ge=0, le=9, description="0 to 9; higher runs sooner")
 
     @field_validator("text")

@@ -6,6 +6,7 @@ triggers assembly, even when the broker redelivers a task.
 """
 
 import base64
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,10 +59,19 @@ class ChunkTiming:
     worker_host: str
     worker_pid: int
     provider: str
+    worker_rss_mb: float
+
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def new_job_id() -> str:
     return uuid.uuid4().hex
+
+
+def is_job_id(value: str) -> bool:
+    """Whether ``value`` could be a job id; anything else is not looked up at all."""
+    return JOB_ID.fullmatch(value) is not None
 
 
 def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> Job:
@@ -140,6 +150,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, job_id = raw.split("|", 1)
+        if not is_job_id(job_id):
+            raise ValueError(job_id)
         return datetime.fromisoformat(created), job_id
     except (ValueError, UnicodeDecodeError) as error:
         raise ValueError("invalid cursor") from error
@@ -215,6 +227,7 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> bool:
             worker_host=timing.worker_host,
             worker_pid=timing.worker_pid,
             provider=timing.provider,
+            worker_rss_mb=timing.worker_rss_mb,
         )
         .returning(Chunk.job_id, Chunk.chars)
     ).first()

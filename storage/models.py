@@ -91,6 +91,7 @@ class Chunk(Base):
     worker_host: Mapped[str | None] = mapped_column(String(200))
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     provider: Mapped[str | None] = mapped_column(String(64))
+    worker_rss_mb: Mapped[float | None] = mapped_column(Float)  # the process's peak RSS so far
 
     job: Mapped[Job] = relationship(back_populates="chunks")
 

@@ -6,6 +6,8 @@ Flower shows readable arguments.
 
 import logging
 import os
+import resource
+import sys
 import time
 
 from celery import Task
@@ -34,6 +36,12 @@ log = logging.getLogger(__name__)
 
 # Worth another try: storage hiccups, a database briefly locked or unreachable
 TRANSIENT_ERRORS = (OSError, OperationalError)
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is KiB on Linux, bytes on macOS
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
 def _db_url() -> str:
@@ -81,6 +89,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
         worker_host=worker_host(),
         worker_pid=os.getpid(),
         provider=engine.provider,
+        worker_rss_mb=peak_rss_mb(),
     )
     with transaction(_db_url()) as session:
         completes_job = finish_chunk(session, chunk_id, timing)

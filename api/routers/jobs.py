@@ -67,7 +67,7 @@ def etag(job: Job) -> str:
 
 
 def find_job(session, job_id: str) -> Job:
-    job = job_store.get_job(session, job_id)
+    job = job_store.get_job(session, job_id) if job_store.is_job_id(job_id) else None
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
     return job
@@ -169,7 +169,7 @@ def audio(job_id: str, session: SessionDep, store: StoreDep):
 @router.post("/{job_id}/cancel", response_model=JobOut)
 def cancel(job_id: str, settings: SettingsDep) -> JobOut:
     with session_factory(settings.sqlalchemy_url).begin() as session:
-        job = job_store.cancel_job(session, job_id)
+        job = job_store.cancel_job(session, job_id) if job_store.is_job_id(job_id) else None
         if job is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
         if job.status != JobStatus.CANCELLED:
@@ -182,8 +182,7 @@ def cancel(job_id: str, settings: SettingsDep) -> JobOut:
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete(job_id: str, settings: SettingsDep, store: StoreDep) -> Response:
     with session_factory(settings.sqlalchemy_url).begin() as session:
-        job_store.cancel_job(session, job_id)
-        if not job_store.delete_job(session, job_id):
+        if not job_store.is_job_id(job_id) or not job_store.delete_job(session, job_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
     store.delete_prefix(job_prefix(job_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -126,7 +126,9 @@ def test_two_jobs_at_once_finish_and_workers_keep_one_session(stack):
 
     with db_engine(stack).connect() as db:
         chunk_pids = db.execute(
-            select(Chunk.worker_pid, func.count()).group_by(Chunk.worker_pid)
+            select(Chunk.worker_pid, func.count())
+            .where(Chunk.status == "done")
+            .group_by(Chunk.worker_pid)
         ).all()
         loads = db.execute(
             select(WorkerSession.pid, func.count()).group_by(WorkerSession.pid)
