@@ -54,3 +54,19 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
     )
     return app
+
+
+def broker_queue_depth(settings: Settings) -> int | None:
+    """Messages waiting in the broker across the queue's priority lists; None if unreachable."""
+    import redis
+
+    sep = ":"
+    keys = [settings.queue] + [f"{settings.queue}{sep}{step}" for step in PRIORITY_STEPS[1:]]
+    try:
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.llen(key)
+            return sum(pipe.execute())
+    except redis.RedisError:
+        return None

@@ -1,0 +1,75 @@
+"""Throughput: ``/v1/stats`` (JSON report) and ``/metrics`` (Prometheus)."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Response, status
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from api.deps import SessionDep, SettingsDep
+from core.queue import broker_queue_depth
+from core.states import JobStatus
+from storage.db import utcnow
+from storage.metrics import metric_values
+from storage.stats import throughput_report
+
+router = APIRouter(tags=["stats"])
+
+
+@router.get("/v1/stats")
+def stats(
+    session: SessionDep,
+    settings: SettingsDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict:
+    """Throughput over chunks finished in [since, until] (ISO 8601; default the last hour)."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"`{name}` needs a timezone, e.g. 2026-01-01T00:00:00Z",
+            )
+    if since and until and since >= until:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`since` must be before `until`")
+    return throughput_report(session, since, until, broker_queue_depth(settings))
+
+
+class _DatabaseCollector:
+    def __init__(self, values: dict, broker_depth: int | None):
+        self.values = values
+        self.broker_depth = broker_depth
+
+    def collect(self):
+        v = self.values
+        jobs = GaugeMetricFamily("kq_jobs", "Jobs by state", labels=["state"])
+        for state in JobStatus:
+            jobs.add_metric([state.value], v["jobs"].get(state.value, 0))
+        yield jobs
+        yield CounterMetricFamily("kq_chunks_done", "Chunks synthesized", value=v["chunks_done"])
+        yield CounterMetricFamily("kq_audio_seconds", "Audio produced", value=v["audio_seconds"])
+        yield CounterMetricFamily("kq_chars_done", "Characters synthesized", value=v["chars_done"])
+        yield HistogramMetricFamily(
+            "kq_inference_seconds",
+            "Model inference time per chunk",
+            buckets=[(str(b), n) for b, n in v["inference_buckets"]] + [("+Inf", v["chunks_done"])],
+            sum_value=v["inference_seconds_sum"],
+        )
+        depth = GaugeMetricFamily("kq_queue_depth", "Chunks waiting", labels=["source"])
+        depth.add_metric(["database"], v["chunks_queued"])
+        if self.broker_depth is not None:
+            depth.add_metric(["broker"], self.broker_depth)
+        yield depth
+        oldest = v["oldest_queued_at"]
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        yield GaugeMetricFamily(
+            "kq_oldest_queued_chunk_age_seconds", "Age of the oldest waiting chunk", value=age
+        )
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(session: SessionDep, settings: SettingsDep) -> Response:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_DatabaseCollector(metric_values(session), broker_queue_depth(settings)))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

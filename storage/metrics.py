@@ -1,0 +1,41 @@
+"""Prometheus metrics read from the database at scrape time, so every API process reports the
+same figures and nothing is lost when one restarts."""
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.states import ChunkStatus
+from storage.models import Chunk, Job
+
+INFERENCE_BUCKETS_S = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
+
+
+def metric_values(session: Session) -> dict:
+    jobs = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    done = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Chunk.audio_seconds), 0.0),
+            func.coalesce(func.sum(Chunk.chars), 0),
+            func.coalesce(func.sum(Chunk.inference_ms), 0.0),
+            *[
+                func.coalesce(func.sum(case((Chunk.inference_ms <= bound * 1000, 1), else_=0)), 0)
+                for bound in INFERENCE_BUCKETS_S
+            ],
+        ).where(Chunk.status == ChunkStatus.DONE)
+    ).one()
+    queued, oldest = session.execute(
+        select(func.count(), func.min(Chunk.enqueued_at)).where(Chunk.status == ChunkStatus.QUEUED)
+    ).one()
+    return {
+        "jobs": jobs,
+        "chunks_done": done[0],
+        "audio_seconds": float(done[1]),
+        "chars_done": int(done[2]),
+        "inference_seconds_sum": float(done[3]) / 1000,
+        "inference_buckets": list(
+            zip(INFERENCE_BUCKETS_S, (int(n) for n in done[4:]), strict=True)
+        ),
+        "chunks_queued": queued,
+        "oldest_queued_at": oldest,
+    }
