@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ run: install
 
 # Lint, then the suite against real Redis, a real Celery worker and the real model.
 # With KQ_TEST_POSTGRES_URL set, every integration test also runs against PostgreSQL.
-test: install lint
+test: install lint chromium
 	$(PY) -m pytest
+
+# The dashboard test renders the page in a real headless Chromium (Debian's package)
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 lint: install
 	$(PY) -m ruff check .

@@ -5,7 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.body_limit import BodySizeLimit
-from api.routers import health, jobs, stats, voices
+from api.routers import dashboard, health, jobs, stats, voices
 from core.queue import make_celery
 from core.settings import Settings, get_settings
 from storage.blobs import LocalBlobStore
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=code,
         )
 
-    for router in (jobs.router, voices.router, stats.router, health.router):
+    for router in (jobs.router, voices.router, stats.router, dashboard.router, health.router):
         app.include_router(router)
     return app
 

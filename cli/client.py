@@ -1,10 +1,11 @@
-"""Client commands that talk to the HTTP API: submit, status, download, cancel, jobs."""
+"""Client commands that talk to the HTTP API: submit, status, download, cancel, jobs, report."""
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -42,6 +43,10 @@ class Client:
     def jobs(self, limit: int = 20, status: str | None = None) -> list[dict]:
         params = {"limit": limit, **({"status": status} if status else {})}
         return self._check(self.http.get("/v1/jobs", params=params)).json()["jobs"]
+
+    def stats(self, since: str | None = None) -> dict:
+        params = {"since": since} if since else {}
+        return self._check(self.http.get("/v1/stats", params=params)).json()
 
     def cancel(self, job_id: str) -> dict:
         return self._check(self.http.post(f"/v1/jobs/{job_id}/cancel")).json()
@@ -129,3 +134,68 @@ def jobs_table(jobs: list[dict]) -> Table:
             job["id"],
         )
     return table
+
+
+def _utc(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _figure(value: float | None, digits: int = 2, unit: str = "") -> str:
+    return "—" if value is None else f"{value:,.{digits}f}{unit}"
+
+
+def _pair(pair: dict, digits: int, unit: str = "") -> str:
+    return f"{_figure(pair['p50'], digits, unit)} / {_figure(pair['p95'], digits, unit)}"
+
+
+def summary_table(stats: dict) -> Table:
+    window, depth = stats["window"], stats["queue_depth"]
+    broker = "?" if depth["broker_messages"] is None else f"{depth['broker_messages']:,}"
+    table = Table("figure", "value", title="throughput", title_justify="left")
+    table.columns[0].no_wrap = True
+    rows = [
+        ("window", f"{_utc(window['since'])} → {_utc(window['until'])} UTC"),
+        ("active seconds", _figure(window["active_seconds"], 1)),
+        ("jobs", " · ".join(f"{state} {count}" for state, count in stats["jobs"].items())),
+        ("chunks done", f"{stats['chunks_done']:,}"),
+        ("chars done", f"{stats['chars_done']:,}"),
+        ("audio seconds", _figure(stats["audio_seconds"], 1)),
+        ("chars/s", _figure(stats["chars_per_second"], 1)),
+        ("audio s per wall s", _figure(stats["audio_seconds_per_wall_second"])),
+        ("inference RTF p50 / p95", _pair(stats["inference_rtf"], 3)),
+        ("queue wait p50 / p95", _pair(stats["queue_wait_ms"], 0, " ms")),
+        ("queue depth", f"{depth['chunks_queued']:,} chunks queued · {broker} broker messages"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def breakdown_table(title: str, rows: list[tuple[str, dict]]) -> Table:
+    """Per worker or per provider: the figures of ``storage.stats.Breakdown.summary``."""
+    table = Table(title=f"by {title}", title_justify="left")
+    table.caption = None if rows else f"no {title} finished a chunk in this window"
+    # Names (host:pid) are what users grep for: never wrapped or cut
+    table.add_column(title, no_wrap=True, min_width=max((len(n) for n, _ in rows), default=0))
+    for header in ("chunks", "chars", "audio s", "model s", "RTF p50", "peak MB"):
+        table.add_column(header, justify="right")
+    for name, row in rows:
+        table.add_row(
+            name,
+            f"{row['chunks']:,}",
+            f"{row['chars']:,}",
+            _figure(row["audio_seconds"], 1),
+            _figure(row["inference_seconds"], 1),
+            _figure(row["inference_rtf_p50"], 3),
+            _figure(row["peak_rss_mb"], 0),
+        )
+    return table
+
+
+def report(stats: dict) -> Group:
+    """``kokoro-queue report``: the headline figures, then per worker and per provider."""
+    return Group(
+        summary_table(stats),
+        breakdown_table("worker", [(f"{w['host']}:{w['pid']}", w) for w in stats["workers"]]),
+        breakdown_table("provider", [(p["provider"], p) for p in stats["providers"]]),
+    )

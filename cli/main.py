@@ -102,6 +102,17 @@ def cmd_jobs(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    stats = _client(args).stats(since=args.since)
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        from cli.client import report
+
+        Console().print(report(stats))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kokoro-queue", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = client_command("jobs", cmd_jobs, "list recent jobs")
     jobs.add_argument("--limit", type=int, default=20)
     jobs.add_argument("--status")
+    report = client_command("report", cmd_report, "throughput: jobs, chunks, rates, workers")
+    report.add_argument(
+        "--since", help="ISO 8601 with a timezone, e.g. 2026-01-01T00:00:00Z (default: 1 h ago)"
+    )
+    report.add_argument("--json", action="store_true", help="the raw JSON of GET /v1/stats")
     return parser
 
 

@@ -12,6 +12,7 @@ from storage.db import utcnow
 from storage.models import Chunk, Job
 
 TIMELINE_BUCKETS = 60
+CHUNKS_PER_BUCKET = 3
 RECENT_JOBS = 10
 
 
@@ -147,11 +148,14 @@ def _timeline(chunks: list[Chunk], start: datetime, end: datetime) -> list[dict]
     span = (end - start).total_seconds()
     if not chunks or span <= 0:
         return []
-    width = span / TIMELINE_BUCKETS
-    buckets = [[0.0, 0] for _ in range(TIMELINE_BUCKETS)]
+    # A few chunks per bucket on average: a bucket narrower than a chunk's duration would show
+    # spikes and gaps rather than a rate
+    count = max(1, min(TIMELINE_BUCKETS, len(chunks) // CHUNKS_PER_BUCKET))
+    width = span / count
+    buckets = [[0.0, 0] for _ in range(count)]
     for chunk in chunks:
         offset = (chunk.finished_at - start).total_seconds()
-        bucket = buckets[min(TIMELINE_BUCKETS - 1, max(0, int(offset / width)))]
+        bucket = buckets[min(count - 1, max(0, int(offset / width)))]
         bucket[0] += chunk.audio_seconds or 0.0
         bucket[1] += chunk.chars
     return [

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,17 +182,24 @@ def drop_queue(redis_url: str, queue: str) -> None:
         client.delete(*keys)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory, redis_url, database_url) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("data")
+@contextmanager
+def running_stack(data_dir: Path, redis_url: str, database_url: str, **overrides: str):
+    """API and worker processes on a queue of their own; ``overrides`` are extra KQ_* settings."""
     queue = f"kq-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
     api_url = f"http://127.0.0.1:{port}"
-    env = stack_env(data_dir, redis_url, database_url, queue, port)
-    worker, api, worker_log = start_processes(env, data_dir, api_url, "main")
+    env = stack_env(data_dir, redis_url, database_url, queue, port) | overrides
+    tag = queue.removeprefix("kq-test-")
+    worker, api, worker_log = start_processes(env, data_dir, api_url, tag)
     try:
         yield Stack(api_url, env, data_dir, database_url, worker, api, worker_log)
     finally:
         stop_process(api)
         stop_process(worker)
         drop_queue(redis_url, queue)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, redis_url, database_url) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("data"), redis_url, database_url) as running:
+        yield running

@@ -1,0 +1,66 @@
+"""The throughput dashboard, rendered by a real headless Chromium against the real stack."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # `make test` installs it
+TITLE = "Dashboard <b>check</b>"  # markup in data must arrive as text
+
+
+def render(url: str, profile: Path) -> str:
+    """The DOM after the page's script has fetched /v1/stats and drawn it."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,1000",
+         "--virtual-time-budget=10000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def chart(dom: str, chart_id: str) -> str:
+    match = re.search(rf'<svg[^>]*\bid="{chart_id}"[^>]*>(.*?)</svg>', dom, re.S)
+    assert match, f"no <svg id={chart_id}> in the page"
+    return match.group(1)
+
+
+def data_values(svg: str, tag: str, css_class: str, attribute: str = "data-value") -> list[float]:
+    pattern = rf'<{tag}\b[^>]*\bclass="{css_class}\b[^"]*"[^>]*>'
+    return [
+        float(re.search(rf'\b{attribute}="([^"]+)"', element).group(1))
+        for element in re.findall(pattern, svg)
+    ]
+
+
+def test_dashboard_draws_throughput_workers_and_recent_jobs(stack, tmp_path):
+    with stack.client() as http:
+        page = http.get("/dashboard")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert http.get("/dashboard/dashboard.js").status_code == 200
+        assert http.get("/dashboard/nothing.py").status_code == 404
+        job = http.post(
+            "/v1/jobs", json={"text": "The dashboard should draw this job.", "title": TITLE}
+        ).json()
+    assert stack.wait_for_job(job["id"])["status"] == "succeeded"
+
+    dom = render(f"{stack.api_url}/dashboard", tmp_path / "profile")
+
+    assert "<title>kokoro-queue — throughput</title>" in dom
+    assert "could not load" not in dom
+    throughput = chart(dom, "chart-throughput")
+    assert data_values(throughput, "path", "series", "data-points")[0] >= 1
+    assert data_values(throughput, "path", "series", "data-max")[0] > 0
+    rtf = chart(dom, "chart-worker-rtf")
+    assert any(value > 0 for value in data_values(rtf, "rect", "bar"))
+    assert data_values(chart(dom, "chart-queue"), "path", "series")
+    for chart_id in ("chart-throughput", "chart-worker-rtf", "chart-queue"):
+        assert 'class="empty"' not in chart(dom, chart_id), chart_id
+
+    jobs = re.search(r'<table id="recent-jobs">(.*?)</table>', dom, re.S).group(1)
+    assert f">{job['id'][:8]}<" in jobs
+    assert "Dashboard &lt;b&gt;check&lt;/b&gt;" in jobs and "<b>" not in jobs
+    assert re.search(r"chunks done</span><span[^>]*>[1-9]", dom)
