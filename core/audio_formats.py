@@ -6,7 +6,7 @@ SAMPLE_RATE = 24_000  # Kokoro-82M speaks at 24 kHz
 
 # Silence inserted between chunks, by the boundary that follows the chunk (seconds).
 # Within a chunk kokoro-onnx already pauses after each sentence.
-PAUSE_SECONDS = {"sentence": 0.3, "paragraph": 0.7, "chapter": 1.5, "end": 0.0}
+PAUSE_SECONDS = {"clause": 0.12, "sentence": 0.3, "paragraph": 0.7, "chapter": 1.5, "end": 0.0}
 
 
 class AudioFormat(StrEnum):

@@ -55,8 +55,8 @@ class Settings(BaseSettings):
 
     # Chunking: Kokoro costs the same per phoneme token from 60 to 480 tokens, so chunks are
     # sentence-packed for prosody; the first is short so audio starts early.
-    chunk_tokens: int = Field(default=250, ge=20, le=510)
-    first_chunk_tokens: int = Field(default=100, ge=20, le=510)
+    chunk_tokens: int = Field(default=120, ge=20, le=510)
+    first_chunk_tokens: int = Field(default=40, ge=20, le=510)
 
     # Workers
     worker_concurrency: int = Field(default_factory=_cores, ge=1)

@@ -98,6 +98,7 @@ _NON_WS = re.compile(r"\S")
 class Pause(StrEnum):
     """The boundary that follows a chunk, so that assembly can insert a fitting silence."""
 
+    CLAUSE = "clause"  # cut inside a sentence (a long one, or the short first chunk)
     SENTENCE = "sentence"
     PARAGRAPH = "paragraph"
     CHAPTER = "chapter"
@@ -296,6 +297,12 @@ class _Layout:
         clause_ends = [m.end() for m in _CLAUSE_END.finditer(text)]
         return cls(text, prefix, _sentence_ends(text), clause_ends)
 
+    def pause_at(self, end: int) -> Pause:
+        """The pause after a chunk ending at ``end`` inside a paragraph."""
+        index = bisect_right(self.sentence_ends, end) - 1
+        at_sentence_end = index >= 0 and self.sentence_ends[index] == end
+        return Pause.SENTENCE if at_sentence_end else Pause.CLAUSE
+
     def cost(self, start: int, end: int) -> int:
         return self.prefix[end] - self.prefix[start]
 
@@ -351,7 +358,7 @@ def _chunk_spans(
             if end == stop:
                 spans.append((start, end, Pause.PARAGRAPH))
                 break
-            spans.append((start, end, Pause.SENTENCE))
+            spans.append((start, end, layout.pause_at(end)))
             following = _NON_WS.search(layout.text, end, stop)
             assert following is not None  # a paragraph ends on a non-space character
             start = following.start()

@@ -260,7 +260,8 @@ def test_long_sentence_splits_at_clauses_then_evenly_at_words() -> None:
         "(or so it seemed)",
         "until the dawn.",
     ]
-    assert [c.pause_after for c in chunks] == [Pause.SENTENCE] * 8 + [Pause.END]
+    # All cuts fall inside the one sentence: a clause-length pause after each
+    assert [c.pause_after for c in chunks] == [Pause.CLAUSE] * 8 + [Pause.END]
 
 
 def test_no_dangling_word_when_a_clause_is_cut_at_words() -> None:
@@ -502,3 +503,13 @@ def test_chunk_chapters_property(chapters: list[str], max_tokens: int) -> None:
 )
 def test_has_speakable_text(text: str, speakable: bool) -> None:
     assert has_speakable_text(text) is speakable
+
+
+def test_short_first_chunk_cut_inside_a_sentence_pauses_like_a_clause() -> None:
+    text = "It is a truth universally acknowledged, that a single man must be in want of a wife."
+    chunks = chunk_text(text, max_tokens=200, first_chunk_tokens=50)
+    assert texts(chunks) == [
+        "It is a truth universally acknowledged,",
+        "that a single man must be in want of a wife.",
+    ]
+    assert [c.pause_after for c in chunks] == [Pause.CLAUSE, Pause.END]
