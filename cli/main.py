@@ -113,6 +113,14 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import subprocess
+
+    # A script of its own: its worker processes are spawned and re-import their main module
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "throughput.py"
+    return subprocess.call([sys.executable, str(script), *args.bench_args])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kokoro-queue", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--workers", type=int, help="pool processes (KQ_WORKER_CONCURRENCY)")
     worker.add_argument("--pool", choices=["prefork", "threads", "solo"])
     worker.set_defaults(func=cmd_worker)
+
+    bench = commands.add_parser(
+        "bench", help="throughput benchmark: service vs plain kokoro-onnx (benchmarks/)"
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to the benchmark")
+    bench.set_defaults(func=cmd_bench)
 
     db = commands.add_parser("db", help="database migrations")
     stack_options(db)

@@ -23,7 +23,7 @@ def _cores() -> int:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KQ_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KQ_", extra="ignore", populate_by_name=True)
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("./var")
@@ -53,8 +53,10 @@ class Settings(BaseSettings):
         None  # comma-separated ONNX Runtime providers, e.g. "CPUExecutionProvider"
     )
 
-    # Chunking: Kokoro costs the same per phoneme token from 60 to 480 tokens, so chunks are
-    # sentence-packed for prosody; the first is short so audio starts early.
+    # Chunking: inference costs about the same per phoneme token from 90 to 370 tokens, so the
+    # size is set by the tail: smaller chunks leave fewer cores idle at the end of a job
+    # (benchmarks/throughput.py: 120 beat 250 tokens). The first chunk is short so that audio
+    # starts within about a second.
     chunk_tokens: int = Field(default=120, ge=20, le=510)
     first_chunk_tokens: int = Field(default=40, ge=20, le=510)
 
