@@ -19,6 +19,7 @@ def _settings(args: argparse.Namespace):
         "port": getattr(args, "port", None),
         "worker_concurrency": getattr(args, "workers", None),
         "redis_url": getattr(args, "redis_url", None),
+        "flower_port": getattr(args, "flower_port", None),
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -43,6 +44,18 @@ def cmd_worker(args) -> int:
     os.execvpe(sys.executable, worker_command(settings, pool=args.pool), settings_env(settings))
 
 
+def cmd_flower(args) -> int:
+    from cli.flower import flower_command, flower_credentials, flower_env
+    from cli.stack import settings_env
+
+    settings = _settings(args)
+    user, password, stored = flower_credentials(settings)
+    where = f"kept in {stored}" if stored else "from KQ_FLOWER_PASSWORD"
+    print(f"flower  http://{settings.host}:{settings.flower_port}  user {user}  ({where})")
+    env = flower_env(settings, settings_env(settings))
+    os.execvpe(sys.executable, flower_command(settings), env)
+
+
 def cmd_db(args) -> int:
     from storage.migrate import current_revision, upgrade
 
@@ -51,6 +64,12 @@ def cmd_db(args) -> int:
     upgrade(settings.sqlalchemy_url)
     print(f"database at revision {current_revision(settings.sqlalchemy_url)}")
     return 0
+
+
+def cmd_doctor(args) -> int:
+    from cli.doctor import run_doctor
+
+    return run_doctor(lambda: _settings(args), as_json=args.json)
 
 
 def _client(args):
@@ -135,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     stack_options(up)
     up.add_argument("--port", type=int, help="API port (KQ_PORT)")
     up.add_argument("--workers", type=int, help="worker processes (KQ_WORKER_CONCURRENCY)")
+    up.add_argument("--flower-port", type=int, help="Flower port (KQ_FLOWER_PORT)")
     up.add_argument(
         "--sample", action="store_true", help="synthesize the bundled sample once ready"
     )
@@ -157,10 +177,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to the benchmark")
     bench.set_defaults(func=cmd_bench)
 
+    flower = commands.add_parser("flower", help="Flower, the Celery monitor, with basic auth")
+    stack_options(flower)
+    flower.add_argument("--flower-port", type=int, help="port (KQ_FLOWER_PORT)")
+    flower.set_defaults(func=cmd_flower)
+
     db = commands.add_parser("db", help="database migrations")
     stack_options(db)
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
+
+    doctor = commands.add_parser(
+        "doctor", help="is this machine ready? versions, providers, model, Redis, DB, workers"
+    )
+    stack_options(doctor)
+    doctor.add_argument("--flower-port", type=int, help="Flower port to look at (KQ_FLOWER_PORT)")
+    doctor.add_argument("--json", action="store_true", help="the checks as a JSON list")
+    doctor.set_defaults(func=cmd_doctor)
 
     def client_command(name, func, help_):
         p = commands.add_parser(name, help=help_)

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from cli.embedded_redis import redis_answers, start_embedded_redis
+from cli.flower import flower_command, flower_credentials, flower_env
 from core.model_files import resolve_model_files
 from core.settings import Settings
 from storage.migrate import upgrade
@@ -72,6 +73,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         KQ_PORT=str(settings.port),
         KQ_WORKER_CONCURRENCY=str(settings.worker_concurrency),
         KQ_QUEUE=settings.queue,
+        KQ_FLOWER_PORT=str(settings.flower_port),
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -158,9 +160,15 @@ def run_up(settings: Settings, sample: Path | None, say=print) -> int:
         env = settings_env(settings)
         stack.spawn("api", api_command(settings), env=env)
         stack.spawn("worker", worker_command(settings), env=env)
+        stack.spawn("flower", flower_command(settings), env=flower_env(settings, env))
         base_url = f"http://{settings.host}:{settings.port}"
         wait_until_ready(stack, base_url)
-        say(f"api     {base_url}  (docs: {base_url}/docs)")
+        user, password, stored = flower_credentials(settings)
+        say(f"api     {base_url}  (docs: {base_url}/docs, dashboard: {base_url}/dashboard)")
+        flower_url = f"http://{settings.host}:{settings.flower_port}"
+        say(f"flower  {flower_url}  user {user}  password {password}")
+        if stored:
+            say(f"        (generated; kept in {stored}; set KQ_FLOWER_PASSWORD to choose one)")
         say(f"redis   {settings.redis_url}")
         say(f"db      {settings.sqlalchemy_url}")
         threads = settings.threads_per_child

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     max_text_chars: int = 2_000_000
     max_request_bytes: int = 10 * 1024 * 1024
 
+    # Flower: basic auth is always on; `up` generates a password when none is set
+    flower_port: int = 5555
+    flower_user: str = "kq"
+    flower_password: str | None = None
+
     # Model
     model_path: Path | None = Field(
         default=None, validation_alias=AliasChoices("KQ_MODEL_PATH", "KOKORO_MODEL_PATH")

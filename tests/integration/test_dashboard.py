@@ -1,25 +1,10 @@
 """The throughput dashboard, rendered by a real headless Chromium against the real stack."""
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # `make test` installs it
+from tests.browser import render
+
 TITLE = "Dashboard <b>check</b>"  # markup in data must arrive as text
-
-
-def render(url: str, profile: Path) -> str:
-    """The DOM after the page's script has fetched /v1/stats and drawn it."""
-    result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,1000",
-         "--virtual-time-budget=10000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
 
 
 def chart(dom: str, chart_id: str) -> str:
