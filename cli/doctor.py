@@ -37,6 +37,7 @@ PACKAGES = (
 )
 
 SECTIONS = (
+    "settings",
     "versions",
     "providers",
     "model and voices",
@@ -530,31 +531,39 @@ def render(checks: list[Check], console: Console) -> None:
     console.print(table)
     fails = sum(c.status == FAIL for c in checks)
     warns = sum(c.status == WARN for c in checks)
+    warnings = f"{warns} warning{'s' if warns != 1 else ''}"
     if fails:
-        console.print(f"[bold red]not ready[/]: {fails} failed, {warns} warnings")
+        console.print(f"[bold red]not ready[/]: {fails} failed, {warnings}")
     else:
-        console.print(f"[green]ready[/]: {warns} warnings" if warns else "[green]ready[/]")
+        console.print(f"[green]ready[/]: {warnings}" if warns else "[green]ready[/]")
 
 
 def run_doctor(make_settings: Callable[[], Settings], as_json: bool = False) -> int:
     try:
         settings = make_settings()
     except Exception as error:  # a settings ValidationError: nothing else can be checked
+        errors = error.errors() if hasattr(error, "errors") else None
+        detail = (
+            "; ".join(
+                f"KQ_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in errors
+            )
+            if errors
+            else str(error) or repr(error)
+        )
         checks = [
             Check(
                 "settings",
                 "settings",
                 FAIL,
-                str(error).splitlines()[0] if str(error) else repr(error),
+                detail,
                 "fix the KQ_* environment variables (see README, Configuration)",
             )
         ]
         if as_json:
             print(json.dumps([asdict(c) for c in checks], indent=2))
         else:
-            console = Console()
-            console.print(f"[bold red]FAIL[/] settings: {error}")
-            console.print(f"[dim]→ {checks[0].hint}[/]")
+            render(checks, Console())
         return 1
     checks = run_checks(settings)
     if as_json:

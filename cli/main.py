@@ -20,6 +20,10 @@ def _settings(args: argparse.Namespace):
         "worker_concurrency": getattr(args, "workers", None),
         "redis_url": getattr(args, "redis_url", None),
         "flower_port": getattr(args, "flower_port", None),
+        "api_workers": getattr(args, "api_workers", None),
+        "queue": getattr(args, "queue", None),
+        "worker_max_memory_mb": getattr(args, "max_memory_mb", None),
+        "worker_max_tasks_per_child": getattr(args, "max_tasks_per_child", None),
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -163,12 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="the HTTP API")
     stack_options(api)
     api.add_argument("--port", type=int)
+    api.add_argument(
+        "--workers", dest="api_workers", type=int, help="API processes: >1 runs gunicorn"
+    )
     api.set_defaults(func=cmd_api)
 
     worker = commands.add_parser("worker", help="a Celery worker with Kokoro sessions")
     stack_options(worker)
     worker.add_argument("--workers", type=int, help="pool processes (KQ_WORKER_CONCURRENCY)")
     worker.add_argument("--pool", choices=["prefork", "threads", "solo"])
+    worker.add_argument("--queue", help="queue to consume (KQ_QUEUE)")
+    worker.add_argument("--max-memory-mb", type=int, help="recycle a child above this RSS")
+    worker.add_argument("--max-tasks-per-child", type=int, help="recycle a child after N tasks")
     worker.set_defaults(func=cmd_worker)
 
     bench = commands.add_parser(

@@ -21,20 +21,26 @@ STOP_GRACE_S = 30.0
 READY_TIMEOUT_S = 180.0
 
 
+GRACEFUL_TIMEOUT_S = 20
+
+
 def api_command(settings: Settings) -> list[str]:
+    """uvicorn for one process; gunicorn with uvicorn workers for several (production)."""
+    if settings.api_workers == 1:
+        return [
+            sys.executable, "-m", "uvicorn", "api.main:app",
+            "--host", settings.host, "--port", str(settings.port),
+            "--no-access-log", "--timeout-graceful-shutdown", str(GRACEFUL_TIMEOUT_S),
+        ]  # fmt: skip
     return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.main:app",
-        "--host",
-        settings.host,
-        "--port",
-        str(settings.port),
-        "--no-access-log",
-        "--timeout-graceful-shutdown",
-        "20",
-    ]
+        sys.executable, "-m", "gunicorn", "api.main:app",
+        "--worker-class", "uvicorn_worker.UvicornWorker",
+        "--workers", str(settings.api_workers),
+        "--bind", f"{settings.host}:{settings.port}",
+        "--graceful-timeout", str(GRACEFUL_TIMEOUT_S),
+        # Recycle API processes now and then, staggered so they never restart together
+        "--max-requests", "10000", "--max-requests-jitter", "1000",
+    ]  # fmt: skip
 
 
 def worker_command(
@@ -74,6 +80,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         KQ_WORKER_CONCURRENCY=str(settings.worker_concurrency),
         KQ_QUEUE=settings.queue,
         KQ_FLOWER_PORT=str(settings.flower_port),
+        KQ_WORKER_MAX_MEMORY_MB=str(settings.worker_max_memory_mb),
+        KQ_WORKER_MAX_TASKS_PER_CHILD=str(settings.worker_max_tasks_per_child),
         PYTHONUNBUFFERED="1",
     )
     return env

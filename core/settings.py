@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     # API
     host: str = "127.0.0.1"
     port: int = 8000
+    api_workers: int = Field(default=1, ge=1)
     max_text_chars: int = 2_000_000
     max_request_bytes: int = 10 * 1024 * 1024
 
@@ -54,9 +55,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("KQ_VOICES_PATH", "KOKORO_VOICES_PATH")
     )
     default_voice: str | None = None
-    providers: str | None = (
-        None  # comma-separated ONNX Runtime providers, e.g. "CPUExecutionProvider"
-    )
+    # Comma-separated ONNX Runtime providers to try, e.g. "CUDAExecutionProvider"
+    providers: str | None = None
+    coreml_compute_units: Literal["ALL", "CPUAndGPU", "CPUAndNeuralEngine", "CPUOnly"] = "ALL"
 
     # Chunking: inference costs about the same per phoneme token from 90 to 370 tokens, so the
     # size is set by the tail: smaller chunks leave fewer cores idle at the end of a job

@@ -16,6 +16,7 @@ from core.settings import get_settings
 from storage.db import transaction
 from storage.jobs import record_worker_session
 from worker.engine import SynthesisEngine, process_engine, set_process_engine
+from worker.providers import provider_options
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,12 @@ def load_engine() -> SynthesisEngine:
         return engine
     settings = get_settings()
     engine = SynthesisEngine(
-        resolve_model_files(settings), settings.threads_per_child, settings.providers
+        resolve_model_files(settings),
+        settings.threads_per_child,
+        settings.providers,
+        lambda provider: provider_options(
+            provider, settings.coreml_compute_units, settings.data_dir / "coreml-cache"
+        ),
     )
     engine.warm_up(default_voice(settings))
     set_process_engine(engine)

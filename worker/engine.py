@@ -3,6 +3,7 @@
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,14 +42,21 @@ def session_options(threads: int) -> ort.SessionOptions:
     return options
 
 
-def build_session(model_path: str, threads: int, requested: str | None) -> ort.InferenceSession:
+def build_session(
+    model_path: str,
+    threads: int,
+    requested: str | None,
+    options: Callable[[str], dict[str, str]] = lambda _: {},
+) -> ort.InferenceSession:
     """A session on the first provider that builds, falling back towards CPU."""
     providers = choose_providers(ort.get_available_providers(), requested)
     last_error: Exception | None = None
     for index, provider in enumerate(providers):
         try:
             return ort.InferenceSession(
-                model_path, sess_options=session_options(threads), providers=providers[index:]
+                model_path,
+                sess_options=session_options(threads),
+                providers=[(p, options(p)) for p in providers[index:]],
             )
         except Exception as error:  # ORT raises its own, untyped, errors
             last_error = error
@@ -60,9 +68,15 @@ def build_session(model_path: str, threads: int, requested: str | None) -> ort.I
 
 
 class SynthesisEngine:
-    def __init__(self, files: ModelFiles, threads: int, providers: str | None = None):
+    def __init__(
+        self,
+        files: ModelFiles,
+        threads: int,
+        providers: str | None = None,
+        options: Callable[[str], dict[str, str]] = lambda _: {},
+    ):
         started = time.perf_counter()
-        session = build_session(str(files.model), threads, providers)
+        session = build_session(str(files.model), threads, providers, options)
         self.kokoro = Kokoro.from_session(session, str(files.voices))
         self.provider = session.get_providers()[0]
         self.threads = threads

@@ -1,6 +1,7 @@
 """Which ONNX Runtime execution providers to try, in order (SPEC §2, §9)."""
 
 import platform
+from pathlib import Path
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -37,3 +38,15 @@ def choose_providers(
 def pool_for_platform(system: str | None = None) -> str:
     """Prefork everywhere but macOS, where forking after CoreML/objc init crashes."""
     return "threads" if (system or platform.system()) == "Darwin" else "prefork"
+
+
+def provider_options(provider: str, coreml_compute_units: str, cache_dir: Path) -> dict[str, str]:
+    """Options for one provider. CoreML compiles to an MLProgram (the format that supports this
+    model's ops) and caches the compiled model in the data dir, so only the first start pays."""
+    if provider == COREML:
+        return {
+            "ModelFormat": "MLProgram",
+            "MLComputeUnits": coreml_compute_units,
+            "ModelCacheDirectory": str(cache_dir),
+        }
+    return {}

@@ -1,5 +1,7 @@
 """Liveness and readiness."""
 
+import os
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -13,7 +15,8 @@ WORKER_PING_TIMEOUT_S = 1.0
 
 @router.get("/healthz")
 def healthz() -> dict:
-    return {"status": "ok"}
+    # The pid tells apart the processes behind one port (gunicorn workers)
+    return {"status": "ok", "pid": os.getpid()}
 
 
 @router.get("/readyz")

@@ -2,7 +2,14 @@
 
 import pytest
 
-from worker.providers import COREML, CPU, CUDA, choose_providers, pool_for_platform
+from worker.providers import (
+    COREML,
+    CPU,
+    CUDA,
+    choose_providers,
+    pool_for_platform,
+    provider_options,
+)
 
 ALL = [COREML, CUDA, CPU]
 
@@ -32,3 +39,50 @@ def test_requested_providers_win_and_cpu_stays_last_resort():
 def test_pool_avoids_prefork_on_macos():
     assert pool_for_platform("Darwin") == "threads"
     assert pool_for_platform("Linux") == "prefork"
+
+
+class _SessionThatFailsOn:
+    """Stands in for onnxruntime.InferenceSession: refuses to build on the given providers."""
+
+    def __init__(self, failing: set[str], attempts: list[list[str]]):
+        self.failing, self.attempts = failing, attempts
+
+    def __call__(self, path, sess_options=None, providers=()):
+        names = [name for name, _options in providers]
+        self.attempts.append(names)
+        if names[0] in self.failing:
+            raise RuntimeError(f"{names[0]} cannot run this model")
+        return ("session", names)
+
+
+def test_a_provider_that_fails_to_build_falls_back_to_the_next(monkeypatch, caplog):
+    from worker import engine
+
+    attempts: list[list[str]] = []
+    monkeypatch.setattr(engine.ort, "get_available_providers", lambda: [CUDA, CPU])
+    monkeypatch.setattr(engine.ort, "InferenceSession", _SessionThatFailsOn({CUDA}, attempts))
+    with caplog.at_level("WARNING"):
+        session = engine.build_session("model.onnx", threads=1, requested=None)
+    assert session == ("session", [CPU])
+    assert attempts == [[CUDA, CPU], [CPU]]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and CUDA in warnings[0]
+
+
+def test_no_provider_at_all_is_a_clear_error(monkeypatch):
+    from worker import engine
+
+    monkeypatch.setattr(engine.ort, "get_available_providers", lambda: [CPU])
+    monkeypatch.setattr(engine.ort, "InferenceSession", _SessionThatFailsOn({CPU}, []))
+    with pytest.raises(RuntimeError, match="no ONNX Runtime provider could load model.onnx"):
+        engine.build_session("model.onnx", threads=1, requested=None)
+
+
+def test_coreml_compiles_an_mlprogram_cached_in_the_data_dir(tmp_path):
+    options = provider_options(COREML, "CPUAndNeuralEngine", tmp_path / "coreml-cache")
+    assert options == {
+        "ModelFormat": "MLProgram",
+        "MLComputeUnits": "CPUAndNeuralEngine",
+        "ModelCacheDirectory": str(tmp_path / "coreml-cache"),
+    }
+    assert provider_options(CPU, "ALL", tmp_path) == {}
