@@ -17,7 +17,9 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with session_factory(request.app.state.settings.sqlalchemy_url)() as session:
+    """A read-only session: routes that write use storage's transactions."""
+    url = request.app.state.settings.sqlalchemy_url
+    with session_factory(url, readonly=True)() as session:
         yield session
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READONLY = "kq_readonly"  # execution option of read-only sessions
 
 
 class UTCDateTime(TypeDecorator):
@@ -50,9 +51,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
-        # writes fails at once with SQLITE_BUSY when another process wrote in between
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the lock up front (IMMEDIATE): a deferred transaction that reads and
+        # then writes fails at once with SQLITE_BUSY when another process wrote in between.
+        # Readers never write, so they stay deferred and never wait for the workers.
+        readonly = connection.get_execution_options().get(READONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -74,8 +77,13 @@ def get_engine(url: str) -> Engine:
     return _engines[key]
 
 
-def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+def session_factory(url: str, *, readonly: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``url``; ``readonly`` ones (status polls, lists, reports) never take SQLite's
+    write lock."""
+    engine = get_engine(url)
+    if readonly:
+        engine = engine.execution_options(**{READONLY: True})
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
