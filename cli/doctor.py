@@ -5,7 +5,6 @@ only looks: it never assembles the model, creates the SQLite file or runs migrat
 """
 
 import json
-import os
 import platform
 import sys
 from collections.abc import Callable
@@ -439,50 +438,33 @@ def _local(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-def check_api(settings: Settings) -> list[Check]:
+def _http_check(name: str, url: str, hint: str) -> list[Check]:
+    """An HTTP service that should answer 200; its absence is a warning, not a failure."""
     import httpx
 
-    url = f"http://{_local(settings.host)}:{settings.port}/healthz"
     try:
         response = httpx.get(url, timeout=TIMEOUT_S)
         ok = response.status_code == 200
         detail = f"{url} answers {response.status_code}"
     except httpx.HTTPError as error:
         ok, detail = False, f"{url} unreachable: {error or type(error).__name__}"
-    return [
-        Check(
-            "api",
-            "api",
-            OK if ok else WARN,
-            detail,
-            None if ok else "start `kokoro-queue api` (or `up`); not needed on a worker-only host",
-        )
-    ]
+    return [Check(name, name, OK if ok else WARN, detail, None if ok else hint)]
+
+
+def check_api(settings: Settings) -> list[Check]:
+    return _http_check(
+        "api",
+        f"http://{_local(settings.host)}:{settings.port}/healthz",
+        "start `kokoro-queue api` (or `up`); not needed on a worker-only host",
+    )
 
 
 def check_flower(settings: Settings) -> list[Check]:
-    import httpx
-
-    port = getattr(settings, "flower_port", None) or os.environ.get("KQ_FLOWER_PORT", "5555")
-    url = f"http://127.0.0.1:{port}/healthcheck"
-    try:
-        response = httpx.get(url, timeout=TIMEOUT_S)
-        ok = response.status_code == 200
-        detail = f"{url} answers {response.status_code}"
-    except httpx.HTTPError as error:
-        ok, detail = False, f"{url} unreachable: {error or type(error).__name__}"
-    return [
-        Check(
-            "flower",
-            "flower",
-            OK if ok else WARN,
-            detail,
-            None if ok else "optional: `kokoro-queue flower` (or `up`) starts it",
-        )
-    ]
-
-
-# --- running and showing --------------------------------------------------------------------
+    return _http_check(
+        "flower",
+        f"http://{_local(settings.host)}:{settings.flower_port}/healthcheck",
+        "optional: `kokoro-queue flower` (or `up`) starts it",
+    )
 
 
 def _guarded(section: str, check: Callable[[], list[Check]]) -> list[Check]:

@@ -53,6 +53,11 @@ class Job(Base):
     realtime_factor: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
 
+    @property
+    def percent_done(self) -> float:
+        """Progress by characters, 0 to 100."""
+        return 100.0 * self.chars_done / self.chars_total if self.chars_total else 100.0
+
     chunks: Mapped[list["Chunk"]] = relationship(
         back_populates="job",
         cascade="all, delete-orphan",

@@ -176,7 +176,7 @@ def _recent_jobs(session: Session) -> list[dict]:
             "status": job.status,
             "title": job.title,
             "chars": job.chars_total,
-            "percent": round(100 * job.chars_done / job.chars_total, 1) if job.chars_total else 100,
+            "percent": round(job.percent_done, 1),
             "audio_seconds": job.audio_seconds,
             "wall_seconds": job.wall_seconds,
             "realtime_factor": job.realtime_factor,

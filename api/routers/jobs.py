@@ -24,7 +24,6 @@ POLL_AFTER_SECONDS = 2
 
 
 def job_out(job: Job) -> JobOut:
-    percent = 100.0 * job.chars_done / job.chars_total if job.chars_total else 100.0
     return JobOut(
         id=job.id,
         status=job.status,
@@ -42,7 +41,7 @@ def job_out(job: Job) -> JobOut:
             chunks_total=job.chunks_total,
             chars_done=job.chars_done,
             chars_total=job.chars_total,
-            percent=round(percent, 2),
+            percent=round(job.percent_done, 2),
         ),
         audio_seconds=job.audio_seconds,
         wall_seconds=job.wall_seconds,
