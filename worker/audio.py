@@ -30,6 +30,9 @@ def encode_chunk(audio: np.ndarray) -> bytes:
 
 
 def decode_chunk(data: bytes) -> np.ndarray:
+    if not data:
+        # A chunk with nothing to say (no phonemes) is stored empty: no FLAC has zero frames
+        return np.zeros(0, dtype=np.float32)
     audio, rate = sf.read(io.BytesIO(data), dtype="float32")
     if rate != SAMPLE_RATE:
         raise ValueError(f"chunk audio is {rate} Hz, expected {SAMPLE_RATE}")
