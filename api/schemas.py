@@ -90,6 +90,7 @@ class JobOut(BaseModel):
     lang: str
     format: AudioFormat
     title: str | None
+    chapters: list[str] | None = Field(description="chapter titles, when the job has chapters")
     priority: int
     created_at: datetime
     started_at: datetime | None

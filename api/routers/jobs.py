@@ -4,12 +4,13 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
 
 from api.deps import CeleryDep, SessionDep, SettingsDep, StoreDep
+from api.job_request import OPENAPI_REQUEST_BODY, JobRequestDep
 from api.jobs_service import BrokerUnavailable, request_hash, submit_job
-from api.schemas import JobCreate, JobLinks, JobOut, JobPage, Progress
+from api.schemas import JobLinks, JobOut, JobPage, Progress
 from core.audio_formats import AudioFormat
 from core.model_files import default_voice, list_voices
 from core.states import JobStatus
@@ -32,6 +33,7 @@ def job_out(job: Job) -> JobOut:
         lang=job.lang,
         format=AudioFormat(job.format),
         title=job.title,
+        chapters=job.chapters,
         priority=job.priority,
         created_at=job.created_at,
         started_at=job.started_at,
@@ -72,10 +74,14 @@ def find_job(session, job_id: str) -> Job:
     return job
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    openapi_extra=OPENAPI_REQUEST_BODY,
+)
 def create(
-    body: JobCreate,
-    request: Request,
+    body: JobRequestDep,
     response: Response,
     settings: SettingsDep,
     celery: CeleryDep,

@@ -1,0 +1,76 @@
+"""Book files through multipart: chapters found, synthesized in order; bad files get a 4xx."""
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from storage.models import Chunk
+from tests.audio_checks import assert_speech, read_audio
+from tests.integration.test_bad_input import unchanged  # noqa: F401  (fixture)
+
+BOOK_MD = b"""# The Harbour
+Boats rocked against the quay while the gulls argued.
+
+# The Market
+By noon the square was full of farmers and their carts.
+"""
+
+
+def test_markdown_book_becomes_chapters_in_order(stack):
+    with stack.client() as http:
+        response = http.post(
+            "/v1/jobs",
+            files={"file": ("harbour.md", BOOK_MD, "text/markdown")},
+            data={"format": "flac", "speed": "1.0"},
+        )
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert job["title"] == "harbour"
+        assert job["chapters"] == ["The Harbour", "The Market"]
+        finished = stack.wait_for_job(job["id"])
+        assert finished["status"] == "succeeded", finished["error"]
+        audio, rate = read_audio(http.get(f"/v1/jobs/{job['id']}/audio").content)
+    assert_speech(audio, rate, finished["progress"]["chars_total"])
+    engine = create_engine(stack.database_url)
+    with engine.connect() as db:
+        rows = db.execute(
+            select(Chunk.chapter, Chunk.text, Chunk.pause_after)
+            .where(Chunk.job_id == job["id"])
+            .order_by(Chunk.index)
+        ).all()
+    engine.dispose()
+    assert [r.chapter for r in rows] == sorted(r.chapter for r in rows)
+    assert {r.chapter for r in rows} == {0, 1}
+    assert "chapter" in [r.pause_after for r in rows]
+    assert rows[0].text.startswith("Boats") and rows[-1].text.endswith("carts.")
+
+
+BAD_FILES = {
+    "unsupported type": (("book.pdf", b"%PDF-1.7", "application/pdf"), 415, "send a .txt or .md"),
+    "binary junk": (("book.txt", bytes(range(256)) * 4, "text/plain"), 422, "UTF-8"),
+    "nul bytes": (("book.txt", b"text\x00\x00more", "text/plain"), 422, "binary"),
+    "empty book": (("book.md", b"# Title\n\n   \n", "text/markdown"), 422, "nothing speakable"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_bad_book_files_are_rejected_and_store_nothing(stack, unchanged, name):  # noqa: F811
+    upload, code, mentions = BAD_FILES[name]
+    with stack.client() as http:
+        response = http.post("/v1/jobs", files={"file": upload})
+    assert response.status_code == code, response.text
+    assert mentions in response.json()["detail"]
+
+
+def test_form_without_a_file_or_with_unknown_fields_is_422(stack, unchanged):  # noqa: F811
+    with stack.client() as http:
+        no_file = http.post("/v1/jobs", files={"other": ("a.txt", b"Hello.", "text/plain")})
+        extra = http.post(
+            "/v1/jobs",
+            files={"file": ("a.txt", b"Hello.", "text/plain")},
+            data={"colour": "blue"},
+        )
+        bad_speed = http.post(
+            "/v1/jobs", files={"file": ("a.txt", b"Hello.", "text/plain")}, data={"speed": "9"}
+        )
+    assert no_file.status_code == extra.status_code == bad_speed.status_code == 422
+    assert "colour" in extra.json()["detail"]
