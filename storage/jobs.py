@@ -53,6 +53,7 @@ class ChunkTiming:
     tokens: int
     audio_key: str
     audio_seconds: float
+    peak: float
     phonemize_ms: float
     inference_ms: float
     encode_ms: float
@@ -221,6 +222,7 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> bool:
             tokens=timing.tokens,
             audio_key=timing.audio_key,
             audio_seconds=timing.audio_seconds,
+            peak=timing.peak,
             phonemize_ms=timing.phonemize_ms,
             inference_ms=timing.inference_ms,
             encode_ms=timing.encode_ms,
@@ -321,12 +323,12 @@ def delete_job(session: Session, job_id: str) -> bool:
     return session.execute(delete(Job).where(Job.id == job_id)).rowcount > 0
 
 
-def chunks_for_assembly(session: Session, job_id: str) -> list[tuple[int, str, str, float]]:
-    """(index, audio_key, pause_after, audio_seconds) of every chunk, in order."""
+def chunks_for_assembly(session: Session, job_id: str) -> list[tuple[str, str, float]]:
+    """(audio_key, pause_after, peak) of every chunk, in order."""
     return [
         tuple(row)
         for row in session.execute(
-            select(Chunk.index, Chunk.audio_key, Chunk.pause_after, Chunk.audio_seconds)
+            select(Chunk.audio_key, Chunk.pause_after, Chunk.peak)
             .where(Chunk.job_id == job_id)
             .order_by(Chunk.index)
         )

@@ -86,6 +86,7 @@ class Chunk(Base):
     tokens: Mapped[int | None] = mapped_column(Integer)  # phoneme tokens actually synthesized
     audio_key: Mapped[str | None] = mapped_column(String(300))
     audio_seconds: Mapped[float | None] = mapped_column(Float)
+    peak: Mapped[float | None] = mapped_column(Float)  # largest absolute sample
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -21,6 +21,30 @@ _SOUNDFILE_FORMATS = {
 }
 
 
+# Level and joins: one gain for the whole book brings its loudest sample to -1 dBFS (never
+# above: no clipping), and every chunk fades in and out over a few milliseconds, so a join
+# between two chunks (or a chunk and a pause) never steps from sound to silence: no clicks
+TARGET_PEAK = 10 ** (-1 / 20)
+MAX_GAIN = 4.0  # +12 dB at most: a near-silent book is not blown up into noise
+FADE_SECONDS = 0.005
+
+
+def fade_edges(audio: np.ndarray) -> np.ndarray:
+    length = min(int(FADE_SECONDS * SAMPLE_RATE), len(audio) // 2)
+    if length == 0:
+        return audio
+    ramp = np.linspace(0.0, 1.0, length, endpoint=False, dtype=np.float32)
+    faded = audio.astype(np.float32, copy=True)
+    faded[:length] *= ramp
+    faded[-length:] *= ramp[::-1]
+    return faded
+
+
+def book_gain(peaks: Iterable[float | None]) -> float:
+    loudest = max((p for p in peaks if p), default=0.0)
+    return min(TARGET_PEAK / loudest, MAX_GAIN) if loudest > 0 else 1.0
+
+
 def encode_chunk(audio: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     sf.write(
@@ -43,8 +67,10 @@ def silence(pause_after: str) -> np.ndarray:
     return np.zeros(int(PAUSE_SECONDS[pause_after] * SAMPLE_RATE), dtype=np.float32)
 
 
-def write_assembled(target: Path, fmt: AudioFormat, parts: Iterable[tuple[np.ndarray, str]]) -> int:
-    """Write chunks, in order, with the pause each one calls for after it, into ``target``.
+def write_assembled(
+    target: Path, fmt: AudioFormat, parts: Iterable[tuple[np.ndarray, str]], gain: float = 1.0
+) -> int:
+    """Write chunks, in order, each times ``gain`` and followed by the pause it calls for.
 
     Streams to the encoder one chunk at a time, so a whole book never sits in memory.
     Returns the number of samples written.
@@ -55,7 +81,7 @@ def write_assembled(target: Path, fmt: AudioFormat, parts: Iterable[tuple[np.nda
         target, "w", samplerate=SAMPLE_RATE, channels=1, format=container, subtype=subtype
     ) as out:
         for audio, pause_after in parts:
-            for block in (audio, silence(pause_after)):
+            for block in (audio * np.float32(gain), silence(pause_after)):
                 if len(block):
                     out.write(np.clip(block, -1.0, 1.0))
                     samples += len(block)

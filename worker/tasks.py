@@ -10,6 +10,7 @@ import resource
 import sys
 import time
 
+import numpy as np
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
@@ -30,7 +31,7 @@ from storage.jobs import (
     start_chunk,
 )
 from worker.app import app, load_engine, worker_host
-from worker.audio import decode_chunk, encode_chunk, write_assembled
+from worker.audio import book_gain, decode_chunk, encode_chunk, fade_edges, write_assembled
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,13 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     result = engine.synthesize(work.text, work.voice, work.speed, work.lang)
     encode_started = time.perf_counter()
     key = chunk_key(work.job_id, work.index)
-    _store().put(key, encode_chunk(result.audio))
+    audio = fade_edges(result.audio)
+    _store().put(key, encode_chunk(audio))
     timing = ChunkTiming(
         tokens=result.tokens,
         audio_key=key,
         audio_seconds=result.seconds,
+        peak=float(np.abs(audio).max()) if len(audio) else 0.0,
         phonemize_ms=result.phonemize_ms,
         inference_ms=result.inference_ms,
         encode_ms=(time.perf_counter() - encode_started) * 1000,
@@ -129,7 +132,8 @@ def assemble_job(self, job_id: str) -> str:
         samples = write_assembled(
             tmp,
             fmt,
-            ((decode_chunk(store.get(audio_key)), pause) for _, audio_key, pause, _ in parts),
+            ((decode_chunk(store.get(audio_key)), pause) for audio_key, pause, _ in parts),
+            gain=book_gain(peak for _, _, peak in parts),
         )
     with transaction(_db_url()) as session:
         finished = finish_job(

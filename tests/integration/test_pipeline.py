@@ -10,6 +10,7 @@ from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
+from worker.audio import TARGET_PEAK, book_gain
 
 BOOK = """\
 The harbour town woke slowly that morning. Fishing boats rocked against the stone quay, their
@@ -97,14 +98,20 @@ def test_long_text_becomes_one_ordered_audio_file(stack):
         assert row.queue_wait_ms is not None and row.worker_pid and row.worker_host
         assert row.provider == "CPUExecutionProvider"
 
-    # The file is exactly the chunks' audio in index order, with the pause each calls for
+    # The file is exactly the chunks' audio in index order, with the pause each calls for, at
+    # one gain for the whole book that brings its peak to -1 dBFS
     store_root = stack.data_dir / "audio"
     parts = []
     for row in rows:
         chunk_audio, _ = read_audio((store_root / row.audio_key).read_bytes())
         assert abs(len(chunk_audio) / 24_000 - row.audio_seconds) < 0.001
+        assert abs(np.abs(chunk_audio).max() - row.peak) < 1e-4
+        # Faded at both ends: a join never jumps from sound to silence (no click)
+        assert max(abs(chunk_audio[0]), abs(chunk_audio[-1])) < 0.002
         parts += [chunk_audio, np.zeros(int(PAUSE_SECONDS[row.pause_after] * 24_000))]
-    np.testing.assert_allclose(audio, np.concatenate(parts), atol=1 / 32768)
+    gain = book_gain(row.peak for row in rows)
+    np.testing.assert_allclose(audio, gain * np.concatenate(parts), atol=2 / 32768)
+    assert abs(np.abs(audio).max() - TARGET_PEAK) < 0.002  # loud, and never clipped
 
 
 def test_two_jobs_at_once_finish_and_workers_keep_one_session(stack):

@@ -5,7 +5,15 @@ import pytest
 import soundfile as sf
 
 from core.audio_formats import PAUSE_SECONDS, SAMPLE_RATE, AudioFormat
-from worker.audio import decode_chunk, encode_chunk, write_assembled
+from worker.audio import (
+    MAX_GAIN,
+    TARGET_PEAK,
+    book_gain,
+    decode_chunk,
+    encode_chunk,
+    fade_edges,
+    write_assembled,
+)
 
 
 def tone(seconds: float, frequency: float) -> np.ndarray:
@@ -37,3 +45,22 @@ def test_assembly_joins_chunks_in_order_with_pauses(tmp_path, fmt):
         # Order: the 300 Hz chunk first, the 600 Hz one last (zero crossings count frequency)
         crossings = [np.count_nonzero(np.diff(np.sign(x))) for x in (first, second)]
         assert crossings[1] > 1.8 * crossings[0]
+
+
+def test_fades_and_book_gain(tmp_path):
+    audio = np.ones(SAMPLE_RATE, dtype=np.float32) * 0.5
+    faded = fade_edges(audio)
+    assert faded[0] == 0 and abs(faded[-1]) < 0.01
+    np.testing.assert_array_equal(faded[1000:-1000], audio[1000:-1000])  # the middle untouched
+    assert len(fade_edges(np.zeros(3, np.float32))) == 3
+    assert book_gain([0.5, 0.25, None]) == pytest.approx(TARGET_PEAK / 0.5)
+    assert book_gain([0.01]) == MAX_GAIN  # quiet books are raised 12 dB at most
+    assert book_gain([0.0, None]) == 1.0
+
+    parts = [(tone(0.5, 300) * 2, "sentence"), (tone(0.5, 600), "end")]  # peaks 0.6 and 0.3
+    gain = book_gain(np.abs(a).max() for a, _ in parts)
+    write_assembled(tmp_path / "book.wav", AudioFormat.WAV, parts, gain=gain)
+    book, _ = sf.read(tmp_path / "book.wav", dtype="float32")
+    assert abs(np.abs(book).max() - TARGET_PEAK) < 1e-3  # the loudest chunk sets the level
+    quiet = book[-SAMPLE_RATE // 2 :]
+    assert abs(np.abs(quiet).max() - TARGET_PEAK / 2) < 1e-3  # relative levels are kept
