@@ -109,6 +109,14 @@ class JobPage(BaseModel):
     next_cursor: str | None
 
 
+class ChapterOut(BaseModel):
+    index: int
+    title: str
+    start_seconds: float
+    end_seconds: float
+    audio: str | None = Field(description="this chapter alone; for jobs submitted with chapters")
+
+
 class VoiceOut(BaseModel):
     name: str
     language: str

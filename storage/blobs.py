@@ -81,5 +81,9 @@ def job_audio_key(job_id: str, extension: str) -> str:
     return f"jobs/{job_id}/audio.{extension}"
 
 
+def chapter_audio_key(job_id: str, chapter: int, extension: str) -> str:
+    return f"jobs/{job_id}/chapters/{chapter:04d}.{extension}"
+
+
 def job_prefix(job_id: str) -> str:
     return f"jobs/{job_id}"

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.audio_formats import SAMPLE_RATE, pause_samples
 from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
 from core.text import TextChunk
 from storage.db import utcnow
@@ -323,15 +324,53 @@ def delete_job(session: Session, job_id: str) -> bool:
     return session.execute(delete(Job).where(Job.id == job_id)).rowcount > 0
 
 
-def chunks_for_assembly(session: Session, job_id: str) -> list[tuple[str, str, float]]:
-    """(audio_key, pause_after, peak) of every chunk, in order."""
+@dataclass(frozen=True)
+class AssemblyPart:
+    chapter: int
+    audio_key: str
+    pause_after: str
+    peak: float | None
+
+
+def chunks_for_assembly(session: Session, job_id: str) -> list[AssemblyPart]:
+    """Every chunk's audio, pause and peak, in order."""
     return [
-        tuple(row)
+        AssemblyPart(*row)
         for row in session.execute(
-            select(Chunk.audio_key, Chunk.pause_after, Chunk.peak)
+            select(Chunk.chapter, Chunk.audio_key, Chunk.pause_after, Chunk.peak)
             .where(Chunk.job_id == job_id)
             .order_by(Chunk.index)
         )
+    ]
+
+
+@dataclass(frozen=True)
+class ChapterSpan:
+    index: int
+    title: str
+    start_seconds: float
+    end_seconds: float  # before the pause that separates it from the next chapter
+
+
+def chapter_spans(session: Session, job: Job) -> list[ChapterSpan]:
+    """Where each chapter lies in the assembled audio: the chunks' exact sample counts plus the
+    pauses assembly inserts, so these times match the file to the sample."""
+    rows = session.execute(
+        select(Chunk.chapter, Chunk.audio_seconds, Chunk.pause_after)
+        .where(Chunk.job_id == job.id)
+        .order_by(Chunk.index)
+    ).all()
+    titles = job.chapters or [job.title or "Chapter 1"]
+    spans: dict[int, list[float]] = {}
+    position = 0  # samples
+    for chapter, seconds, pause in rows:
+        span = spans.setdefault(chapter, [position, position])
+        position += round((seconds or 0.0) * SAMPLE_RATE)
+        span[1] = position  # the chapter's last chunk ends it, before its pause
+        position += pause_samples(pause)
+    return [
+        ChapterSpan(number, titles[number], start / SAMPLE_RATE, end / SAMPLE_RATE)
+        for number, (start, end) in sorted(spans.items())
     ]
 
 

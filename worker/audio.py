@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from core.audio_formats import PAUSE_SECONDS, SAMPLE_RATE, AudioFormat
+from core.audio_formats import SAMPLE_RATE, AudioFormat, pause_samples
 
 # Chunks are stored losslessly; FLAC halves the size of 16-bit WAV
 CHUNK_FORMAT = "FLAC"
@@ -64,7 +64,7 @@ def decode_chunk(data: bytes) -> np.ndarray:
 
 
 def silence(pause_after: str) -> np.ndarray:
-    return np.zeros(int(PAUSE_SECONDS[pause_after] * SAMPLE_RATE), dtype=np.float32)
+    return np.zeros(pause_samples(pause_after), dtype=np.float32)
 
 
 def write_assembled(

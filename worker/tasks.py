@@ -18,7 +18,13 @@ from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK
 from core.settings import get_settings
 from core.states import JobStatus
-from storage.blobs import LocalBlobStore, chunk_key, job_audio_key, job_prefix
+from storage.blobs import (
+    LocalBlobStore,
+    chapter_audio_key,
+    chunk_key,
+    job_audio_key,
+    job_prefix,
+)
 from storage.db import transaction
 from storage.jobs import (
     ChunkTiming,
@@ -126,15 +132,22 @@ def assemble_job(self, job_id: str) -> str:
             return "skipped"
         fmt = AudioFormat(job.format)
         parts = chunks_for_assembly(session, job_id)
+        chaptered = bool(job.chapters)
     store = _store()
+    gain = book_gain(part.peak for part in parts)
     key = job_audio_key(job_id, fmt.extension)
     with store.writer(key) as tmp:
         samples = write_assembled(
-            tmp,
-            fmt,
-            ((decode_chunk(store.get(audio_key)), pause) for audio_key, pause, _ in parts),
-            gain=book_gain(peak for _, _, peak in parts),
+            tmp, fmt, ((decode_chunk(store.get(p.audio_key)), p.pause_after) for p in parts), gain
         )
+    if chaptered:
+        for chapter in sorted({p.chapter for p in parts}):
+            # Each chapter on its own: the same audio, without the pause after its end
+            mine = [p for p in parts if p.chapter == chapter]
+            pauses = [p.pause_after for p in mine[:-1]] + ["end"]
+            with store.writer(chapter_audio_key(job_id, chapter, fmt.extension)) as tmp:
+                audio = (decode_chunk(store.get(p.audio_key)) for p in mine)
+                write_assembled(tmp, fmt, zip(audio, pauses, strict=True), gain)
     with transaction(_db_url()) as session:
         finished = finish_job(
             session,

@@ -10,12 +10,12 @@ from fastapi.responses import FileResponse
 from api.deps import CeleryDep, SessionDep, SettingsDep, StoreDep
 from api.job_request import OPENAPI_REQUEST_BODY, JobRequestDep
 from api.jobs_service import BrokerUnavailable, request_hash, submit_job
-from api.schemas import JobLinks, JobOut, JobPage, Progress
+from api.schemas import ChapterOut, JobLinks, JobOut, JobPage, Progress
 from core.audio_formats import AudioFormat
 from core.model_files import default_voice, list_voices
 from core.states import JobStatus
 from storage import jobs as job_store
-from storage.blobs import job_prefix
+from storage.blobs import chapter_audio_key, job_prefix
 from storage.db import session_factory
 from storage.models import Job
 
@@ -156,18 +156,53 @@ def read(
 
 @router.get("/{job_id}/audio", response_class=FileResponse)
 def audio(job_id: str, session: SessionDep, store: StoreDep):
-    job = find_job(session, job_id)
-    if job.status != JobStatus.SUCCEEDED or not job.audio_key:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"job {job_id} is {job.status}; audio is available once it has succeeded",
-        )
+    job = finished_job(session, job_id)
     fmt = AudioFormat(job.format)
     # FileResponse answers Range requests with 206
     return FileResponse(
         store.path(job.audio_key),
         media_type=fmt.media_type,
         filename=f"{job.title or job.id}.{fmt.extension}",
+    )
+
+
+def finished_job(session, job_id: str) -> Job:
+    job = find_job(session, job_id)
+    if job.status != JobStatus.SUCCEEDED or not job.audio_key:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"job {job_id} is {job.status}; audio is available once it has succeeded",
+        )
+    return job
+
+
+@router.get("/{job_id}/chapters", response_model=list[ChapterOut])
+def chapters(job_id: str, session: SessionDep) -> list[ChapterOut]:
+    """Chapter titles with where each starts and ends in the job's audio."""
+    job = finished_job(session, job_id)
+    # Microseconds: a sample lasts 42 µs, so a client can cut the file exactly
+    return [
+        ChapterOut(
+            index=span.index,
+            title=span.title,
+            start_seconds=round(span.start_seconds, 6),
+            end_seconds=round(span.end_seconds, 6),
+            audio=f"/v1/jobs/{job.id}/chapters/{span.index}/audio" if job.chapters else None,
+        )
+        for span in job_store.chapter_spans(session, job)
+    ]
+
+
+@router.get("/{job_id}/chapters/{index}/audio", response_class=FileResponse)
+def chapter_audio(job_id: str, index: int, session: SessionDep, store: StoreDep):
+    job = finished_job(session, job_id)
+    fmt = AudioFormat(job.format)
+    if not job.chapters or not 0 <= index < len(job.chapters):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} has no chapter {index}")
+    return FileResponse(
+        store.path(chapter_audio_key(job.id, index, fmt.extension)),
+        media_type=fmt.media_type,
+        filename=f"{index + 1:02d} {job.chapters[index]}.{fmt.extension}",
     )
 
 

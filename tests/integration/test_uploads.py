@@ -1,8 +1,10 @@
 """Book files through multipart: chapters found, synthesized in order; bad files get a 4xx."""
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, select
 
+from core.audio_formats import PAUSE_SECONDS
 from storage.models import Chunk
 from tests.audio_checks import assert_speech, read_audio
 from tests.integration.test_bad_input import unchanged  # noqa: F401  (fixture)
@@ -29,7 +31,24 @@ def test_markdown_book_becomes_chapters_in_order(stack):
         finished = stack.wait_for_job(job["id"])
         assert finished["status"] == "succeeded", finished["error"]
         audio, rate = read_audio(http.get(f"/v1/jobs/{job['id']}/audio").content)
+        chapters = http.get(f"/v1/jobs/{job['id']}/chapters").json()
+        chapter_audio = [read_audio(http.get(c["audio"]).content)[0] for c in chapters]
+        assert http.get(f"/v1/jobs/{job['id']}/chapters/2/audio").status_code == 404
     assert_speech(audio, rate, finished["progress"]["chars_total"])
+
+    # Chapters in order, each exactly its stretch of the book's audio
+    assert [c["title"] for c in chapters] == ["The Harbour", "The Market"]
+    assert 0 == chapters[0]["start_seconds"] < chapters[0]["end_seconds"]
+    assert chapters[0]["end_seconds"] < chapters[1]["start_seconds"] < chapters[1]["end_seconds"]
+    assert abs(chapters[-1]["end_seconds"] - len(audio) / rate) < 0.001
+    for chapter, alone in zip(chapters, chapter_audio, strict=True):
+        start, end = round(chapter["start_seconds"] * rate), round(chapter["end_seconds"] * rate)
+        assert abs(len(alone) - (end - start)) <= 1
+        np.testing.assert_allclose(alone[: end - start], audio[start:end], atol=1 / 32768)
+    pause = chapters[1]["start_seconds"] - chapters[0]["end_seconds"]
+    assert abs(pause - PAUSE_SECONDS["chapter"]) < 0.001
+    total = sum(len(a) for a in chapter_audio) / rate
+    assert abs(total + pause - len(audio) / rate) < 0.001  # the book is its chapters and pauses
     engine = create_engine(stack.database_url)
     with engine.connect() as db:
         rows = db.execute(
