@@ -13,6 +13,7 @@ prefix sums, which keeps chunking linear-time even on pathological input (no spa
 punctuation, megabytes of text).
 """
 
+import itertools
 import re
 import unicodedata
 from array import array
@@ -229,6 +230,13 @@ def _ends_sentence(text: str, match: re.Match[str]) -> bool:
 
 def _sentence_ends(text: str) -> list[int]:
     return [m.end() for m in _SENTENCE_END.finditer(text) if _ends_sentence(text, m)]
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a chunk (or any text), by the same rules that chunking cuts at."""
+    bounds = [0, *_sentence_ends(text), len(text)]
+    pieces = (text[start:end].strip() for start, end in itertools.pairwise(bounds))
+    return [piece for piece in pieces if piece]
 
 
 def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:

@@ -352,18 +352,25 @@ class ChapterSpan:
     end_seconds: float  # before the pause that separates it from the next chapter
 
 
+def job_timeline(session: Session, job_id: str) -> list[tuple[int, str, float, str]]:
+    """(chapter, text, audio seconds, pause after) of every chunk, in order."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(Chunk.chapter, Chunk.text, Chunk.audio_seconds, Chunk.pause_after)
+            .where(Chunk.job_id == job_id)
+            .order_by(Chunk.index)
+        )
+    ]
+
+
 def chapter_spans(session: Session, job: Job) -> list[ChapterSpan]:
     """Where each chapter lies in the assembled audio: the chunks' exact sample counts plus the
     pauses assembly inserts, so these times match the file to the sample."""
-    rows = session.execute(
-        select(Chunk.chapter, Chunk.audio_seconds, Chunk.pause_after)
-        .where(Chunk.job_id == job.id)
-        .order_by(Chunk.index)
-    ).all()
     titles = job.chapters or [job.title or "Chapter 1"]
     spans: dict[int, list[float]] = {}
     position = 0  # samples
-    for chapter, seconds, pause in rows:
+    for chapter, _, seconds, pause in job_timeline(session, job.id):
         span = spans.setdefault(chapter, [position, position])
         position += round((seconds or 0.0) * SAMPLE_RATE)
         span[1] = position  # the chapter's last chunk ends it, before its pause

@@ -2,10 +2,10 @@
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 
 from api.deps import CeleryDep, SessionDep, SettingsDep, StoreDep
 from api.job_request import OPENAPI_REQUEST_BODY, JobRequestDep
@@ -14,6 +14,7 @@ from api.schemas import ChapterOut, JobLinks, JobOut, JobPage, Progress
 from core.audio_formats import AudioFormat
 from core.model_files import default_voice, list_voices
 from core.states import JobStatus
+from core.subtitles import build_cues, to_srt, to_vtt
 from storage import jobs as job_store
 from storage.blobs import chapter_audio_key, job_prefix
 from storage.db import session_factory
@@ -204,6 +205,23 @@ def chapter_audio(job_id: str, index: int, session: SessionDep, store: StoreDep)
         media_type=fmt.media_type,
         filename=f"{index + 1:02d} {job.chapters[index]}.{fmt.extension}",
     )
+
+
+SUBTITLE_FORMATS = {"srt": (to_srt, "application/x-subrip"), "vtt": (to_vtt, "text/vtt")}
+
+
+@router.get("/{job_id}/subtitles", response_class=PlainTextResponse)
+def subtitles(
+    job_id: str, session: SessionDep, format: Literal["srt", "vtt"] = "srt"
+) -> PlainTextResponse:
+    """Sentence-level subtitles timed to the job's audio."""
+    job = finished_job(session, job_id)
+    cues = build_cues(
+        (text, seconds, pause)
+        for _, text, seconds, pause in job_store.job_timeline(session, job.id)
+    )
+    render, media_type = SUBTITLE_FORMATS[format]
+    return PlainTextResponse(render(cues), media_type=f"{media_type}; charset=utf-8")
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)

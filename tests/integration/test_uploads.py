@@ -1,10 +1,13 @@
 """Book files through multipart: chapters found, synthesized in order; bad files get a 4xx."""
 
+import re
+
 import numpy as np
 import pytest
 from sqlalchemy import create_engine, select
 
 from core.audio_formats import PAUSE_SECONDS
+from core.text import split_sentences
 from storage.models import Chunk
 from tests.audio_checks import assert_speech, read_audio
 from tests.integration.test_bad_input import unchanged  # noqa: F401  (fixture)
@@ -34,6 +37,21 @@ def test_markdown_book_becomes_chapters_in_order(stack):
         chapters = http.get(f"/v1/jobs/{job['id']}/chapters").json()
         chapter_audio = [read_audio(http.get(c["audio"]).content)[0] for c in chapters]
         assert http.get(f"/v1/jobs/{job['id']}/chapters/2/audio").status_code == 404
+        srt = http.get(f"/v1/jobs/{job['id']}/subtitles", params={"format": "srt"})
+        vtt = http.get(f"/v1/jobs/{job['id']}/subtitles", params={"format": "vtt"})
+        bad = http.get(f"/v1/jobs/{job['id']}/subtitles", params={"format": "ass"})
+    assert bad.status_code == 422
+    assert vtt.headers["content-type"].startswith("text/vtt") and vtt.text.startswith("WEBVTT")
+    # One cue per sentence, in order; the last ends with the audio
+    times = re.findall(r"(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)", srt.text)
+    seconds = [
+        (int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000,
+         int(h2) * 3600 + int(m2) * 60 + int(s2) + int(ms2) / 1000)
+        for h, m, s, ms, h2, m2, s2, ms2 in times
+    ]  # fmt: skip
+    assert seconds == sorted(seconds)
+    assert all(start < end for start, end in seconds)
+    assert "Boats rocked against the" in srt.text and "farmers and their carts." in srt.text
     assert_speech(audio, rate, finished["progress"]["chars_total"])
 
     # Chapters in order, each exactly its stretch of the book's audio
@@ -41,6 +59,7 @@ def test_markdown_book_becomes_chapters_in_order(stack):
     assert 0 == chapters[0]["start_seconds"] < chapters[0]["end_seconds"]
     assert chapters[0]["end_seconds"] < chapters[1]["start_seconds"] < chapters[1]["end_seconds"]
     assert abs(chapters[-1]["end_seconds"] - len(audio) / rate) < 0.001
+    assert abs(seconds[-1][1] - len(audio) / rate) < 0.05
     for chapter, alone in zip(chapters, chapter_audio, strict=True):
         start, end = round(chapter["start_seconds"] * rate), round(chapter["end_seconds"] * rate)
         assert abs(len(alone) - (end - start)) <= 1
@@ -61,6 +80,8 @@ def test_markdown_book_becomes_chapters_in_order(stack):
     assert {r.chapter for r in rows} == {0, 1}
     assert "chapter" in [r.pause_after for r in rows]
     assert rows[0].text.startswith("Boats") and rows[-1].text.endswith("carts.")
+    # A cue for every sentence of every chunk (a sentence cut across chunks gives two)
+    assert len(seconds) == sum(len(split_sentences(r.text)) for r in rows)
 
 
 BAD_FILES = {
