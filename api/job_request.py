@@ -10,9 +10,10 @@ from starlette.datastructures import UploadFile
 
 from api.deps import SettingsDep
 from api.schemas import JobCreate
-from core.books import split_markdown, split_txt
+from core.books import BookError, Chapter, read_epub, split_markdown, split_txt
 
-BOOK_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}
+TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}
+BOOK_TYPES = ".txt, .md or .epub"
 FORM_FIELDS = {"voice", "speed", "lang", "format", "title", "priority"}
 
 
@@ -26,12 +27,27 @@ def _validated(data: dict | bytes) -> JobCreate:
         raise RequestValidationError(error.errors(include_url=False)) from error
 
 
+def _chapters(name: Path, data: bytes, title: object) -> tuple[str, list[Chapter]]:
+    """The title (the form's, else the book's, else the file name) and the chapters."""
+    if name.suffix.lower() == ".epub":
+        book = read_epub(data)
+        return str(title or book.title or name.stem), book.chapters
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BookError("not UTF-8 text") from error
+    if "\x00" in text:
+        raise BookError("binary, not text")
+    title = str(title or name.stem)
+    return title, TEXT_READERS[name.suffix.lower()](text, title)
+
+
 async def _from_form(request: Request, max_bytes: int) -> JobCreate:
     form = await request.form(max_files=1, max_fields=len(FORM_FIELDS), max_part_size=max_bytes)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "a multipart job needs a `file` (.txt or .md)"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"a multipart job needs a `file` ({BOOK_TYPES})"
         )
     unknown = set(form) - FORM_FIELDS - {"file"}
     if unknown:
@@ -40,25 +56,19 @@ async def _from_form(request: Request, max_bytes: int) -> JobCreate:
             f"unknown form fields: {', '.join(sorted(unknown))}",
         )
     name = Path(upload.filename or "")
-    reader = BOOK_READERS.get(name.suffix.lower())
-    if reader is None:
+    suffix = name.suffix.lower()
+    if suffix != ".epub" and suffix not in TEXT_READERS:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            f"cannot read {name.name!r}: send a .txt or .md file (UTF-8)",
+            f"cannot read {name.name!r}: send a {BOOK_TYPES} file",
         )
     data = await upload.read()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
+        title, chapters = _chapters(name, data, form.get("title"))
+    except BookError as error:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r} is not UTF-8 text"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r}: {error}"
         ) from error
-    if "\x00" in text:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r} is binary, not text"
-        )
-    title = str(form.get("title") or name.stem)
-    chapters = reader(text, title)
     if not chapters:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r} has nothing speakable"

@@ -10,6 +10,7 @@ from core.audio_formats import PAUSE_SECONDS
 from core.text import split_sentences
 from storage.models import Chunk
 from tests.audio_checks import assert_speech, read_audio
+from tests.epub_factory import CHAPTERS, build_epub
 from tests.integration.test_bad_input import unchanged  # noqa: F401  (fixture)
 
 BOOK_MD = b"""# The Harbour
@@ -84,11 +85,32 @@ def test_markdown_book_becomes_chapters_in_order(stack):
     assert len(seconds) == sum(len(split_sentences(r.text)) for r in rows)
 
 
+def test_epub_book_becomes_its_toc_chapters(stack):
+    with stack.client() as http:
+        response = http.post(
+            "/v1/jobs", files={"file": ("harbour.epub", build_epub(), "application/epub+zip")}
+        )
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert job["title"] == "A Harbour Town"  # from the book, not the file name
+        assert job["chapters"] == [title for title, _ in CHAPTERS]  # no copyright page
+        assert stack.wait_for_job(job["id"])["status"] == "succeeded"
+        chapters = http.get(f"/v1/jobs/{job['id']}/chapters").json()
+    assert [c["title"] for c in chapters] == job["chapters"]
+    starts = [c["start_seconds"] for c in chapters]
+    assert starts == sorted(starts) and len(set(starts)) == 3
+
+
 BAD_FILES = {
-    "unsupported type": (("book.pdf", b"%PDF-1.7", "application/pdf"), 415, "send a .txt or .md"),
+    "unsupported type": (
+        ("book.pdf", b"%PDF-1.7", "application/pdf"),
+        415,
+        "send a .txt, .md or .epub",
+    ),
     "binary junk": (("book.txt", bytes(range(256)) * 4, "text/plain"), 422, "UTF-8"),
     "nul bytes": (("book.txt", b"text\x00\x00more", "text/plain"), 422, "binary"),
     "empty book": (("book.md", b"# Title\n\n   \n", "text/markdown"), 422, "nothing speakable"),
+    "not an epub": (("book.epub", b"PK\x03\x04 junk", "application/epub+zip"), 422, "not a"),
 }
 
 

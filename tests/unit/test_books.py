@@ -1,6 +1,13 @@
 """Chapters found in plain-text and Markdown books."""
 
-from core.books import Chapter, split_markdown, split_txt
+import io
+import zipfile
+
+import pytest
+
+from core import books
+from core.books import BookError, Chapter, read_epub, split_markdown, split_txt
+from tests.epub_factory import CHAPTERS, build_epub
 
 NOVEL = """The Lighthouse
 
@@ -57,3 +64,30 @@ def test_markdown_chapters_at_the_top_heading_level_with_markup_removed():
     assert chapters[0].text == "Front matter."
     assert chapters[1].text == "Hello world, see the map.\n\nAside.\nfirst\nsecond"
     assert chapters[2].text == "Quoted words."
+
+
+def test_epub_chapters_follow_the_spine_titled_by_the_toc_without_front_matter():
+    book = read_epub(build_epub())
+    assert (book.title, book.author) == ("A Harbour Town", "Ada Example")
+    assert [c.title for c in book.chapters] == [title for title, _ in CHAPTERS]
+    assert book.chapters[0].text == f"{CHAPTERS[0][0]}\n\n{CHAPTERS[0][1]}"  # no script text
+    assert all("Copyright" not in c.text for c in book.chapters)
+
+
+def test_epub_without_toc_keeps_every_document():
+    book = read_epub(build_epub(with_toc=False))
+    assert len(book.chapters) >= 4  # the copyright page cannot be told apart without a TOC
+    assert book.chapters[0].text.startswith("Copyright")
+
+
+def test_bad_epubs_say_what_is_wrong(monkeypatch):
+    with pytest.raises(BookError, match="not a zip"):
+        read_epub(b"plain text, not a zip")
+    junk = io.BytesIO()
+    with zipfile.ZipFile(junk, "w") as archive:
+        archive.writestr("hello.txt", "no container here")
+    with pytest.raises(BookError, match="container.xml"):
+        read_epub(junk.getvalue())
+    monkeypatch.setattr(books, "MAX_EPUB_UNPACKED_BYTES", 1000)
+    with pytest.raises(BookError, match="unpacks to"):
+        read_epub(build_epub())  # a zip bomb is refused on its declared sizes, before unpacking
