@@ -7,10 +7,10 @@ from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.schemas import JobCreate
-from core.queue import SYNTHESIZE_CHUNK
+from core.queue import send_chunks
 from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
-from storage.jobs import NewJob, create_job, fail_job, get_job, queued_chunks
+from storage.jobs import NewJob, create_job, fail_job, get_job, release_chunks
 from storage.models import Job
 
 
@@ -22,11 +22,6 @@ def request_hash(body: JobCreate) -> str:
     return hashlib.sha256(
         json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
-
-
-def celery_priority(api_priority: int) -> int:
-    # The API's 9 is most urgent; Redis serves Celery's priority 0 first
-    return 9 - api_priority
 
 
 def submit_job(
@@ -56,16 +51,9 @@ def submit_job(
     )
     with sessions.begin() as session:
         job = create_job(session, spec, chunks)
-        to_send = queued_chunks(session, job.id)
-    # Sent only after the commit, so a worker always finds the rows it is told about
+        to_send = release_chunks(session, job.id, settings.in_flight_per_job)
     try:
-        for chunk_id, index in to_send:
-            celery.send_task(
-                SYNTHESIZE_CHUNK,
-                args=[chunk_id, job.id, index],
-                queue=settings.queue,
-                priority=celery_priority(body.priority),
-            )
+        send_chunks(celery, settings, job.id, to_send, body.priority)
     except Exception as error:  # kombu raises several connection error types
         with sessions.begin() as session:
             fail_job(session, job.id, f"could not enqueue: {error}")

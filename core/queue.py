@@ -56,6 +56,25 @@ def make_celery(settings: Settings) -> Celery:
     return app
 
 
+def celery_priority(api_priority: int) -> int:
+    # The API's 9 is most urgent; Redis serves Celery's priority 0 first
+    return 9 - api_priority
+
+
+def send_chunks(
+    celery: Celery, settings: Settings, job_id: str, chunks: list[tuple[int, int]], priority: int
+) -> None:
+    """Enqueue (chunk id, index) pairs of one job, by task name; call after the commit that
+    marked them queued, so a worker always finds the rows it is told about."""
+    for chunk_id, index in chunks:
+        celery.send_task(
+            SYNTHESIZE_CHUNK,
+            args=[chunk_id, job_id, index],
+            queue=settings.queue,
+            priority=celery_priority(priority),
+        )
+
+
 def broker_queue_depth(settings: Settings) -> int | None:
     """Messages waiting in the broker across the queue's priority lists; None if unreachable."""
     import redis

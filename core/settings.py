@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=250, ge=20, le=510)
     first_chunk_tokens: int = Field(default=40, ge=20, le=510)
 
+    # Fairness: a job has at most this many chunks queued or running at once; each finished
+    # chunk releases the next. A job submitted behind a book then waits for at most this many
+    # of the book's chunks, not the whole book. Raise it to the total worker processes of the
+    # cluster so one book alone still uses every worker. Default: 2 x this machine's workers.
+    chunks_in_flight_per_job: int | None = Field(default=None, ge=1)
+
     # Workers
     worker_concurrency: int = Field(default_factory=_cores, ge=1)
     onnx_threads: int | None = Field(default=None, ge=1)
@@ -95,6 +101,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def in_flight_per_job(self) -> int:
+        return self.chunks_in_flight_per_job or 2 * self.worker_concurrency
 
     @property
     def threads_per_child(self) -> int:

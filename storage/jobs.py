@@ -46,6 +46,7 @@ class ChunkWork:
     voice: str
     speed: float
     lang: str
+    priority: int
     attempt: int
 
 
@@ -107,9 +108,8 @@ def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> J
                 "text": c.text,
                 "chars": len(c.text),
                 "pause_after": str(c.pause_after),
-                # Queued in the same commit; the API sends the tasks right after it
-                "status": ChunkStatus.QUEUED,
-                "enqueued_at": now,
+                # Released to the queue a few at a time (release_chunks)
+                "status": ChunkStatus.PENDING,
                 "attempts": 0,
             }
             for c in chunks
@@ -118,16 +118,23 @@ def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> J
     return job
 
 
-def queued_chunks(session: Session, job_id: str) -> list[tuple[int, int]]:
-    """(chunk id, index) of the job's chunks waiting for a worker, in order."""
-    return [
-        tuple(row)
-        for row in session.execute(
-            select(Chunk.id, Chunk.index)
-            .where(Chunk.job_id == job_id, Chunk.status == ChunkStatus.QUEUED)
-            .order_by(Chunk.index)
+def release_chunks(session: Session, job_id: str, count: int) -> list[tuple[int, int]]:
+    """Mark the job's next ``count`` pending chunks queued; (chunk id, index) to send after the
+    commit. Rows another transaction is releasing are skipped, never released twice."""
+    rows = session.execute(
+        select(Chunk.id, Chunk.index)
+        .where(Chunk.job_id == job_id, Chunk.status == ChunkStatus.PENDING)
+        .order_by(Chunk.index)
+        .limit(count)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if rows:
+        session.execute(
+            update(Chunk)
+            .where(Chunk.id.in_([r.id for r in rows]), Chunk.status == ChunkStatus.PENDING)
+            .values(status=ChunkStatus.QUEUED, enqueued_at=utcnow())
         )
-    ]
+    return [(r.id, r.index) for r in rows]
 
 
 def get_job(session: Session, job_id: str) -> Job | None:
@@ -206,12 +213,19 @@ def start_chunk(session: Session, chunk_id: int) -> ChunkWork | None:
         voice=job.voice,
         speed=job.speed,
         lang=job.lang,
+        priority=job.priority,
         attempt=chunk.attempts,
     )
 
 
-def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> bool:
-    """Record a synthesized chunk. True for exactly one call per job: the one completing it."""
+@dataclass(frozen=True)
+class ChunkFinished:
+    first_time: bool  # False for a redelivered task whose chunk was already done
+    completes_job: bool  # True for exactly one chunk of a job: the last to finish
+
+
+def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkFinished:
+    """Record a synthesized chunk, counting it towards its job only the first time."""
     now = utcnow()
     first_time = session.execute(
         update(Chunk)
@@ -235,7 +249,7 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> bool:
         .returning(Chunk.job_id, Chunk.chars)
     ).first()
     if first_time is None:
-        return False
+        return ChunkFinished(first_time=False, completes_job=False)
     job_id, chars = first_time
     counts = session.execute(
         update(Job)
@@ -248,9 +262,11 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> bool:
         .returning(Job.chunks_done, Job.chunks_total, Job.status)
     ).first()
     if counts is None:
-        return False
+        return ChunkFinished(first_time=True, completes_job=False)
     done, total, status = counts
-    return done == total and status == JobStatus.RUNNING
+    return ChunkFinished(
+        first_time=True, completes_job=done == total and status == JobStatus.RUNNING
+    )
 
 
 def fail_chunk(session: Session, chunk_id: int, error: str, *, final: bool) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from core.states import ChunkStatus
 from storage.models import Chunk, Job
+from storage.stats import WAITING
 
 INFERENCE_BUCKETS_S = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
 
@@ -25,7 +26,7 @@ def metric_values(session: Session) -> dict:
         ).where(Chunk.status == ChunkStatus.DONE)
     ).one()
     queued, oldest = session.execute(
-        select(func.count(), func.min(Chunk.enqueued_at)).where(Chunk.status == ChunkStatus.QUEUED)
+        select(func.count(), func.min(Chunk.enqueued_at)).where(Chunk.status.in_(WAITING))
     ).one()
     return {
         "jobs": jobs,

@@ -14,6 +14,8 @@ from storage.models import Chunk, Job
 TIMELINE_BUCKETS = 60
 CHUNKS_PER_BUCKET = 3
 RECENT_JOBS = 10
+# Chunks waiting for a worker: in the broker (queued) or behind their job's window (pending)
+WAITING = (ChunkStatus.PENDING, ChunkStatus.QUEUED)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -106,7 +108,7 @@ def throughput_report(
     for state, count in session.execute(select(Job.status, func.count()).group_by(Job.status)):
         jobs_by_state[state] = count
     queued_chunks = session.scalar(
-        select(func.count()).select_from(Chunk).where(Chunk.status == ChunkStatus.QUEUED)
+        select(func.count()).select_from(Chunk).where(Chunk.status.in_(WAITING))
     )
 
     return {

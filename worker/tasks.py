@@ -15,7 +15,7 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK
+from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK, send_chunks
 from core.settings import get_settings
 from core.states import JobStatus
 from storage.blobs import (
@@ -34,6 +34,7 @@ from storage.jobs import (
     finish_chunk,
     finish_job,
     get_job,
+    release_chunks,
     start_chunk,
 )
 from worker.app import app, load_engine, worker_host
@@ -101,13 +102,16 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
         worker_rss_mb=peak_rss_mb(),
     )
     with transaction(_db_url()) as session:
-        completes_job = finish_chunk(session, chunk_id, timing)
+        finished = finish_chunk(session, chunk_id, timing)
         deleted_meanwhile = get_job(session, work.job_id) is None
+        # This chunk's slot in its job's in-flight window passes to the job's next chunk
+        next_chunks = release_chunks(session, work.job_id, 1) if finished.first_time else []
+    send_chunks(app, get_settings(), work.job_id, next_chunks, work.priority)
     if deleted_meanwhile:
         # DELETE removed the job's files while this chunk ran; take back what it just wrote
         _store().delete_prefix(job_prefix(work.job_id))
         return "deleted"
-    if completes_job:
+    if finished.completes_job:
         # Sent after the commit, by the one chunk whose update completed the job
         assemble_job.apply_async(args=[work.job_id], priority=0)
     return "done"
