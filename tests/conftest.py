@@ -130,19 +130,24 @@ def stack_env(data_dir: Path, redis_url: str, database_url: str, queue: str, por
     return env
 
 
+def start_worker(env: dict, log: Path) -> subprocess.Popen:
+    """A real `kokoro-queue worker` (Celery prefork) process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "worker", "--pool", "prefork"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def start_processes(env: dict, data_dir: Path, api_url: str, tag: str):
     from storage.migrate import upgrade
 
     upgrade(env["KQ_DATABASE_URL"])
     worker_log = data_dir / f"worker-{tag}.log"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--pool", "prefork"],
-        cwd=ROOT,
-        env=env,
-        stdout=worker_log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = start_worker(env, worker_log)
     api = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "api"],
         cwd=ROOT,
