@@ -33,9 +33,12 @@ class Client:
             )
         return response
 
-    def submit(self, text: str, **options) -> dict:
-        body = {"text": text, **{k: v for k, v in options.items() if v is not None}}
-        return self._check(self.http.post("/v1/jobs", json=body)).json()
+    def submit_file(self, path: Path, **options) -> dict:
+        """Upload a book file (.txt, .md, .epub); the server finds its chapters."""
+        fields = {k: str(v) for k, v in options.items() if v is not None}
+        with path.open("rb") as f:
+            response = self.http.post("/v1/jobs", files={"file": (path.name, f)}, data=fields)
+        return self._check(response).json()
 
     def job(self, job_id: str) -> dict:
         return self._check(self.http.get(f"/v1/jobs/{job_id}")).json()
@@ -65,10 +68,11 @@ class Client:
         return output
 
 
-def wait_for(client: Client, job_ids: list[str], console: Console | None = None) -> list[dict]:
-    """Poll until every job has finished, with one progress bar per job."""
+def wait_for(client: Client, jobs: dict[str, str], console: Console | None = None) -> list[dict]:
+    """Poll until every job (id -> label) has finished: a bar per job, and one for all of them
+    weighted by characters, with the time remaining."""
     console = console or Console(stderr=True)
-    finished: dict[str, dict] = {}
+    latest: dict[str, dict] = {}
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -76,22 +80,24 @@ def wait_for(client: Client, job_ids: list[str], console: Console | None = None)
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bars = {job_id: progress.add_task(job_id[:8], total=100) for job_id in job_ids}
-        while len(finished) < len(job_ids):
-            for job_id in job_ids:
-                if job_id in finished:
-                    continue
-                job = client.job(job_id)
-                progress.update(
-                    bars[job_id],
-                    completed=job["progress"]["percent"],
-                    description=f"{job_id[:8]} {job['status']}",
-                )
-                if job["status"] in FINISHED:
-                    finished[job_id] = job
-            if len(finished) < len(job_ids):
-                time.sleep(POLL_INTERVAL_S)
-    return [finished[j] for j in job_ids]
+        bars = {job_id: progress.add_task(label, total=100) for job_id, label in jobs.items()}
+        overall = progress.add_task("all", total=None) if len(jobs) > 1 else None
+        while True:
+            for job_id, label in jobs.items():
+                if latest.get(job_id, {}).get("status") not in FINISHED:
+                    latest[job_id] = job = client.job(job_id)
+                    progress.update(
+                        bars[job_id],
+                        completed=job["progress"]["percent"],
+                        description=f"{label} {job['status']}",
+                    )
+            if overall is not None:
+                done = sum(j["progress"]["chars_done"] for j in latest.values())
+                total = sum(j["progress"]["chars_total"] for j in latest.values())
+                progress.update(overall, completed=done, total=total)
+            if all(j["status"] in FINISHED for j in latest.values()):
+                return [latest[j] for j in jobs]
+            time.sleep(POLL_INTERVAL_S)
 
 
 def submit_and_download(
@@ -104,13 +110,10 @@ def submit_and_download(
     voice: str | None = None,
     wait: bool = True,
 ) -> list[dict]:
-    jobs = [
-        client.submit(path.read_text(encoding="utf-8"), voice=voice, format=fmt, title=path.stem)
-        for path in files
-    ]
+    jobs = [client.submit_file(path, voice=voice, format=fmt) for path in files]
     if not wait:
         return jobs
-    results = wait_for(client, [j["id"] for j in jobs])
+    results = wait_for(client, {j["id"]: path.name for j, path in zip(jobs, files, strict=True)})
     failed = [j for j in results if j["status"] != "succeeded"]
     if failed:
         raise ApiError("; ".join(f"job {j['id']} {j['status']}: {j['error']}" for j in failed))

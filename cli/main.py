@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    submit = client_command("submit", cmd_submit, "submit text files as jobs")
+    submit = client_command("submit", cmd_submit, "submit book files (.txt, .md, .epub) as jobs")
     submit.add_argument("files", nargs="+", type=Path)
     submit.add_argument("--voice")
     submit.add_argument("--format", choices=["wav", "flac", "mp3", "opus"])

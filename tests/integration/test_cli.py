@@ -86,3 +86,28 @@ def alive(pid: int) -> bool:
     # A zombie has exited; only its parent has not read its status yet
     state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True)
     return not state.stdout.strip().startswith("Z")
+
+
+def test_submit_several_books_waits_with_an_overall_bar_and_downloads_all(stack, tmp_path):
+    from tests.epub_factory import build_epub
+
+    books = {
+        "note.md": b"# One\nThe first chapter is short.\n\n# Two\nSo is the second.",
+        "tale.epub": build_epub([("Only", "A single chapter in an EPUB.")]),
+    }
+    for name, data in books.items():
+        (tmp_path / name).write_bytes(data)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "submit", *(str(tmp_path / n) for n in books),
+         "--wait", "--format", "mp3", "-o", f"{out}/"],
+        cwd=ROOT, env={**stack.env, "KQ_API_URL": stack.api_url},
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["note.mp3", "tale.mp3"]
+    for path in out.iterdir():
+        audio, rate = sf.read(path)
+        assert rate == 24_000 and len(audio) > rate
+    assert "note.md succeeded" in result.stderr and "tale.epub succeeded" in result.stderr
+    assert re.search(r"^all\b.*100%", result.stderr, re.M)  # the overall bar
