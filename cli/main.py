@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit = client_command("submit", cmd_submit, "submit book files (.txt, .md, .epub) as jobs")
     submit.add_argument("files", nargs="+", type=Path)
     submit.add_argument("--voice")
-    submit.add_argument("--format", choices=["wav", "flac", "mp3", "opus"])
+    submit.add_argument("--format", choices=["wav", "flac", "mp3", "opus", "m4b"])
     submit.add_argument("--wait", action="store_true", help="show progress and download when done")
     submit.add_argument("-o", "--output", type=Path, help="output file, or directory for several")
 

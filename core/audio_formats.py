@@ -18,6 +18,7 @@ class AudioFormat(StrEnum):
     FLAC = "flac"
     MP3 = "mp3"
     OPUS = "opus"
+    M4B = "m4b"  # AAC in MP4 with chapter markers: the audiobook format
 
     @property
     def media_type(self) -> str:
@@ -32,5 +33,6 @@ MEDIA_TYPES = {
     AudioFormat.WAV: "audio/wav",
     AudioFormat.FLAC: "audio/flac",
     AudioFormat.MP3: "audio/mpeg",
+    AudioFormat.M4B: "audio/mp4",
     AudioFormat.OPUS: "audio/ogg",
 }

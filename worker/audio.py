@@ -2,6 +2,7 @@
 
 import io
 from collections.abc import Iterable
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from core.audio_formats import SAMPLE_RATE, AudioFormat, pause_samples
 # Chunks are stored losslessly; FLAC halves the size of 16-bit WAV
 CHUNK_FORMAT = "FLAC"
 CHUNK_SUBTYPE = "PCM_16"
+
+M4B_BIT_RATE = 64_000  # AAC, mono speech
 
 _SOUNDFILE_FORMATS = {
     AudioFormat.WAV: ("WAV", "PCM_16"),
@@ -67,22 +70,94 @@ def silence(pause_after: str) -> np.ndarray:
     return np.zeros(pause_samples(pause_after), dtype=np.float32)
 
 
+class _SoundFileSink:
+    """WAV, FLAC, MP3 and Ogg/Opus through libsndfile."""
+
+    def __init__(self, target: Path, fmt: AudioFormat, title: str | None):
+        container, subtype = _SOUNDFILE_FORMATS[fmt]
+        self.file = sf.SoundFile(
+            target, "w", samplerate=SAMPLE_RATE, channels=1, format=container, subtype=subtype
+        )
+        if title and container != "MP3":
+            self.file.title = title
+
+    def write(self, block: np.ndarray) -> None:
+        self.file.write(block)
+
+    def close(self, chapters: list[tuple[str, int, int]]) -> None:
+        self.file.close()
+
+
+class _M4bSink:
+    """AAC in an MP4 (iPod) container with a chapter marker per chapter, through PyAV."""
+
+    def __init__(self, target: Path, title: str | None):
+        import av
+
+        self.av = av
+        self.container = av.open(str(target), "w", format="ipod")
+        self.stream = self.container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
+        self.stream.bit_rate = M4B_BIT_RATE
+        if title:
+            self.container.metadata["title"] = title
+        self.pts = 0
+
+    def write(self, block: np.ndarray) -> None:
+        frame = self.av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(block, dtype=np.float32).reshape(1, -1),
+            format="flt",
+            layout="mono",
+        )
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self.pts
+        self.pts += len(block)
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self, chapters: list[tuple[str, int, int]]) -> None:
+        for packet in self.stream.encode(None):
+            self.container.mux(packet)
+        if chapters:
+            self.container.set_chapters(
+                [
+                    {
+                        "id": number,
+                        "start": start,
+                        "end": end,
+                        "time_base": Fraction(1, SAMPLE_RATE),
+                        "metadata": {"title": title},
+                    }
+                    for number, (title, start, end) in enumerate(chapters, start=1)
+                ]
+            )
+        self.container.close()
+
+
 def write_assembled(
-    target: Path, fmt: AudioFormat, parts: Iterable[tuple[np.ndarray, str]], gain: float = 1.0
+    target: Path,
+    fmt: AudioFormat,
+    parts: Iterable[tuple[np.ndarray, str, str]],
+    gain: float = 1.0,
+    title: str | None = None,
 ) -> int:
     """Write chunks, in order, each times ``gain`` and followed by the pause it calls for.
 
-    Streams to the encoder one chunk at a time, so a whole book never sits in memory.
-    Returns the number of samples written.
+    ``parts`` are (audio, pause after, chapter title); a new title starts a chapter marker
+    where the container has them (m4b). Streams to the encoder one chunk at a time, so a whole
+    book never sits in memory. Returns the number of samples written.
     """
-    container, subtype = _SOUNDFILE_FORMATS[fmt]
+    sink = _M4bSink(target, title) if fmt is AudioFormat.M4B else _SoundFileSink(target, fmt, title)
     samples = 0
-    with sf.SoundFile(
-        target, "w", samplerate=SAMPLE_RATE, channels=1, format=container, subtype=subtype
-    ) as out:
-        for audio, pause_after in parts:
+    chapters: list[tuple[str, int, int]] = []  # (title, start, end) in samples
+    try:
+        for audio, pause_after, chapter in parts:
+            if not chapters or chapters[-1][0] != chapter:
+                chapters.append((chapter, samples, samples))
             for block in (audio * np.float32(gain), silence(pause_after)):
                 if len(block):
-                    out.write(np.clip(block, -1.0, 1.0))
+                    sink.write(np.clip(block, -1.0, 1.0))
                     samples += len(block)
+            chapters[-1] = (chapter, chapters[-1][1], samples)
+    finally:
+        sink.close(chapters)
     return samples

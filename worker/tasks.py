@@ -27,6 +27,7 @@ from storage.blobs import (
 )
 from storage.db import transaction
 from storage.jobs import (
+    AssemblyPart,
     ChunkTiming,
     chunks_for_assembly,
     fail_chunk,
@@ -136,22 +137,26 @@ def assemble_job(self, job_id: str) -> str:
             return "skipped"
         fmt = AudioFormat(job.format)
         parts = chunks_for_assembly(session, job_id)
-        chaptered = bool(job.chapters)
+        chaptered, title = bool(job.chapters), job.title
+        titles = job.chapters or [title or "Chapter 1"]
     store = _store()
     gain = book_gain(part.peak for part in parts)
+
+    def audio_of(mine: list[AssemblyPart], last_pause: str | None = None):
+        """(audio, pause, chapter title) of each part; ``last_pause`` replaces the final one."""
+        for number, part in enumerate(mine, start=1):
+            pause = last_pause if last_pause and number == len(mine) else part.pause_after
+            yield decode_chunk(store.get(part.audio_key)), pause, titles[part.chapter]
+
     key = job_audio_key(job_id, fmt.extension)
     with store.writer(key) as tmp:
-        samples = write_assembled(
-            tmp, fmt, ((decode_chunk(store.get(p.audio_key)), p.pause_after) for p in parts), gain
-        )
+        samples = write_assembled(tmp, fmt, audio_of(parts), gain, title)
     if chaptered:
         for chapter in sorted({p.chapter for p in parts}):
             # Each chapter on its own: the same audio, without the pause after its end
             mine = [p for p in parts if p.chapter == chapter]
-            pauses = [p.pause_after for p in mine[:-1]] + ["end"]
             with store.writer(chapter_audio_key(job_id, chapter, fmt.extension)) as tmp:
-                audio = (decode_chunk(store.get(p.audio_key)) for p in mine)
-                write_assembled(tmp, fmt, zip(audio, pauses, strict=True), gain)
+                write_assembled(tmp, fmt, audio_of(mine, last_pause="end"), gain, titles[chapter])
     with transaction(_db_url()) as session:
         finished = finish_job(
             session,

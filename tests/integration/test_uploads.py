@@ -2,6 +2,7 @@
 
 import re
 
+import av
 import numpy as np
 import pytest
 from sqlalchemy import create_engine, select
@@ -85,10 +86,12 @@ def test_markdown_book_becomes_chapters_in_order(stack):
     assert len(seconds) == sum(len(split_sentences(r.text)) for r in rows)
 
 
-def test_epub_book_becomes_its_toc_chapters(stack):
+def test_epub_book_becomes_an_m4b_with_its_toc_chapters(stack, tmp_path):
     with stack.client() as http:
         response = http.post(
-            "/v1/jobs", files={"file": ("harbour.epub", build_epub(), "application/epub+zip")}
+            "/v1/jobs",
+            files={"file": ("harbour.epub", build_epub(), "application/epub+zip")},
+            data={"format": "m4b"},
         )
         assert response.status_code == 202, response.text
         job = response.json()
@@ -96,9 +99,28 @@ def test_epub_book_becomes_its_toc_chapters(stack):
         assert job["chapters"] == [title for title, _ in CHAPTERS]  # no copyright page
         assert stack.wait_for_job(job["id"])["status"] == "succeeded"
         chapters = http.get(f"/v1/jobs/{job['id']}/chapters").json()
-    assert [c["title"] for c in chapters] == job["chapters"]
-    starts = [c["start_seconds"] for c in chapters]
+        book = http.get(f"/v1/jobs/{job['id']}/audio")
+        alone = [http.get(c["audio"]).content for c in chapters]
+    assert book.headers["content-type"] == "audio/mp4"
+    (tmp_path / "book.m4b").write_bytes(book.content)
+    with av.open(str(tmp_path / "book.m4b")) as container:
+        markers = container.chapters()
+        book_seconds = container.duration / 1_000_000
+        assert container.metadata["title"] == "A Harbour Town"
+    # Exactly the 3 chapters, titled from the TOC, starting where the API says, in order
+    assert [m["metadata"]["title"] for m in markers] == job["chapters"]
+    starts = [float(m["start"] * m["time_base"]) for m in markers]
     assert starts == sorted(starts) and len(set(starts)) == 3
+    assert starts == pytest.approx([c["start_seconds"] for c in chapters], abs=0.001)
+    # Chapters on their own add up to the book minus the pauses between them (AAC pads each
+    # file by a frame or two)
+    seconds = []
+    for number, data in enumerate(alone):
+        (tmp_path / f"{number}.m4b").write_bytes(data)
+        with av.open(str(tmp_path / f"{number}.m4b")) as chapter:
+            seconds.append(chapter.duration / 1_000_000)
+    pauses = 2 * PAUSE_SECONDS["chapter"]
+    assert abs(sum(seconds) + pauses - book_seconds) < 0.1 * len(seconds)
 
 
 BAD_FILES = {

@@ -27,10 +27,10 @@ def test_chunk_round_trip_is_16_bit_exact_and_empty_chunks_survive():
     assert len(decode_chunk(encode_chunk(np.zeros(0, dtype=np.float32)))) == 0
 
 
-@pytest.mark.parametrize("fmt", list(AudioFormat))
+@pytest.mark.parametrize("fmt", [f for f in AudioFormat if f is not AudioFormat.M4B])
 def test_assembly_joins_chunks_in_order_with_pauses(tmp_path, fmt):
-    parts = [(tone(0.5, 300), "sentence"), (np.zeros(0, np.float32), "paragraph"),
-             (tone(0.5, 600), "end")]  # fmt: skip
+    parts = [(tone(0.5, 300), "sentence", "One"), (np.zeros(0, np.float32), "paragraph", "One"),
+             (tone(0.5, 600), "end", "One")]  # fmt: skip
     target = tmp_path / f"book.{fmt.extension}"
     samples = write_assembled(target, fmt, parts)
     expected = int(SAMPLE_RATE * (1.0 + PAUSE_SECONDS["sentence"] + PAUSE_SECONDS["paragraph"]))
@@ -57,10 +57,33 @@ def test_fades_and_book_gain(tmp_path):
     assert book_gain([0.01]) == MAX_GAIN  # quiet books are raised 12 dB at most
     assert book_gain([0.0, None]) == 1.0
 
-    parts = [(tone(0.5, 300) * 2, "sentence"), (tone(0.5, 600), "end")]  # peaks 0.6 and 0.3
-    gain = book_gain(np.abs(a).max() for a, _ in parts)
+    parts = [(tone(0.5, 300) * 2, "sentence", "A"), (tone(0.5, 600), "end", "A")]  # 0.6, 0.3
+    gain = book_gain(np.abs(a).max() for a, _, _ in parts)
     write_assembled(tmp_path / "book.wav", AudioFormat.WAV, parts, gain=gain)
     book, _ = sf.read(tmp_path / "book.wav", dtype="float32")
     assert abs(np.abs(book).max() - TARGET_PEAK) < 1e-3  # the loudest chunk sets the level
     quiet = book[-SAMPLE_RATE // 2 :]
     assert abs(np.abs(quiet).max() - TARGET_PEAK / 2) < 1e-3  # relative levels are kept
+
+
+def test_m4b_has_a_chapter_marker_per_chapter(tmp_path):
+    import av
+
+    parts = [
+        (tone(1.0, 300), "sentence", "The Harbour"),
+        (tone(1.0, 400), "chapter", "The Harbour"),
+        (tone(2.0, 500), "end", "The Market"),
+    ]
+    samples = write_assembled(tmp_path / "book.m4b", AudioFormat.M4B, parts, title="A Town")
+    with av.open(str(tmp_path / "book.m4b")) as book:
+        chapters = book.chapters()
+        assert book.metadata["title"] == "A Town"
+        assert book.streams.audio[0].codec_context.name == "aac"
+        seconds = book.duration / 1_000_000
+    assert [c["metadata"]["title"] for c in chapters] == ["The Harbour", "The Market"]
+    starts = [float(c["start"] * c["time_base"]) for c in chapters]
+    ends = [float(c["end"] * c["time_base"]) for c in chapters]
+    second_start = 2.0 + PAUSE_SECONDS["sentence"] + PAUSE_SECONDS["chapter"]
+    assert starts == pytest.approx([0.0, second_start], abs=0.001)
+    assert ends[-1] == pytest.approx(samples / SAMPLE_RATE, abs=0.001)
+    assert abs(seconds - samples / SAMPLE_RATE) < 0.1
