@@ -9,12 +9,12 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.deps import SettingsDep
-from api.schemas import JobCreate
+from api.schemas import MAX_BATCH_JOBS, BatchCreate, JobCreate
 from core.books import BookError, Chapter, read_epub, split_markdown, split_txt
 
 TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}
 BOOK_TYPES = ".txt, .md or .epub"
-FORM_FIELDS = {"voice", "speed", "lang", "format", "title", "priority"}
+FORM_FIELDS = {"voice", "speed", "lang", "format", "title", "author", "priority"}
 
 
 def _validated(data: dict | bytes) -> JobCreate:
@@ -27,25 +27,39 @@ def _validated(data: dict | bytes) -> JobCreate:
         raise RequestValidationError(error.errors(include_url=False)) from error
 
 
-def _chapters(name: Path, data: bytes, title: object) -> tuple[str, list[Chapter]]:
-    """The title (the form's, else the book's, else the file name) and the chapters."""
+def _book(name: Path, data: bytes, form) -> dict:
+    """Title, author and chapters of an uploaded book: the form's title and author when given,
+    else the book's own, else the file name for the title."""
     if name.suffix.lower() == ".epub":
         book = read_epub(data)
-        return str(title or book.title or name.stem), book.chapters
+        title, author, chapters = book.title, book.author, book.chapters
+    else:
+        title, author = None, None
+        chapters = _text_chapters(name, data, str(form.get("title") or name.stem))
+    return {
+        "title": str(form.get("title") or title or name.stem),
+        "author": form.get("author") or author,
+        "chapters": [{"title": c.title, "text": c.text} for c in chapters],
+    }
+
+
+def _text_chapters(name: Path, data: bytes, title: str) -> list[Chapter]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise BookError("not UTF-8 text") from error
     if "\x00" in text:
         raise BookError("binary, not text")
-    title = str(title or name.stem)
-    return title, TEXT_READERS[name.suffix.lower()](text, title)
+    return TEXT_READERS[name.suffix.lower()](text, title)
 
 
-async def _from_form(request: Request, max_bytes: int) -> JobCreate:
-    form = await request.form(max_files=1, max_fields=len(FORM_FIELDS), max_part_size=max_bytes)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
+async def _form_jobs(request: Request, max_bytes: int, max_files: int) -> list[JobCreate]:
+    """One job per uploaded `file`, each with the form's other fields."""
+    form = await request.form(
+        max_files=max_files, max_fields=len(FORM_FIELDS), max_part_size=max_bytes
+    )
+    uploads = form.getlist("file")
+    if not uploads or not all(isinstance(u, UploadFile) for u in uploads):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"a multipart job needs a `file` ({BOOK_TYPES})"
         )
@@ -55,6 +69,11 @@ async def _from_form(request: Request, max_bytes: int) -> JobCreate:
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"unknown form fields: {', '.join(sorted(unknown))}",
         )
+    fields = {k: v for k, v in form.items() if k in FORM_FIELDS}
+    return [_validated({**fields, **await _uploaded_book(upload, form)}) for upload in uploads]
+
+
+async def _uploaded_book(upload: UploadFile, form) -> dict:
     name = Path(upload.filename or "")
     suffix = name.suffix.lower()
     if suffix != ".epub" and suffix not in TEXT_READERS:
@@ -62,25 +81,17 @@ async def _from_form(request: Request, max_bytes: int) -> JobCreate:
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             f"cannot read {name.name!r}: send a {BOOK_TYPES} file",
         )
-    data = await upload.read()
     try:
-        title, chapters = _chapters(name, data, form.get("title"))
+        book = _book(name, await upload.read(), form)
     except BookError as error:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r}: {error}"
         ) from error
-    if not chapters:
+    if not book["chapters"]:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r} has nothing speakable"
         )
-    fields = {k: v for k, v in form.items() if k in FORM_FIELDS}
-    return _validated(
-        {
-            **fields,
-            "title": title,
-            "chapters": [{"title": c.title, "text": c.text} for c in chapters],
-        }
-    )
+    return book
 
 
 async def read_job_request(request: Request, settings: SettingsDep) -> JobCreate:
@@ -88,7 +99,7 @@ async def read_job_request(request: Request, settings: SettingsDep) -> JobCreate
     if content_type == "application/json":
         return _validated(await request.body())
     if content_type == "multipart/form-data":
-        return await _from_form(request, settings.max_request_bytes)
+        return (await _form_jobs(request, settings.max_request_bytes, max_files=1))[0]
     raise HTTPException(
         status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         "send JSON (application/json) or a book file (multipart/form-data with `file`)",
@@ -97,21 +108,48 @@ async def read_job_request(request: Request, settings: SettingsDep) -> JobCreate
 
 JobRequestDep = Annotated[JobCreate, Depends(read_job_request)]
 
-OPENAPI_REQUEST_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/JobCreate"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        **{field: {"type": "string"} for field in sorted(FORM_FIELDS)},
-                    },
-                }
+
+def openapi_body(model: str, files: str) -> dict:
+    """The request body of a route that reads JSON or multipart itself, for the OpenAPI docs."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "description": files,
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            **{field: {"type": "string"} for field in sorted(FORM_FIELDS)},
+                        },
+                    }
+                },
             },
-        },
+        }
     }
-}
+
+
+OPENAPI_JOB_BODY = openapi_body("JobCreate", f"one book file ({BOOK_TYPES})")
+OPENAPI_BATCH_BODY = openapi_body("BatchCreate", f"one or more `file` parts ({BOOK_TYPES})")
+
+
+async def read_batch_request(request: Request, settings: SettingsDep) -> list[JobCreate]:
+    """``{"jobs": [...]}`` as JSON, or many `file` parts sharing the form's other fields."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            return BatchCreate.model_validate_json(await request.body()).jobs
+        except ValidationError as error:
+            raise RequestValidationError(error.errors(include_url=False)) from error
+    if content_type == "multipart/form-data":
+        return await _form_jobs(request, settings.max_request_bytes, max_files=MAX_BATCH_JOBS)
+    raise HTTPException(
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        'send JSON {"jobs": [...]} or book files (multipart/form-data, several `file` parts)',
+    )
+
+
+BatchRequestDep = Annotated[list[JobCreate], Depends(read_batch_request)]

@@ -4,9 +4,11 @@ import hashlib
 import json
 
 from celery import Celery
+from fastapi import HTTPException, status
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.schemas import JobCreate
+from core.model_files import default_voice, list_voices
 from core.queue import send_chunks
 from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
@@ -24,13 +26,32 @@ def request_hash(body: JobCreate) -> str:
     ).hexdigest()
 
 
+def checked_voice(settings: Settings, body: JobCreate) -> str:
+    """The voice the job will use, after the checks a body alone cannot make (413, 422)."""
+    chars = sum(len(t) for t in body.texts())
+    if chars > settings.max_text_chars:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"text has {chars} characters; the limit is {settings.max_text_chars}",
+        )
+    voices = list_voices(settings)
+    voice = body.voice or default_voice(settings)
+    if voice not in voices:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown voice {voice!r}; available voices: {', '.join(voices)}",
+        )
+    return voice
+
+
 def submit_job(
     sessions: sessionmaker[Session],
     celery: Celery,
     settings: Settings,
     body: JobCreate,
     voice: str,
-    idempotency_key: str | None,
+    idempotency_key: str | None = None,
+    batch_id: str | None = None,
 ) -> Job:
     texts = [normalize_text(t) for t in body.texts()]
     chunks = chunk_chapters(
@@ -42,6 +63,8 @@ def submit_job(
         lang=body.lang,
         format=body.format.value,
         title=body.title,
+        author=body.author,
+        batch_id=batch_id,
         priority=body.priority,
         chapters=[c.title or f"Chapter {i + 1}" for i, c in enumerate(body.chapters)]
         if body.chapters

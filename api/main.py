@@ -5,8 +5,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.body_limit import BodySizeLimit
-from api.routers import dashboard, health, jobs, stats, voices
-from api.schemas import JobCreate
+from api.routers import batches, dashboard, health, jobs, stats, voices
+from api.schemas import BatchCreate, JobCreate
 from core.queue import make_celery
 from core.settings import Settings, get_settings
 from storage.blobs import LocalBlobStore
@@ -34,24 +34,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=code,
         )
 
-    _document_job_request(app)
-    for router in (jobs.router, voices.router, stats.router, dashboard.router, health.router):
+    _document_request_bodies(app)
+    for router in (
+        jobs.router,
+        batches.router,
+        voices.router,
+        stats.router,
+        dashboard.router,
+        health.router,
+    ):
         app.include_router(router)
     return app
 
 
-def _document_job_request(app: FastAPI) -> None:
-    """POST /v1/jobs reads its body itself (JSON or multipart), so its JSON schema is added to
-    the OpenAPI components by hand."""
+def _document_request_bodies(app: FastAPI) -> None:
+    """POST /v1/jobs and /v1/batches read their bodies themselves (JSON or multipart), so their
+    JSON schemas are added to the OpenAPI components by hand."""
     generate = app.openapi
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = generate()  # FastAPI keeps it as app.openapi_schema
-            body = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(body.pop("$defs", {}))
-            components["JobCreate"] = body
+            for model in (JobCreate, BatchCreate):
+                body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(body.pop("$defs", {}))
+                components[model.__name__] = body
         return app.openapi_schema
 
     app.openapi = openapi

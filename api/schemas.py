@@ -9,6 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from core.audio_formats import AudioFormat
 from core.text import has_speakable_text
 
+MAX_BATCH_JOBS = 100
+
 Speed = Annotated[float, Field(ge=0.5, le=2.0, description="0.5 (slow) to 2.0 (fast)")]
 
 
@@ -50,6 +52,7 @@ class JobCreate(BaseModel):
     lang: Literal["en-us", "en-gb"] = "en-us"
     format: AudioFormat = AudioFormat.WAV
     title: Label | None = None
+    author: Label | None = None
     priority: int = Field(default=5, ge=0, le=9, description="0 to 9; higher runs sooner")
 
     @field_validator("text")
@@ -90,6 +93,7 @@ class JobOut(BaseModel):
     lang: str
     format: AudioFormat
     title: str | None
+    author: str | None
     chapters: list[str] | None = Field(description="chapter titles, when the job has chapters")
     priority: int
     created_at: datetime
@@ -107,6 +111,21 @@ class JobOut(BaseModel):
 class JobPage(BaseModel):
     jobs: list[JobOut]
     next_cursor: str | None
+
+
+class BatchCreate(BaseModel):
+    """Many jobs at once, followed with one status."""
+
+    model_config = ConfigDict(extra="forbid")
+    jobs: list[JobCreate] = Field(min_length=1, max_length=MAX_BATCH_JOBS)
+
+
+class BatchOut(BaseModel):
+    id: str
+    status: str
+    created_at: datetime
+    progress: Progress
+    jobs: list[JobOut]
 
 
 class ChapterOut(BaseModel):

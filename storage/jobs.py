@@ -19,7 +19,7 @@ from core.audio_formats import SAMPLE_RATE, pause_samples
 from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
 from core.text import TextChunk
 from storage.db import utcnow
-from storage.models import Chunk, Job, WorkerSession
+from storage.models import Batch, Chunk, Job, WorkerSession
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class NewJob:
     lang: str
     format: str
     title: str | None = None
+    author: str | None = None
+    batch_id: str | None = None
     priority: int = 0
     chapters: list[str] | None = None
     idempotency_key: str | None = None
@@ -87,6 +89,8 @@ def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> J
         lang=spec.lang,
         format=spec.format,
         title=spec.title,
+        author=spec.author,
+        batch_id=spec.batch_id,
         priority=spec.priority,
         chapters=spec.chapters,
         idempotency_key=spec.idempotency_key,
@@ -135,6 +139,40 @@ def release_chunks(session: Session, job_id: str, count: int) -> list[tuple[int,
             .values(status=ChunkStatus.QUEUED, enqueued_at=utcnow())
         )
     return [(r.id, r.index) for r in rows]
+
+
+def create_batch(session: Session) -> Batch:
+    batch = Batch(id=new_job_id(), created_at=utcnow())
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def get_batch(session: Session, batch_id: str) -> Batch | None:
+    return session.get(Batch, batch_id) if is_job_id(batch_id) else None
+
+
+def batch_jobs(session: Session, batch_id: str) -> list[Job] | None:
+    """The batch's jobs in submission order; None for an unknown batch."""
+    if get_batch(session, batch_id) is None:
+        return None
+    return list(
+        session.scalars(
+            select(Job).where(Job.batch_id == batch_id).order_by(Job.created_at, Job.id)
+        )
+    )
+
+
+def batch_status(statuses: list[str]) -> str:
+    """One status for many jobs: running until all have finished, then succeeded only if all
+    did, cancelled if all were cancelled, else failed."""
+    if any(s in (JobStatus.QUEUED, JobStatus.RUNNING) for s in statuses):
+        return JobStatus.RUNNING if any(s != JobStatus.QUEUED for s in statuses) else "queued"
+    if all(s == JobStatus.SUCCEEDED for s in statuses):
+        return JobStatus.SUCCEEDED
+    if all(s == JobStatus.CANCELLED for s in statuses):
+        return JobStatus.CANCELLED
+    return JobStatus.FAILED
 
 
 def get_job(session: Session, job_id: str) -> Job | None:

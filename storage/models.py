@@ -21,6 +21,15 @@ class Base(DeclarativeBase):
     pass
 
 
+class Batch(Base):
+    """Jobs submitted together, followed with one status."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Job(Base):
     __tablename__ = "jobs"
 
@@ -31,6 +40,10 @@ class Job(Base):
     lang: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(8))
     title: Mapped[str | None] = mapped_column(String(500))
+    author: Mapped[str | None] = mapped_column(String(500))
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL"), index=True
+    )
     priority: Mapped[int] = mapped_column(Integer, default=0)
     chapters: Mapped[list | None] = mapped_column(JSON)  # chapter titles, when given
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)

@@ -73,13 +73,14 @@ def silence(pause_after: str) -> np.ndarray:
 class _SoundFileSink:
     """WAV, FLAC, MP3 and Ogg/Opus through libsndfile."""
 
-    def __init__(self, target: Path, fmt: AudioFormat, title: str | None):
+    def __init__(self, target: Path, fmt: AudioFormat, tags: dict[str, str]):
         container, subtype = _SOUNDFILE_FORMATS[fmt]
         self.file = sf.SoundFile(
             target, "w", samplerate=SAMPLE_RATE, channels=1, format=container, subtype=subtype
         )
-        if title and container != "MP3":
-            self.file.title = title
+        if container != "MP3":  # libsndfile writes no ID3 tags
+            for name, value in tags.items():
+                setattr(self.file, name, value)
 
     def write(self, block: np.ndarray) -> None:
         self.file.write(block)
@@ -91,15 +92,18 @@ class _SoundFileSink:
 class _M4bSink:
     """AAC in an MP4 (iPod) container with a chapter marker per chapter, through PyAV."""
 
-    def __init__(self, target: Path, title: str | None):
+    def __init__(self, target: Path, tags: dict[str, str]):
         import av
 
         self.av = av
         self.container = av.open(str(target), "w", format="ipod")
         self.stream = self.container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         self.stream.bit_rate = M4B_BIT_RATE
-        if title:
-            self.container.metadata["title"] = title
+        # Audiobook players show the title, and the author as artist and album artist
+        for name, value in tags.items():
+            self.container.metadata[name] = value
+        if "artist" in tags:
+            self.container.metadata["album_artist"] = tags["artist"]
         self.pts = 0
 
     def write(self, block: np.ndarray) -> None:
@@ -139,6 +143,7 @@ def write_assembled(
     parts: Iterable[tuple[np.ndarray, str, str]],
     gain: float = 1.0,
     title: str | None = None,
+    author: str | None = None,
 ) -> int:
     """Write chunks, in order, each times ``gain`` and followed by the pause it calls for.
 
@@ -146,7 +151,8 @@ def write_assembled(
     where the container has them (m4b). Streams to the encoder one chunk at a time, so a whole
     book never sits in memory. Returns the number of samples written.
     """
-    sink = _M4bSink(target, title) if fmt is AudioFormat.M4B else _SoundFileSink(target, fmt, title)
+    tags = {name: value for name, value in (("title", title), ("artist", author)) if value}
+    sink = _M4bSink(target, tags) if fmt is AudioFormat.M4B else _SoundFileSink(target, fmt, tags)
     samples = 0
     chapters: list[tuple[str, int, int]] = []  # (title, start, end) in samples
     try:

@@ -137,7 +137,7 @@ def assemble_job(self, job_id: str) -> str:
             return "skipped"
         fmt = AudioFormat(job.format)
         parts = chunks_for_assembly(session, job_id)
-        chaptered, title = bool(job.chapters), job.title
+        chaptered, title, author = bool(job.chapters), job.title, job.author
         titles = job.chapters or [title or "Chapter 1"]
     store = _store()
     gain = book_gain(part.peak for part in parts)
@@ -150,13 +150,14 @@ def assemble_job(self, job_id: str) -> str:
 
     key = job_audio_key(job_id, fmt.extension)
     with store.writer(key) as tmp:
-        samples = write_assembled(tmp, fmt, audio_of(parts), gain, title)
+        samples = write_assembled(tmp, fmt, audio_of(parts), gain, title, author)
     if chaptered:
         for chapter in sorted({p.chapter for p in parts}):
             # Each chapter on its own: the same audio, without the pause after its end
             mine = [p for p in parts if p.chapter == chapter]
             with store.writer(chapter_audio_key(job_id, chapter, fmt.extension)) as tmp:
-                write_assembled(tmp, fmt, audio_of(mine, last_pause="end"), gain, titles[chapter])
+                chapter_audio = audio_of(mine, last_pause="end")
+                write_assembled(tmp, fmt, chapter_audio, gain, titles[chapter], author)
     with transaction(_db_url()) as session:
         finished = finish_job(
             session,

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse, PlainTextResponse
 
 from api.deps import CeleryDep, SessionDep, SettingsDep, StoreDep
-from api.job_request import OPENAPI_REQUEST_BODY, JobRequestDep
-from api.jobs_service import BrokerUnavailable, request_hash, submit_job
+from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
+from api.jobs_service import BrokerUnavailable, checked_voice, request_hash, submit_job
 from api.schemas import ChapterOut, JobLinks, JobOut, JobPage, Progress
 from core.audio_formats import AudioFormat
-from core.model_files import default_voice, list_voices
 from core.states import JobStatus
 from core.subtitles import build_cues, to_srt, to_vtt
 from storage import jobs as job_store
@@ -34,6 +33,7 @@ def job_out(job: Job) -> JobOut:
         lang=job.lang,
         format=AudioFormat(job.format),
         title=job.title,
+        author=job.author,
         chapters=job.chapters,
         priority=job.priority,
         created_at=job.created_at,
@@ -79,7 +79,7 @@ def find_job(session, job_id: str) -> Job:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
-    openapi_extra=OPENAPI_REQUEST_BODY,
+    openapi_extra=OPENAPI_JOB_BODY,
 )
 def create(
     body: JobRequestDep,
@@ -88,19 +88,7 @@ def create(
     celery: CeleryDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JobOut:
-    chars = sum(len(t) for t in body.texts())
-    if chars > settings.max_text_chars:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"text has {chars} characters; the limit is {settings.max_text_chars}",
-        )
-    voices = list_voices(settings)
-    voice = body.voice or default_voice(settings)
-    if voice not in voices:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"unknown voice {voice!r}; available voices: {', '.join(voices)}",
-        )
+    voice = checked_voice(settings, body)
     sessions = session_factory(settings.sqlalchemy_url)
     if idempotency_key:
         with sessions() as session:

@@ -9,7 +9,7 @@ from storage.db import get_engine
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from tests.conftest import _backends, _postgres_database
 
-TABLES = {"jobs", "chunks", "worker_sessions"}
+TABLES = {"jobs", "chunks", "worker_sessions", "batches"}
 
 
 @pytest.fixture(params=_backends())

@@ -96,6 +96,7 @@ def test_epub_book_becomes_an_m4b_with_its_toc_chapters(stack, tmp_path):
         assert response.status_code == 202, response.text
         job = response.json()
         assert job["title"] == "A Harbour Town"  # from the book, not the file name
+        assert job["author"] == "Ada Example"
         assert job["chapters"] == [title for title, _ in CHAPTERS]  # no copyright page
         assert stack.wait_for_job(job["id"])["status"] == "succeeded"
         chapters = http.get(f"/v1/jobs/{job['id']}/chapters").json()
@@ -107,6 +108,7 @@ def test_epub_book_becomes_an_m4b_with_its_toc_chapters(stack, tmp_path):
         markers = container.chapters()
         book_seconds = container.duration / 1_000_000
         assert container.metadata["title"] == "A Harbour Town"
+        assert container.metadata["artist"] == "Ada Example"
     # Exactly the 3 chapters, titled from the TOC, starting where the API says, in order
     assert [m["metadata"]["title"] for m in markers] == job["chapters"]
     starts = [float(m["start"] * m["time_base"]) for m in markers]
