@@ -1,6 +1,8 @@
 """Book files through multipart: chapters found, synthesized in order; bad files get a 4xx."""
 
+import io
 import re
+import zipfile
 
 import av
 import numpy as np
@@ -86,6 +88,15 @@ def test_markdown_book_becomes_chapters_in_order(stack):
     assert len(seconds) == sum(len(split_sentences(r.text)) for r in rows)
 
 
+def cue_times(subtitles: str, separator: str) -> list[tuple[float, float]]:
+    stamp = rf"(\d\d):(\d\d):(\d\d){re.escape(separator)}(\d\d\d)"
+    seconds = []
+    for match in re.finditer(rf"{stamp} --> {stamp}", subtitles):
+        h, m, s, ms, h2, m2, s2, ms2 = map(int, match.groups())
+        seconds.append((h * 3600 + m * 60 + s + ms / 1000, h2 * 3600 + m2 * 60 + s2 + ms2 / 1000))
+    return seconds
+
+
 def test_epub_book_becomes_an_m4b_with_its_toc_chapters(stack, tmp_path):
     with stack.client() as http:
         response = http.post(
@@ -102,6 +113,11 @@ def test_epub_book_becomes_an_m4b_with_its_toc_chapters(stack, tmp_path):
         chapters = http.get(f"/v1/jobs/{job['id']}/chapters").json()
         book = http.get(f"/v1/jobs/{job['id']}/audio")
         alone = [http.get(c["audio"]).content for c in chapters]
+        audio_seconds = http.get(f"/v1/jobs/{job['id']}").json()["audio_seconds"]
+        subtitles = {
+            fmt: http.get(f"/v1/jobs/{job['id']}/subtitles", params={"format": fmt}).text
+            for fmt in ("srt", "vtt")
+        }
     assert book.headers["content-type"] == "audio/mp4"
     (tmp_path / "book.m4b").write_bytes(book.content)
     with av.open(str(tmp_path / "book.m4b")) as container:
@@ -123,6 +139,35 @@ def test_epub_book_becomes_an_m4b_with_its_toc_chapters(stack, tmp_path):
             seconds.append(chapter.duration / 1_000_000)
     pauses = 2 * PAUSE_SECONDS["chapter"]
     assert abs(sum(seconds) + pauses - book_seconds) < 0.1 * len(seconds)
+    # Subtitles: cues in order, the last ending with the audio (within 50 ms)
+    for fmt, separator in (("srt", ","), ("vtt", ".")):
+        cues = cue_times(subtitles[fmt], separator)
+        assert len(cues) >= 3 and cues == sorted(cues)
+        assert all(start < end for start, end in cues)
+        assert abs(cues[-1][1] - audio_seconds) < 0.05, fmt
+    assert subtitles["vtt"].startswith("WEBVTT")
+
+
+def zip_bomb_epub() -> bytes:
+    """A real EPUB carrying 250 MB of zeros that deflate to a few hundred kilobytes."""
+    buffer = io.BytesIO(build_epub())
+    with (
+        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("OEBPS/padding.bin", "w") as padding,
+    ):
+        for _ in range(250):
+            padding.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def test_zip_bomb_epub_is_refused(stack, unchanged):  # noqa: F811
+    with stack.client() as http:
+        response = http.post(
+            "/v1/jobs", files={"file": ("book.epub", zip_bomb_epub(), "application/epub+zip")}
+        )
+    # Refused by the body limit, or when it fits, by its declared unpacked size
+    assert response.status_code in (413, 422), response.text
+    assert "limit" in response.json()["detail"]
 
 
 BAD_FILES = {
