@@ -16,10 +16,6 @@ from storage.jobs import NewJob, create_job, fail_job, get_job, release_chunks
 from storage.models import Job
 
 
-class BrokerUnavailable(RuntimeError):
-    pass
-
-
 def request_hash(body: JobCreate) -> str:
     return hashlib.sha256(
         json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
@@ -80,6 +76,8 @@ def submit_job(
     except Exception as error:  # kombu raises several connection error types
         with sessions.begin() as session:
             fail_job(session, job.id, f"could not enqueue: {error}")
-        raise BrokerUnavailable(str(error)) from error
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"the job queue is unreachable: {error}"
+        ) from error
     with sessions() as session:
         return get_job(session, job.id)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from api.deps import CeleryDep, SessionDep, SettingsDep
 from api.job_request import OPENAPI_BATCH_BODY, BatchRequestDep
-from api.jobs_service import BrokerUnavailable, checked_voice, submit_job
+from api.jobs_service import checked_voice, submit_job
 from api.routers.jobs import job_out
 from api.schemas import BatchOut, Progress
 from storage import jobs as job_store
@@ -46,15 +46,10 @@ def create(
     sessions = session_factory(settings.sqlalchemy_url)
     with sessions.begin() as session:
         batch = job_store.create_batch(session)
-    try:
-        jobs = [
-            submit_job(sessions, celery, settings, body, voice, batch_id=batch.id)
-            for body, voice in zip(bodies, voices, strict=True)
-        ]
-    except BrokerUnavailable as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"the job queue is unreachable: {error}"
-        ) from error
+    jobs = [
+        submit_job(sessions, celery, settings, body, voice, batch_id=batch.id)
+        for body, voice in zip(bodies, voices, strict=True)
+    ]
     response.headers["Location"] = f"/v1/batches/{batch.id}"
     return batch_out(batch.id, batch.created_at, jobs)
 

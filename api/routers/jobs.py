@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 
 from api.deps import CeleryDep, SessionDep, SettingsDep, StoreDep
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
-from api.jobs_service import BrokerUnavailable, checked_voice, request_hash, submit_job
+from api.jobs_service import checked_voice, request_hash, submit_job
 from api.schemas import ChapterOut, JobLinks, JobOut, JobPage, Progress
 from core.audio_formats import AudioFormat
 from core.states import JobStatus
@@ -101,12 +101,7 @@ def create(
                 )
             response.headers["Location"] = f"/v1/jobs/{existing.id}"
             return job_out(existing)
-    try:
-        job = submit_job(sessions, celery, settings, body, voice, idempotency_key)
-    except BrokerUnavailable as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"the job queue is unreachable: {error}"
-        ) from error
+    job = submit_job(sessions, celery, settings, body, voice, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(job)
 
