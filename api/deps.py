@@ -7,6 +7,7 @@ from celery import Celery
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from api.auth import Principal, authenticate
 from core.settings import Settings
 from storage.blobs import LocalBlobStore
 from storage.db import session_factory
@@ -35,3 +36,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
 StoreDep = Annotated[LocalBlobStore, Depends(get_store)]
+ApiKeyDep = Annotated[Principal, Depends(authenticate)]

@@ -14,7 +14,7 @@ from core.books import BookError, Chapter, read_epub, split_markdown, split_txt
 
 TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}
 BOOK_TYPES = ".txt, .md or .epub"
-FORM_FIELDS = {"voice", "speed", "lang", "format", "title", "author", "priority"}
+FORM_FIELDS = {"voice", "speed", "lang", "format", "title", "author", "priority", "callback_url"}
 
 
 def _validated(data: dict | bytes) -> JobCreate:

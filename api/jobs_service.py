@@ -5,14 +5,24 @@ import json
 
 from celery import Celery
 from fastapi import HTTPException, status
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.auth import Principal
 from api.schemas import JobCreate
 from core.model_files import default_voice, list_voices
 from core.queue import send_chunks
 from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
-from storage.jobs import NewJob, create_job, fail_job, get_job, release_chunks
+from storage.jobs import (
+    NewJob,
+    create_job,
+    fail_job,
+    get_job,
+    get_job_by_idempotency_key,
+    release_chunks,
+    unfinished_jobs,
+)
 from storage.models import Job
 
 
@@ -22,13 +32,19 @@ def request_hash(body: JobCreate) -> str:
     ).hexdigest()
 
 
-def checked_voice(settings: Settings, body: JobCreate) -> str:
+def checked_voice(settings: Settings, principal: Principal, body: JobCreate) -> str:
     """The voice the job will use, after the checks a body alone cannot make (413, 422)."""
+    if body.callback_url is not None and not settings.webhook_secret:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "callback_url needs webhooks signed with a secret, and this server has none: "
+            "set KQ_WEBHOOK_SECRET on the API and the workers",
+        )
     chars = sum(len(t) for t in body.texts())
-    if chars > settings.max_text_chars:
+    if chars > principal.max_text_chars:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
-            f"text has {chars} characters; the limit is {settings.max_text_chars}",
+            f"text has {chars} characters; the limit is {principal.max_text_chars}",
         )
     voices = list_voices(settings)
     voice = body.voice or default_voice(settings)
@@ -40,21 +56,54 @@ def checked_voice(settings: Settings, body: JobCreate) -> str:
     return voice
 
 
+def check_quota(sessions: sessionmaker[Session], principal: Principal, new_jobs: int) -> None:
+    """429 when ``new_jobs`` more would put the key over its unfinished-jobs limit."""
+    with sessions() as session:
+        unfinished = unfinished_jobs(session, principal.owner)
+    if unfinished + new_jobs > principal.max_queued_jobs:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"this key has {unfinished} unfinished jobs and may have "
+            f"{principal.max_queued_jobs}; wait for some to finish or cancel them",
+            headers={"Retry-After": "60"},
+        )
+
+
+def replayed_job(
+    sessions: sessionmaker[Session], owner: str, idempotency_key: str, body: JobCreate
+) -> Job | None:
+    """The job an earlier request with this Idempotency-Key made; 409 if its body differed."""
+    with sessions() as session:
+        existing = get_job_by_idempotency_key(session, owner, idempotency_key)
+    if existing is not None and existing.request_hash != request_hash(body):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "Idempotency-Key was already used with a different request body",
+        )
+    return existing
+
+
 def submit_job(
     sessions: sessionmaker[Session],
     celery: Celery,
     settings: Settings,
+    principal: Principal,
     body: JobCreate,
     voice: str,
     idempotency_key: str | None = None,
     batch_id: str | None = None,
 ) -> Job:
+    """Store and enqueue a job; with an Idempotency-Key, the job an earlier request with the
+    same key and body made, if any."""
+    if idempotency_key and (job := replayed_job(sessions, principal.owner, idempotency_key, body)):
+        return job
     texts = [normalize_text(t) for t in body.texts()]
     chunks = chunk_chapters(
         texts, max_tokens=settings.chunk_tokens, first_chunk_tokens=settings.first_chunk_tokens
     )
     spec = NewJob(
         voice=voice,
+        owner=principal.owner,
         speed=body.speed,
         lang=body.lang,
         format=body.format.value,
@@ -67,10 +116,19 @@ def submit_job(
         else None,
         idempotency_key=idempotency_key,
         request_hash=request_hash(body) if idempotency_key else None,
+        callback_url=str(body.callback_url) if body.callback_url else None,
     )
-    with sessions.begin() as session:
-        job = create_job(session, spec, chunks)
-        to_send = release_chunks(session, job.id, settings.in_flight_per_job)
+    try:
+        with sessions.begin() as session:
+            job = create_job(session, spec, chunks)
+            to_send = release_chunks(session, job.id, settings.in_flight_per_job)
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key stored its job first
+        if idempotency_key and (
+            job := replayed_job(sessions, principal.owner, idempotency_key, body)
+        ):
+            return job
+        raise
     try:
         send_chunks(celery, settings, job.id, to_send, body.priority)
     except Exception as error:  # kombu raises several connection error types

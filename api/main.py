@@ -5,6 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.body_limit import BodySizeLimit
+from api.openapi import complete_error_responses
 from api.routers import batches, dashboard, health, jobs, stats, voices
 from api.schemas import BatchCreate, JobCreate
 from core.queue import make_celery
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _document_request_bodies(app: FastAPI) -> None:
     """POST /v1/jobs and /v1/batches read their bodies themselves (JSON or multipart), so their
-    JSON schemas are added to the OpenAPI components by hand."""
+    JSON schemas are added to the OpenAPI components by hand; so are the error answers FastAPI
+    cannot see (see ``complete_error_responses``)."""
     generate = app.openapi
 
     def openapi() -> dict:
@@ -60,6 +62,7 @@ def _document_request_bodies(app: FastAPI) -> None:
                 body = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(body.pop("$defs", {}))
                 components[model.__name__] = body
+            complete_error_responses(schema)
         return app.openapi_schema
 
     app.openapi = openapi

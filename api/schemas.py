@@ -4,7 +4,16 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    UrlConstraints,
+    field_validator,
+    model_validator,
+)
 
 from core.audio_formats import AudioFormat
 from core.text import has_speakable_text
@@ -20,8 +29,35 @@ def _printable(value: str) -> str:
     return value
 
 
-# A short single-line name: titles, voices
-Label = Annotated[str, Field(max_length=500), AfterValidator(_printable)]
+# A short single-line name: titles, voices. The schema's pattern says what `_printable` checks.
+NO_CONTROL_CHARACTERS = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+Label = Annotated[
+    str,
+    Field(max_length=500, json_schema_extra={"pattern": NO_CONTROL_CHARACTERS}),
+    AfterValidator(_printable),
+]
+# For the schema only: `_speakable` checks more, with a clearer message than a pattern's
+SPEAKABLE = {"pattern": r"\S"}
+
+MAX_CALLBACK_URL = 2000  # jobs.callback_url
+
+
+def _fits_column(url: HttpUrl) -> HttpUrl:
+    # Normalizing (punycode, percent-encoding) can lengthen what passed the input length check
+    if len(str(url)) > MAX_CALLBACK_URL:
+        raise ValueError(f"URL should have at most {MAX_CALLBACK_URL} characters")
+    return url
+
+
+CallbackUrl = Annotated[
+    HttpUrl,
+    UrlConstraints(max_length=MAX_CALLBACK_URL),
+    AfterValidator(_fits_column),
+    Field(
+        description="http(s) URL that gets a signed POST when the job succeeds, fails or is "
+        "cancelled (needs KQ_WEBHOOK_SECRET on the server)"
+    ),
+]
 
 
 def _speakable(value: str) -> str:
@@ -35,7 +71,7 @@ def _speakable(value: str) -> str:
 class ChapterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Label | None = None
-    text: str
+    text: str = Field(json_schema_extra=SPEAKABLE)
 
     _check_text = field_validator("text")(_speakable)
 
@@ -43,9 +79,15 @@ class ChapterIn(BaseModel):
 class JobCreate(BaseModel):
     """A text (or chapters) to synthesize into one audio file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # What `_text_or_chapters` checks, for the schema
+        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["chapters"]}]},
+    )
 
-    text: str | None = Field(default=None, description="The whole text; or give `chapters`")
+    text: str | None = Field(
+        default=None, description="The whole text; or give `chapters`", json_schema_extra=SPEAKABLE
+    )
     chapters: list[ChapterIn] | None = Field(default=None, min_length=1)
     voice: Label | None = None
     speed: Speed = 1.0
@@ -54,6 +96,7 @@ class JobCreate(BaseModel):
     title: Label | None = None
     author: Label | None = None
     priority: int = Field(default=5, ge=0, le=9, description="0 to 9; higher runs sooner")
+    callback_url: CallbackUrl | None = None
 
     @field_validator("text")
     @classmethod
@@ -85,6 +128,14 @@ class JobLinks(BaseModel):
     audio: str
 
 
+class CallbackOut(BaseModel):
+    """Delivery of the job's webhook so far."""
+
+    attempts: int
+    delivered_at: datetime | None = Field(description="when the receiver accepted it (2xx)")
+    error: str | None = Field(description="of the last failed attempt, while not delivered")
+
+
 class JobOut(BaseModel):
     id: str
     status: str
@@ -105,6 +156,8 @@ class JobOut(BaseModel):
     realtime_factor: float | None
     eta_seconds: float | None
     error: str | None
+    callback_url: str | None
+    callback: CallbackOut | None = Field(description="webhook delivery, when callback_url is set")
     links: JobLinks
 
 
@@ -140,3 +193,20 @@ class VoiceOut(BaseModel):
     name: str
     language: str
     default: bool
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    checks: dict[str, str] = Field(description="database, broker, workers: `ok` or what failed")
+
+
+class ValidationIssue(BaseModel):
+    type: str
+    loc: list[str | int] = Field(description='where: e.g. `["body", "speed"]`')
+    msg: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: what went wrong in words, or for invalid input what is wrong where."""
+
+    detail: str | list[ValidationIssue]

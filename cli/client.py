@@ -18,8 +18,9 @@ class ApiError(RuntimeError):
 
 
 class Client:
-    def __init__(self, base_url: str, timeout_s: float = 60.0):
-        self.http = httpx.Client(base_url=base_url, timeout=timeout_s)
+    def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = 60.0):
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout_s)
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:

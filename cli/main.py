@@ -17,6 +17,7 @@ def _settings(args: argparse.Namespace):
     overrides = {
         "data_dir": getattr(args, "data_dir", None),
         "port": getattr(args, "port", None),
+        "host": getattr(args, "host", None),
         "worker_concurrency": getattr(args, "workers", None),
         "redis_url": getattr(args, "redis_url", None),
         "flower_port": getattr(args, "flower_port", None),
@@ -35,9 +36,10 @@ def cmd_up(args) -> int:
 
 
 def cmd_api(args) -> int:
-    from cli.stack import api_command, settings_env
+    from cli.stack import api_command, check_api_host, settings_env
 
     settings = _settings(args)
+    check_api_host(settings)
     os.execvpe(sys.executable, api_command(settings), settings_env(settings))
 
 
@@ -76,10 +78,56 @@ def cmd_doctor(args) -> int:
     return run_doctor(lambda: _settings(args), as_json=args.json)
 
 
+def cmd_keys(args) -> int:
+    from storage.api_keys import create_key, list_keys, revoke_key
+    from storage.db import transaction
+    from storage.migrate import upgrade
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    with transaction(settings.sqlalchemy_url) as session:
+        if args.action == "create":
+            created = create_key(
+                session,
+                args.name,
+                max_queued_jobs=args.max_queued_jobs,
+                max_text_chars=args.max_text_chars,
+            )
+            print(f"created key {created.row.id} ({args.name}); shown only now, keep it safe:")
+            print(created.key)
+        elif args.action == "list":
+            for key in list_keys(session):
+                state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+                limits = f"jobs<={key.max_queued_jobs or '-'} chars<={key.max_text_chars or '-'}"
+                print(f"{key.id}  {key.prefix}…  {key.name:<20}  {state:<24}  {limits}")
+        else:
+            revoked = revoke_key(session, args.key)
+            if revoked is None:
+                print(f"kokoro-queue: no one key has id or prefix {args.key!r}", file=sys.stderr)
+                return 1
+            print(f"revoked {revoked.id} ({revoked.name})")
+    return 0
+
+
+def cmd_reconcile(args) -> int:
+    from worker.app import app
+    from worker.reconciler import reconcile_once
+
+    result = reconcile_once(app, _settings(args))
+    print(
+        f"sent again: {len(result.chunks)} chunks, {len(result.assemblies)} assemblies; "
+        f"failed: {len(result.failed_jobs)} jobs"
+    )
+    for job_id, error in result.failed_jobs.items():
+        print(f"  {job_id}: {error}")
+    return 0
+
+
 def _client(args):
     from cli.client import Client
 
-    return Client(args.api_url)
+    return Client(args.api_url, api_key=args.api_key)
 
 
 def cmd_submit(args) -> int:
@@ -166,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     api = commands.add_parser("api", help="the HTTP API")
     stack_options(api)
+    api.add_argument("--host", help="address to listen on (KQ_HOST); beyond loopback needs keys")
     api.add_argument("--port", type=int)
     api.add_argument(
         "--workers", dest="api_workers", type=int, help="API processes: >1 runs gunicorn"
@@ -197,6 +246,25 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
 
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    stack_options(keys)
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="a new key, printed once")
+    create.add_argument("name", help="whose key it is")
+    create.add_argument("--max-queued-jobs", type=int, help="unfinished jobs at once")
+    create.add_argument("--max-text-chars", type=int, help="characters per job")
+    key_actions.add_parser("list", help="every key, without the secret")
+    key_actions.add_parser("revoke", help="stop a key working").add_argument(
+        "key", help="its id or shown prefix"
+    )
+    keys.set_defaults(func=cmd_keys)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="send again the work whose task the broker lost (workers do this too)"
+    )
+    stack_options(reconcile)
+    reconcile.set_defaults(func=cmd_reconcile)
+
     doctor = commands.add_parser(
         "doctor", help="is this machine ready? versions, providers, model, Redis, DB, workers"
     )
@@ -208,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     def client_command(name, func, help_):
         p = commands.add_parser(name, help=help_)
         p.add_argument("--api-url", default=os.environ.get("KQ_API_URL", "http://127.0.0.1:8000"))
+        p.add_argument(
+            "--api-key", default=os.environ.get("KQ_API_KEY"), help="API key (KQ_API_KEY)"
+        )
         p.set_defaults(func=func)
         return p
 
@@ -241,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a clear message, not a traceback, for expected failures
         from cli.client import ApiError
 
-        if isinstance(error, ApiError | OSError | RuntimeError):
+        if isinstance(error, ApiError | OSError | RuntimeError):  # UnsafeBind included
             print(f"kokoro-queue: {error}", file=sys.stderr)
             return 1
         raise

@@ -121,10 +121,27 @@ class Stack:
                 process.wait()
 
 
+def check_api_host(settings: Settings) -> None:
+    """Refuse to serve beyond loopback without API keys (api.auth.check_bind)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.auth import check_bind
+    from storage.api_keys import any_active_key
+    from storage.db import session_factory
+
+    try:
+        with session_factory(settings.sqlalchemy_url, readonly=True)() as session:
+            keys_in_database = any_active_key(session)
+    except SQLAlchemyError:  # no database yet: then it has no keys either
+        keys_in_database = False
+    check_bind(settings, settings.host, keys_in_database)
+
+
 def prepare(settings: Settings, say=print) -> None:
     """Data dir, migrations and the assembled model: what every process then expects."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
+    check_api_host(settings)
     files = resolve_model_files(settings)
     say(f"model   {files.model}")
     say(f"voices  {files.voices}")

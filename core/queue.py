@@ -1,14 +1,23 @@
-"""The Celery configuration that the API (which only sends) and the workers share.
+"""The Celery configuration that the API (which only sends) and the workers share, and what
+the reconciler reads of the broker.
 
 The API enqueues tasks by name, so it never imports the worker or the model.
 """
+
+import base64
+import json
+import logging
+from dataclasses import dataclass, field
 
 from celery import Celery
 
 from core.settings import Settings
 
+log = logging.getLogger(__name__)
+
 SYNTHESIZE_CHUNK = "kq.synthesize_chunk"
 ASSEMBLE_JOB = "kq.assemble_job"
+DELIVER_WEBHOOK = "kq.deliver_webhook"
 
 # Redis emulates priorities with one list per step; 0 is served first
 PRIORITY_STEPS = list(range(10))
@@ -28,6 +37,11 @@ def make_celery(settings: Settings) -> Celery:
         "queue_order_strategy": "priority",
         "priority_steps": PRIORITY_STEPS,
         "sep": ":",
+        # Delivered-but-unacked messages under this queue's name, not Redis-wide: deployments
+        # sharing a Redis database never restore (or reconcile against) each other's messages
+        "unacked_key": f"{settings.queue}:unacked",
+        "unacked_index_key": f"{settings.queue}:unacked_index",
+        "unacked_mutex_key": f"{settings.queue}:unacked_mutex",
     }
     app.conf.update(
         task_default_queue=settings.queue,
@@ -75,12 +89,38 @@ def send_chunks(
         )
 
 
+def send_webhook(celery: Celery, settings: Settings, job_id: str, status: str) -> bool:
+    """Enqueue the delivery of a finished job's webhook, by task name; call after the commit
+    that finished the job, and only for a job with a callback_url. Never raises: a broker
+    error is logged (the job's outcome stands) and False returned."""
+    try:
+        celery.send_task(
+            DELIVER_WEBHOOK,
+            args=[job_id, status],
+            queue=settings.queue,
+            priority=celery_priority(max(PRIORITY_STEPS)),
+        )
+    except Exception:  # kombu raises several connection error types
+        log.exception("could not enqueue the webhook of job %s (%s)", job_id, status)
+        return False
+    return True
+
+
+def _queue_keys(settings: Settings) -> list[str]:
+    """The Redis lists of the queue: one per priority step (kombu's layout with sep ":")."""
+    return [settings.queue] + [f"{settings.queue}:{step}" for step in PRIORITY_STEPS[1:]]
+
+
+def send_assembly(celery: Celery, settings: Settings, job_id: str) -> None:
+    """Enqueue a job's assembly ahead of any chunk: the job is done but for this."""
+    celery.send_task(ASSEMBLE_JOB, args=[job_id], queue=settings.queue, priority=0)
+
+
 def broker_queue_depth(settings: Settings) -> int | None:
     """Messages waiting in the broker across the queue's priority lists; None if unreachable."""
     import redis
 
-    sep = ":"
-    keys = [settings.queue] + [f"{settings.queue}{sep}{step}" for step in PRIORITY_STEPS[1:]]
+    keys = _queue_keys(settings)
     try:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
         with client.pipeline(transaction=False) as pipe:
@@ -89,3 +129,72 @@ def broker_queue_depth(settings: Settings) -> int | None:
             return sum(pipe.execute())
     except redis.RedisError:
         return None
+
+
+@dataclass
+class TasksSeen:
+    """Work the broker or a worker holds: chunk ids and the ids of jobs being assembled."""
+
+    chunk_ids: set[int] = field(default_factory=set)
+    assembling_job_ids: set[str] = field(default_factory=set)
+
+    def add(self, task_name: str | None, args: list) -> None:
+        if task_name == SYNTHESIZE_CHUNK and args:
+            self.chunk_ids.add(int(args[0]))
+        elif task_name == ASSEMBLE_JOB and args:
+            self.assembling_job_ids.add(str(args[0]))
+
+    def update(self, other: "TasksSeen") -> None:
+        self.chunk_ids |= other.chunk_ids
+        self.assembling_job_ids |= other.assembling_job_ids
+
+
+def _message_task(raw: bytes) -> tuple[str | None, list]:
+    """Task name and args of a message as kombu stores it in Redis (JSON, body in base64)."""
+    message = json.loads(raw)
+    if isinstance(message, list):  # an unacked entry: [message, exchange, routing key]
+        message = message[0]
+    body = message["body"]
+    if message.get("properties", {}).get("body_encoding") == "base64":
+        body = base64.b64decode(body)
+    args = json.loads(body)[0]
+    return message.get("headers", {}).get("task"), args
+
+
+def tasks_waiting_in_broker(settings: Settings) -> TasksSeen:
+    """Tasks in the queue's lists (not yet delivered). Raises redis.RedisError if unreachable."""
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    seen = TasksSeen()
+    for key in _queue_keys(settings):
+        for raw in client.lrange(key, 0, -1):
+            seen.add(*_message_task(raw))
+    return seen
+
+
+def tasks_unacked_in_broker(settings: Settings) -> TasksSeen:
+    """Tasks delivered to a worker and not yet acknowledged (acks_late: running or reserved, or
+    held by a worker that died, until the visibility timeout restores them)."""
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    seen = TasksSeen()
+    for raw in client.hvals(f"{settings.queue}:unacked"):
+        seen.add(*_message_task(raw))
+    return seen
+
+
+def tasks_on_workers(celery: Celery, settings: Settings, timeout_s: float = 2.0) -> TasksSeen:
+    """Tasks the live workers of this queue are running or hold reserved (of those that answer
+    within the timeout)."""
+    inspector = celery.control.inspect(timeout=timeout_s)
+    replies = [inspector.active() or {}, inspector.reserved() or {}]
+    seen = TasksSeen()
+    for reply in replies:
+        for tasks in reply.values():
+            for task in tasks:
+                # Workers of other queues on the same Redis answer too; their ids mean nothing here
+                if (task.get("delivery_info") or {}).get("routing_key") == settings.queue:
+                    seen.add(task.get("name"), task.get("args") or [])
+    return seen

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("./var")
+    # Where audio goes; default: data_dir/audio
+    audio_dir: Path | None = None
 
     # Services
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -41,6 +43,29 @@ class Settings(BaseSettings):
     api_workers: int = Field(default=1, ge=1)
     max_text_chars: int = 2_000_000
     max_request_bytes: int = 10 * 1024 * 1024
+
+    # Clients: with keys (here as "name=key,..." or made by `kokoro-queue keys create`) every
+    # /v1 route needs `Authorization: Bearer <key>` and a key sees only its own jobs. Without
+    # keys the API refuses to listen beyond loopback unless allow_unauthenticated is set.
+    api_keys: str | None = None
+    allow_unauthenticated: bool = False
+    # Per key: unfinished jobs at once (429 beyond); a key made by `keys create` may set its own
+    max_queued_jobs_per_key: int = Field(default=1000, ge=1)
+
+    # Webhooks: a job's callback_url gets a POST signed with this secret (HMAC-SHA256)
+    webhook_secret: str | None = None
+    webhook_max_retries: int = Field(default=8, ge=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+
+    # Reconciler: every interval one worker compares unfinished chunks in the database with the
+    # broker and sends again those whose task is gone (Redis restarted empty, a lost message).
+    # Work younger than the grace is left alone: its message may still be on its way.
+    reconcile_interval_s: float = Field(default=60.0, gt=0)
+    reconcile_grace_s: float = Field(default=60.0, ge=0)
+    # A chunk sent again this many times fails its job; a job with no progress for this long
+    # fails (0: never)
+    max_chunk_requeues: int = Field(default=5, ge=1)
+    stalled_job_timeout_s: float = Field(default=24 * 3600, ge=0)
 
     # Flower: basic auth is always on; `up` generates a password when none is set
     flower_port: int = 5555
@@ -91,12 +116,22 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def env_api_keys(self) -> dict[str, str]:
+        """Key -> name of the keys given in KQ_API_KEYS ("name=key" or a bare key)."""
+        keys = {}
+        for number, entry in enumerate((self.api_keys or "").split(","), start=1):
+            name, _, key = entry.strip().rpartition("=")
+            if key:
+                keys[key] = name or f"key {number}"
+        return keys
+
+    @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'kokoro-queue.db').resolve()}"
 
     @property
     def storage_dir(self) -> Path:
-        return self.data_dir / "audio"
+        return self.audio_dir or self.data_dir / "audio"
 
     @property
     def models_dir(self) -> Path:

@@ -16,6 +16,19 @@ class BlobNotFound(KeyError):
     pass
 
 
+class StorageError(OSError):
+    """Audio could not be written: disk full, no permission, a path that is not a directory.
+    An OSError, so the tasks retry it like any other I/O error before they give up."""
+
+
+def _storage_error(key: str, root: Path, error: OSError) -> StorageError:
+    reason = error.strerror or str(error)
+    return StorageError(
+        f"cannot write audio {key!r} to storage {root}: {reason}; check free space and "
+        "permissions of the storage directory (KQ_AUDIO_DIR)"
+    )
+
+
 class LocalBlobStore:
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
@@ -30,17 +43,24 @@ class LocalBlobStore:
     def writer(self, key: str, suffix: str = "") -> Iterator[Path]:
         """A temporary path to write ``key`` to; it becomes ``key`` only if the block succeeds."""
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=f"{suffix}.tmp"
-        )
-        os.close(fd)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=f"{suffix}.tmp"
+            )
+            os.close(fd)
+        except OSError as error:
+            raise _storage_error(key, self.root, error) from error
         tmp = Path(tmp_name)
         try:
             yield tmp
             with tmp.open("rb") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, target)
+        except StorageError:
+            raise
+        except OSError as error:  # the block's own writes too: a full disk shows up there
+            raise _storage_error(key, self.root, error) from error
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -8,9 +8,9 @@ triggers assembly, even when the broker redelivers a task.
 import base64
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ class NewJob:
     speed: float
     lang: str
     format: str
+    owner: str = ""
     title: str | None = None
     author: str | None = None
     batch_id: str | None = None
@@ -35,6 +36,7 @@ class NewJob:
     chapters: list[str] | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> J
     now = utcnow()
     job = Job(
         id=new_job_id(),
+        owner=spec.owner,
         status=JobStatus.QUEUED,
         voice=spec.voice,
         speed=spec.speed,
@@ -95,6 +98,7 @@ def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> J
         chapters=spec.chapters,
         idempotency_key=spec.idempotency_key,
         request_hash=spec.request_hash,
+        callback_url=spec.callback_url,
         chunks_total=len(chunks),
         chars_total=sum(len(c.text) for c in chunks),
         created_at=now,
@@ -141,20 +145,22 @@ def release_chunks(session: Session, job_id: str, count: int) -> list[tuple[int,
     return [(r.id, r.index) for r in rows]
 
 
-def create_batch(session: Session) -> Batch:
-    batch = Batch(id=new_job_id(), created_at=utcnow())
+def create_batch(session: Session, owner: str) -> Batch:
+    batch = Batch(id=new_job_id(), owner=owner, created_at=utcnow())
     session.add(batch)
     session.flush()
     return batch
 
 
-def get_batch(session: Session, batch_id: str) -> Batch | None:
-    return session.get(Batch, batch_id) if is_job_id(batch_id) else None
+def get_batch(session: Session, batch_id: str, owner: str) -> Batch | None:
+    """The batch, if it exists and belongs to ``owner``."""
+    batch = session.get(Batch, batch_id) if is_job_id(batch_id) else None
+    return batch if batch is not None and batch.owner == owner else None
 
 
-def batch_jobs(session: Session, batch_id: str) -> list[Job] | None:
-    """The batch's jobs in submission order; None for an unknown batch."""
-    if get_batch(session, batch_id) is None:
+def batch_jobs(session: Session, batch_id: str, owner: str) -> list[Job] | None:
+    """The batch's jobs in submission order; None for an unknown batch or another's."""
+    if get_batch(session, batch_id, owner) is None:
         return None
     return list(
         session.scalars(
@@ -179,8 +185,23 @@ def get_job(session: Session, job_id: str) -> Job | None:
     return session.get(Job, job_id)
 
 
-def get_job_by_idempotency_key(session: Session, key: str) -> Job | None:
-    return session.scalar(select(Job).where(Job.idempotency_key == key))
+def owned_job(session: Session, job_id: str, owner: str) -> Job | None:
+    """The job, if ``job_id`` names one that belongs to ``owner``: to anyone else it does not
+    exist."""
+    job = session.get(Job, job_id) if is_job_id(job_id) else None
+    return job if job is not None and job.owner == owner else None
+
+
+def get_job_by_idempotency_key(session: Session, owner: str, key: str) -> Job | None:
+    return session.scalar(select(Job).where(Job.owner == owner, Job.idempotency_key == key))
+
+
+def unfinished_jobs(session: Session, owner: str) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.owner == owner, Job.status.not_in(FINISHED_JOB_STATES))
+    )
 
 
 def job_chunks(session: Session, job_id: str) -> list[Chunk]:
@@ -205,10 +226,21 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def list_jobs(
-    session: Session, *, limit: int, cursor: str | None = None, status: str | None = None
+    session: Session,
+    *,
+    owner: str,
+    limit: int,
+    cursor: str | None = None,
+    status: str | None = None,
 ) -> tuple[list[Job], str | None]:
-    """Newest first. Returns the page and the cursor of the next page (None at the end)."""
-    query = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)
+    """The owner's jobs, newest first. Returns the page and the cursor of the next page (None
+    at the end)."""
+    query = (
+        select(Job)
+        .where(Job.owner == owner)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .limit(limit + 1)
+    )
     if status is not None:
         query = query.where(Job.status == status)
     if cursor is not None:
@@ -221,11 +253,16 @@ def list_jobs(
     return jobs[:limit], next_cursor
 
 
-def start_chunk(session: Session, chunk_id: int) -> ChunkWork | None:
-    """Claim a chunk for synthesis. None when there is nothing to do: the chunk is already done
-    (a redelivered task), or its job is cancelled, failed or deleted."""
+def start_chunk(session: Session, chunk_id: int, host: str, pid: int) -> ChunkWork | None:
+    """Claim a chunk for synthesis by the worker process (host, pid). None when there is
+    nothing to do: the chunk is already done (a redelivered task), or its job is cancelled,
+    failed or deleted. The job row is share-locked, so a cancel either sees this chunk running
+    or this sees the job cancelled: no chunk starts after a cancel has returned."""
     row = session.execute(
-        select(Chunk, Job).join(Job, Chunk.job_id == Job.id).where(Chunk.id == chunk_id)
+        select(Chunk, Job)
+        .join(Job, Chunk.job_id == Job.id)
+        .where(Chunk.id == chunk_id)
+        .with_for_update(read=True, of=Job)
     ).first()
     if row is None:
         return None
@@ -238,6 +275,8 @@ def start_chunk(session: Session, chunk_id: int) -> ChunkWork | None:
     chunk.status = ChunkStatus.RUNNING
     chunk.attempts += 1
     chunk.started_at = now
+    chunk.worker_host = host
+    chunk.worker_pid = pid
     if chunk.enqueued_at is not None:
         chunk.queue_wait_ms = (now - chunk.enqueued_at).total_seconds() * 1000
     if job.status == JobStatus.QUEUED:
@@ -307,37 +346,41 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkF
     )
 
 
-def fail_chunk(session: Session, chunk_id: int, error: str, *, final: bool) -> None:
-    """Record a failed attempt; on the final one the chunk and its job fail."""
+def fail_chunk(session: Session, chunk_id: int, error: str, *, final: bool) -> bool:
+    """Record a failed attempt; on the final one the chunk and its job fail. True when this
+    call failed the job (it was unfinished until now)."""
     chunk = session.get(Chunk, chunk_id)
     if chunk is None or chunk.status == ChunkStatus.DONE:
-        return
+        return False
     chunk.error = error
     if not final:
         chunk.status = ChunkStatus.QUEUED
         chunk.enqueued_at = utcnow()
-        return
+        return False
     chunk.status = ChunkStatus.FAILED
-    fail_job(session, chunk.job_id, f"chunk {chunk.index} failed: {error}")
+    return fail_job(session, chunk.job_id, f"chunk {chunk.index} failed: {error}")
 
 
-def fail_job(session: Session, job_id: str, error: str) -> None:
+def fail_job(session: Session, job_id: str, error: str) -> bool:
+    """Fail the job unless it has already finished; True when this call failed it."""
     now = utcnow()
-    session.execute(
+    failed = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.not_in(FINISHED_JOB_STATES))
         .values(status=JobStatus.FAILED, error=error, finished_at=now, updated_at=now)
-    )
+    ).rowcount
     _drop_unstarted_chunks(session, job_id)
+    return failed > 0
 
 
 def finish_job(
     session: Session, job_id: str, *, audio_key: str, audio_bytes: int, audio_seconds: float
-) -> bool:
-    """Mark an assembled job succeeded. False when it was cancelled or deleted meanwhile."""
-    job = session.get(Job, job_id)
+) -> str | None:
+    """Mark an assembled job succeeded. Returns the job's status afterwards (None if deleted):
+    succeeded, or what a cancel or failure made of it meanwhile."""
+    job = session.get(Job, job_id, with_for_update=True)
     if job is None or job.status != JobStatus.RUNNING:
-        return False
+        return None if job is None else job.status
     now = utcnow()
     wall = (now - (job.started_at or job.created_at)).total_seconds()
     job.status = JobStatus.SUCCEEDED
@@ -347,19 +390,52 @@ def finish_job(
     job.audio_seconds = audio_seconds
     job.wall_seconds = wall
     job.realtime_factor = audio_seconds / wall if wall > 0 else None
-    return True
+    return job.status
 
 
-def cancel_job(session: Session, job_id: str) -> Job | None:
-    """Cancel an unfinished job: its chunks that have not started never will."""
-    job = session.get(Job, job_id, with_for_update=True)
+def cancel_job(session: Session, job_id: str, owner: str) -> tuple[Job | None, bool]:
+    """Cancel the owner's unfinished job: its chunks that have not started never will (the
+    row lock orders this against start_chunk). Returns the job (None when the owner has no
+    such job) and whether this call cancelled it (False: it had already finished)."""
+    if owned_job(session, job_id, owner) is None:
+        return None, False
+    job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
     if job is None or job.status in FINISHED_JOB_STATES:
-        return job
+        return job, False
     now = utcnow()
     job.status = JobStatus.CANCELLED
     job.finished_at = now
     _drop_unstarted_chunks(session, job_id)
-    return job
+    return job, True
+
+
+def callback_url(session: Session, job_id: str) -> str | None:
+    """Where the job's webhook goes; None for a job without one (or no such job)."""
+    return session.scalar(select(Job.callback_url).where(Job.id == job_id))
+
+
+def record_webhook_attempt(session: Session, job_id: str, error: str) -> int:
+    """Count a failed delivery of the job's webhook; the attempts so far."""
+    attempts = session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(callback_attempts=Job.callback_attempts + 1, callback_error=error)
+        .returning(Job.callback_attempts)
+    ).scalar()
+    return attempts or 0
+
+
+def record_webhook_delivered(session: Session, job_id: str) -> None:
+    """Count the delivery that the receiver accepted (2xx)."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            callback_attempts=Job.callback_attempts + 1,
+            callback_delivered_at=utcnow(),
+            callback_error=None,
+        )
+    )
 
 
 def _drop_unstarted_chunks(session: Session, job_id: str) -> None:
@@ -373,7 +449,10 @@ def _drop_unstarted_chunks(session: Session, job_id: str) -> None:
     )
 
 
-def delete_job(session: Session, job_id: str) -> bool:
+def delete_job(session: Session, job_id: str, owner: str) -> bool:
+    """Delete the owner's job and its chunk rows; False when the owner has no such job."""
+    if owned_job(session, job_id, owner) is None:
+        return False
     session.execute(delete(Chunk).where(Chunk.job_id == job_id))
     return session.execute(delete(Job).where(Job.id == job_id)).rowcount > 0
 
@@ -447,3 +526,111 @@ def worker_session_loads(session: Session) -> dict[tuple[str, int], int]:
         )
     )
     return {(host, pid): count for host, pid, count in rows}
+
+
+@dataclass(frozen=True)
+class ChunkToSend:
+    job_id: str
+    chunk_id: int
+    index: int
+    priority: int
+
+
+@dataclass
+class Reconciliation:
+    """What the reconciler changed; the tasks to send once it has committed."""
+
+    chunks: list[ChunkToSend]
+    assemblies: list[str]
+    failed_jobs: dict[str, str]  # job id -> error
+
+
+def reconcile_jobs(
+    session: Session,
+    *,
+    held: Callable[[int], bool],
+    assembling: Callable[[str], bool],
+    grace_s: float,
+    max_requeues: int,
+    stalled_after_s: float,
+    in_flight_per_job: int,
+) -> Reconciliation:
+    """Put unfinished work whose task is gone back in the queue.
+
+    ``held(chunk_id)`` and ``assembling(job_id)`` say whether the broker or a worker still holds
+    a task for it. Work younger than ``grace_s`` is left alone (its message may still be on its
+    way). A chunk lost ``max_requeues`` times fails its job, as does a running job with no
+    progress for ``stalled_after_s`` (0: never).
+    """
+    now = utcnow()
+    cutoff = now - timedelta(seconds=grace_s)
+    result = Reconciliation(chunks=[], assemblies=[], failed_jobs={})
+    unfinished = (JobStatus.QUEUED, JobStatus.RUNNING)
+    in_flight = (ChunkStatus.QUEUED, ChunkStatus.RUNNING)
+
+    if stalled_after_s:
+        stalled = session.scalars(
+            select(Job).where(
+                Job.status == JobStatus.RUNNING,
+                Job.updated_at < now - timedelta(seconds=stalled_after_s),
+            )
+        )
+        for job in stalled:
+            result.failed_jobs[job.id] = (
+                f"no progress for {stalled_after_s:.0f} s (KQ_STALLED_JOB_TIMEOUT_S): no worker "
+                "finished a chunk of this job in that time; check that workers are running"
+            )
+
+    rows = session.execute(
+        select(Chunk, Job.priority)
+        .join(Job, Chunk.job_id == Job.id)
+        .where(Job.status.in_(unfinished), Chunk.status.in_(in_flight))
+        .order_by(Chunk.job_id, Chunk.index)
+    ).all()
+    for chunk, priority in rows:
+        since = chunk.started_at if chunk.status == ChunkStatus.RUNNING else chunk.enqueued_at
+        if chunk.job_id in result.failed_jobs or (since and since > cutoff) or held(chunk.id):
+            continue
+        if chunk.requeues >= max_requeues:
+            result.failed_jobs[chunk.job_id] = (
+                f"chunk {chunk.index} was lost {chunk.requeues + 1} times (its worker died or "
+                "the broker lost its task); giving up"
+            )
+            continue
+        chunk.status = ChunkStatus.QUEUED
+        chunk.enqueued_at = now
+        chunk.requeues += 1
+        result.chunks.append(ChunkToSend(chunk.job_id, chunk.id, chunk.index, priority))
+
+    # Jobs with chunks left but none in flight: the releasing chunk's transaction was lost
+    idle = session.execute(
+        select(Job.id, Job.priority).where(
+            Job.status.in_(unfinished),
+            Job.updated_at < cutoff,
+            select(Chunk.id)
+            .where(Chunk.job_id == Job.id, Chunk.status == ChunkStatus.PENDING)
+            .exists(),
+            ~select(Chunk.id).where(Chunk.job_id == Job.id, Chunk.status.in_(in_flight)).exists(),
+        )
+    ).all()
+    for job_id, priority in idle:
+        if job_id not in result.failed_jobs:
+            for chunk_id, index in release_chunks(session, job_id, in_flight_per_job):
+                result.chunks.append(ChunkToSend(job_id, chunk_id, index, priority))
+
+    # Every chunk done but no assembly anywhere: its task was lost
+    complete = session.scalars(
+        select(Job.id).where(
+            Job.status == JobStatus.RUNNING,
+            Job.chunks_done == Job.chunks_total,
+            Job.updated_at < cutoff,
+        )
+    )
+    result.assemblies = [
+        job_id for job_id in complete if job_id not in result.failed_jobs and not assembling(job_id)
+    ]
+
+    for job_id, error in result.failed_jobs.items():
+        fail_job(session, job_id, error)
+    result.chunks = [c for c in result.chunks if c.job_id not in result.failed_jobs]
+    return result

@@ -27,13 +27,32 @@ class Batch(Base):
     __tablename__ = "batches"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """A client's key, stored as its SHA-256 (keys are 256 random bits, so no slow hash is
+    needed); the key itself is shown once, when created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # enough to recognize it in a list
+    max_queued_jobs: Mapped[int | None] = mapped_column(Integer)
+    max_text_chars: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The API key that made the job ("" when the server has no keys); other keys get 404
+    owner: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), index=True)
     voice: Mapped[str] = mapped_column(String(200))
     speed: Mapped[float] = mapped_column(Float, default=1.0)
@@ -46,7 +65,7 @@ class Job(Base):
     )
     priority: Mapped[int] = mapped_column(Integer, default=0)
     chapters: Mapped[list | None] = mapped_column(JSON)  # chapter titles, when given
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))  # unique per owner
     request_hash: Mapped[str | None] = mapped_column(String(64))
 
     chunks_total: Mapped[int] = mapped_column(Integer)
@@ -66,6 +85,12 @@ class Job(Base):
     realtime_factor: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
 
+    # Webhook: POSTed to when the job finishes (core/webhooks.py), with its delivery so far
+    callback_url: Mapped[str | None] = mapped_column(String(2000))
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    callback_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callback_error: Mapped[str | None] = mapped_column(Text)  # of the last failed attempt
+
     @property
     def percent_done(self) -> float:
         """Progress by characters, 0 to 100."""
@@ -78,7 +103,11 @@ class Job(Base):
         order_by="Chunk.index",
     )
 
-    __table_args__ = (Index("ix_jobs_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_jobs_created_at_id", "created_at", "id"),
+        Index("ix_jobs_owner_created_at_id", "owner", "created_at", "id"),
+        UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
+    )
 
 
 class Chunk(Base):
@@ -93,6 +122,8 @@ class Chunk(Base):
     pause_after: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Times the reconciler found the chunk's task lost and sent it again
+    requeues: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
 
     # Timings (SPEC §6)

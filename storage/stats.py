@@ -66,8 +66,10 @@ def throughput_report(
     since: datetime | None = None,
     until: datetime | None = None,
     broker_queue_depth: int | None = None,
+    owner: str | None = None,
 ) -> dict:
-    """Figures over chunks finished in [since, until] (default: the last hour).
+    """Figures over chunks finished in [since, until] (default: the last hour). The recent jobs
+    listed are ``owner``'s only, when given (an API client's); all of them for the operator.
 
     Rates divide by the *active* span: from the first job's submission (or ``since``, if later)
     to the last chunk's finish (or ``until``, if earlier), so an idle hour does not dilute them.
@@ -137,7 +139,7 @@ def throughput_report(
         ],
         "providers": [{"provider": name, **b.summary()} for name, b in sorted(providers.items())],
         "timeline": _timeline(chunks, active_start, active_end),
-        "recent_jobs": _recent_jobs(session),
+        "recent_jobs": _recent_jobs(session, owner),
     }
 
 
@@ -170,8 +172,11 @@ def _timeline(chunks: list[Chunk], start: datetime, end: datetime) -> list[dict]
     ]
 
 
-def _recent_jobs(session: Session) -> list[dict]:
-    jobs = session.scalars(select(Job).order_by(Job.created_at.desc()).limit(RECENT_JOBS))
+def _recent_jobs(session: Session, owner: str | None) -> list[dict]:
+    query = select(Job).order_by(Job.created_at.desc()).limit(RECENT_JOBS)
+    if owner is not None:
+        query = query.where(Job.owner == owner)
+    jobs = session.scalars(query)
     return [
         {
             "id": job.id,

@@ -100,11 +100,14 @@ class Stack:
     api: subprocess.Popen
     worker_log: Path
 
-    def client(self, timeout_s: float = 30.0) -> httpx.Client:
-        return httpx.Client(base_url=self.api_url, timeout=timeout_s)
+    def client(self, timeout_s: float = 30.0, api_key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        return httpx.Client(base_url=self.api_url, timeout=timeout_s, headers=headers)
 
-    def wait_for_job(self, job_id: str, timeout_s: float = 300.0) -> dict:
-        with self.client() as http:
+    def wait_for_job(
+        self, job_id: str, timeout_s: float = 300.0, api_key: str | None = None
+    ) -> dict:
+        with self.client(api_key=api_key) as http:
 
             def finished():
                 job = http.get(f"/v1/jobs/{job_id}").json()
@@ -142,20 +145,25 @@ def start_worker(env: dict, log: Path) -> subprocess.Popen:
     )
 
 
+def start_api(env: dict, log: Path) -> subprocess.Popen:
+    """A real `kokoro-queue api` (uvicorn) process on env's KQ_PORT."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "api"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def start_processes(env: dict, data_dir: Path, api_url: str, tag: str):
     from storage.migrate import upgrade
 
     upgrade(env["KQ_DATABASE_URL"])
     worker_log = data_dir / f"worker-{tag}.log"
     worker = start_worker(env, worker_log)
-    api = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "api"],
-        cwd=ROOT,
-        env=env,
-        stdout=(data_dir / f"api-{tag}.log").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    api = start_api(env, data_dir / f"api-{tag}.log")
 
     def ready():
         for name, process in (("worker", worker), ("api", api)):
@@ -182,7 +190,8 @@ def stop_process(process: subprocess.Popen, timeout_s: float = 30.0) -> None:
 
 def drop_queue(redis_url: str, queue: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{queue}*")) + list(client.scan_iter(f"_kombu.binding.{queue}*"))
+    # Kombu's bindings: _kombu.binding.<queue> and _kombu.binding_permanent.<queue>
+    keys = list(client.scan_iter(f"{queue}*")) + list(client.scan_iter(f"_kombu.binding*.{queue}*"))
     if keys:
         client.delete(*keys)
 

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from core.model_files import default_voice, resolve_model_files
 from core.queue import make_celery
@@ -21,7 +21,7 @@ from worker.providers import provider_options
 log = logging.getLogger(__name__)
 
 app = make_celery(get_settings())
-app.conf.include = ["worker.tasks"]
+app.conf.include = ["worker.tasks", "worker.webhooks"]
 
 
 def load_engine() -> SynthesisEngine:
@@ -71,3 +71,21 @@ def worker_host() -> str:
 def _load_engine_in_child(**_):
     # Eager, so the first chunk a child takes does not wait for the model
     load_engine()
+
+
+_reconciler_stop = None
+
+
+@worker_ready.connect
+def _start_reconciler(**_):
+    # In the main process only: the pool children synthesize
+    global _reconciler_stop
+    from worker.reconciler import start_reconciler
+
+    _reconciler_stop = start_reconciler(app, get_settings())
+
+
+@worker_shutdown.connect
+def _stop_reconciler(**_):
+    if _reconciler_stop is not None:
+        _reconciler_stop.set()

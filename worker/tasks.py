@@ -15,7 +15,7 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK, send_chunks
+from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK, send_assembly, send_chunks, send_webhook
 from core.settings import get_settings
 from core.states import JobStatus
 from storage.blobs import (
@@ -29,6 +29,7 @@ from storage.db import transaction
 from storage.jobs import (
     AssemblyPart,
     ChunkTiming,
+    callback_url,
     chunks_for_assembly,
     fail_chunk,
     fail_job,
@@ -73,14 +74,20 @@ class ChunkTask(Task):
             fail_chunk(session, args[0], f"{type(exc).__name__}: {exc}", final=False)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
+        chunk_id, job_id = args[0], args[1]
         with transaction(_db_url()) as session:
-            fail_chunk(session, args[0], f"{type(exc).__name__}: {exc}", final=True)
+            failed = fail_chunk(session, chunk_id, f"{type(exc).__name__}: {exc}", final=True)
+            webhook = failed and callback_url(session, job_id)
+        if webhook:
+            send_webhook(app, get_settings(), job_id, JobStatus.FAILED)
+        # A failed job keeps no partial audio
+        _store().delete_prefix(job_prefix(job_id))
 
 
 @app.task(name=SYNTHESIZE_CHUNK, base=ChunkTask, bind=True)
 def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     with transaction(_db_url()) as session:
-        work = start_chunk(session, chunk_id)
+        work = start_chunk(session, chunk_id, worker_host(), os.getpid())
     if work is None:
         return "skipped"
     engine = load_engine()
@@ -104,17 +111,22 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     )
     with transaction(_db_url()) as session:
         finished = finish_chunk(session, chunk_id, timing)
-        deleted_meanwhile = get_job(session, work.job_id) is None
+        job = get_job(session, work.job_id)
+        job_status = job.status if job is not None else None
         # This chunk's slot in its job's in-flight window passes to the job's next chunk
         next_chunks = release_chunks(session, work.job_id, 1) if finished.first_time else []
     send_chunks(app, get_settings(), work.job_id, next_chunks, work.priority)
-    if deleted_meanwhile:
+    if job_status is None:
         # DELETE removed the job's files while this chunk ran; take back what it just wrote
         _store().delete_prefix(job_prefix(work.job_id))
         return "deleted"
+    if job_status in (JobStatus.CANCELLED, JobStatus.FAILED):
+        # Cancel (or another chunk's failure) removed the audio made so far; this chunk's too
+        _store().delete_prefix(job_prefix(work.job_id))
+        return job_status
     if finished.completes_job:
         # Sent after the commit, by the one chunk whose update completed the job
-        assemble_job.apply_async(args=[work.job_id], priority=0)
+        send_assembly(app, get_settings(), work.job_id)
     return "done"
 
 
@@ -125,8 +137,13 @@ class AssembleTask(Task):
     max_retries = get_settings().task_max_retries
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
+        job_id = args[0]
         with transaction(_db_url()) as session:
-            fail_job(session, args[0], f"assembly failed: {type(exc).__name__}: {exc}")
+            failed = fail_job(session, job_id, f"assembly failed: {type(exc).__name__}: {exc}")
+            webhook = failed and callback_url(session, job_id)
+        if webhook:
+            send_webhook(app, get_settings(), job_id, JobStatus.FAILED)
+        _store().delete_prefix(job_prefix(job_id))
 
 
 @app.task(name=ASSEMBLE_JOB, base=AssembleTask, bind=True)
@@ -159,14 +176,19 @@ def assemble_job(self, job_id: str) -> str:
                 chapter_audio = audio_of(mine, last_pause="end")
                 write_assembled(tmp, fmt, chapter_audio, gain, titles[chapter], author)
     with transaction(_db_url()) as session:
-        finished = finish_job(
+        status = finish_job(
             session,
             job_id,
             audio_key=key,
             audio_bytes=store.size(key),
             audio_seconds=samples / SAMPLE_RATE,
         )
-    if not finished:
-        store.delete_prefix(key)
+        webhook = status == JobStatus.SUCCEEDED and callback_url(session, job_id)
+    if webhook:
+        send_webhook(app, get_settings(), job_id, JobStatus.SUCCEEDED)
+    if status != JobStatus.SUCCEEDED:
+        # Cancelled, failed or deleted while this ran. (Succeeded already means a second
+        # assembly, sent again by the reconciler: it wrote the same bytes, which stay.)
+        store.delete_prefix(job_prefix(job_id))
         return "skipped"
     return "done"

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import CeleryDep, SessionDep
+from api.schemas import ReadyOut
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +20,13 @@ def healthz() -> dict:
     return {"status": "ok", "pid": os.getpid()}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        200: {"model": ReadyOut, "description": "Ready"},
+        503: {"model": ReadyOut, "description": "Not ready: `checks` says what failed"},
+    },
+)
 def readyz(session: SessionDep, celery: CeleryDep) -> JSONResponse:
     """Ready when the database and the broker answer and at least one worker is online."""
     checks: dict[str, str] = {}

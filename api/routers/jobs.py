@@ -4,14 +4,17 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from api.deps import CeleryDep, SessionDep, SettingsDep, StoreDep
+from api.auth import Principal, authenticate
+from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep, StoreDep
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
-from api.jobs_service import checked_voice, request_hash, submit_job
-from api.schemas import ChapterOut, JobLinks, JobOut, JobPage, Progress
+from api.jobs_service import check_quota, checked_voice, submit_job
+from api.openapi import NOT_MODIFIED, audio_file, errors, text_file
+from api.schemas import CallbackOut, ChapterOut, JobLinks, JobOut, JobPage, Progress
 from core.audio_formats import AudioFormat
+from core.queue import send_webhook
 from core.states import JobStatus
 from core.subtitles import build_cues, to_srt, to_vtt
 from storage import jobs as job_store
@@ -19,7 +22,9 @@ from storage.blobs import chapter_audio_key, job_prefix
 from storage.db import session_factory
 from storage.models import Job
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+# Authentication first, router-wide: a caller without a key learns nothing, not even
+# whether its body would be valid
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(authenticate)])
 
 POLL_AFTER_SECONDS = 2
 
@@ -51,6 +56,14 @@ def job_out(job: Job) -> JobOut:
         realtime_factor=job.realtime_factor,
         eta_seconds=eta_seconds(job),
         error=job.error,
+        callback_url=job.callback_url,
+        callback=CallbackOut(
+            attempts=job.callback_attempts or 0,
+            delivered_at=job.callback_delivered_at,
+            error=job.callback_error,
+        )
+        if job.callback_url
+        else None,
         links=JobLinks(self=f"/v1/jobs/{job.id}", audio=f"/v1/jobs/{job.id}/audio"),
     )
 
@@ -68,8 +81,8 @@ def etag(job: Job) -> str:
     return '"' + hashlib.sha1(state.encode()).hexdigest()[:20] + '"'
 
 
-def find_job(session, job_id: str) -> Job:
-    job = job_store.get_job(session, job_id) if job_store.is_job_id(job_id) else None
+def find_job(session, job_id: str, principal: Principal) -> Job:
+    job = job_store.owned_job(session, job_id, principal.owner)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
     return job
@@ -79,6 +92,15 @@ def find_job(session, job_id: str) -> Job:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
+    responses=errors(
+        400,
+        (409, "The Idempotency-Key was already used with a different body"),
+        413,
+        415,
+        422,
+        429,
+        503,
+    ),
     openapi_extra=OPENAPI_JOB_BODY,
 )
 def create(
@@ -86,48 +108,45 @@ def create(
     response: Response,
     settings: SettingsDep,
     celery: CeleryDep,
+    principal: ApiKeyDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JobOut:
-    voice = checked_voice(settings, body)
+    voice = checked_voice(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    if idempotency_key:
-        with sessions() as session:
-            existing = job_store.get_job_by_idempotency_key(session, idempotency_key)
-        if existing is not None:
-            if existing.request_hash != request_hash(body):
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT,
-                    "Idempotency-Key was already used with a different request body",
-                )
-            response.headers["Location"] = f"/v1/jobs/{existing.id}"
-            return job_out(existing)
-    job = submit_job(sessions, celery, settings, body, voice, idempotency_key)
+    if not idempotency_key:
+        check_quota(sessions, principal, new_jobs=1)
+    # A replayed request is not counted against the quota: it makes no new job
+    job = submit_job(sessions, celery, settings, principal, body, voice, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(job)
 
 
-@router.get("", response_model=JobPage)
+@router.get("", response_model=JobPage, responses=errors((400, "Not a cursor this API gave"), 422))
 def list_(
     session: SessionDep,
+    principal: ApiKeyDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
 ) -> JobPage:
     try:
-        jobs, next_cursor = job_store.list_jobs(session, limit=limit, cursor=cursor, status=status_)
+        jobs, next_cursor = job_store.list_jobs(
+            session, owner=principal.owner, limit=limit, cursor=cursor, status=status_
+        )
     except ValueError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "invalid cursor") from error
     return JobPage(jobs=[job_out(j) for j in jobs], next_cursor=next_cursor)
 
 
-@router.get("/{job_id}", response_model=JobOut)
+@router.get("/{job_id}", response_model=JobOut, responses={**NOT_MODIFIED, **errors(404)})
 def read(
     job_id: str,
     session: SessionDep,
+    principal: ApiKeyDep,
     response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
 ):
-    job = find_job(session, job_id)
+    job = find_job(session, job_id, principal)
     tag = etag(job)
     headers = {"ETag": tag}
     if not JobStatus(job.status).finished:
@@ -138,9 +157,19 @@ def read(
     return job_out(job)
 
 
-@router.get("/{job_id}/audio", response_class=FileResponse)
-def audio(job_id: str, session: SessionDep, store: StoreDep):
-    job = finished_job(session, job_id)
+UNFINISHED = (409, "The job has not succeeded (yet): `detail` gives its status")
+AUDIO_FILE = audio_file("The job's audio in its format")
+CHAPTER_FILE = audio_file("The chapter's audio in the job's format")
+
+
+@router.get(
+    "/{job_id}/audio",
+    response_class=FileResponse,
+    responses={**AUDIO_FILE["responses"], **errors(404, UNFINISHED)},
+    openapi_extra=AUDIO_FILE["openapi_extra"],
+)
+def audio(job_id: str, session: SessionDep, principal: ApiKeyDep, store: StoreDep):
+    job = finished_job(session, job_id, principal)
     fmt = AudioFormat(job.format)
     # FileResponse answers Range requests with 206
     return FileResponse(
@@ -150,8 +179,8 @@ def audio(job_id: str, session: SessionDep, store: StoreDep):
     )
 
 
-def finished_job(session, job_id: str) -> Job:
-    job = find_job(session, job_id)
+def finished_job(session, job_id: str, principal: Principal) -> Job:
+    job = find_job(session, job_id, principal)
     if job.status != JobStatus.SUCCEEDED or not job.audio_key:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
@@ -160,10 +189,12 @@ def finished_job(session, job_id: str) -> Job:
     return job
 
 
-@router.get("/{job_id}/chapters", response_model=list[ChapterOut])
-def chapters(job_id: str, session: SessionDep) -> list[ChapterOut]:
+@router.get(
+    "/{job_id}/chapters", response_model=list[ChapterOut], responses=errors(404, UNFINISHED)
+)
+def chapters(job_id: str, session: SessionDep, principal: ApiKeyDep) -> list[ChapterOut]:
     """Chapter titles with where each starts and ends in the job's audio."""
-    job = finished_job(session, job_id)
+    job = finished_job(session, job_id, principal)
     # Microseconds: a sample lasts 42 µs, so a client can cut the file exactly
     return [
         ChapterOut(
@@ -177,9 +208,19 @@ def chapters(job_id: str, session: SessionDep) -> list[ChapterOut]:
     ]
 
 
-@router.get("/{job_id}/chapters/{index}/audio", response_class=FileResponse)
-def chapter_audio(job_id: str, index: int, session: SessionDep, store: StoreDep):
-    job = finished_job(session, job_id)
+@router.get(
+    "/{job_id}/chapters/{index}/audio",
+    response_class=FileResponse,
+    responses={
+        **CHAPTER_FILE["responses"],
+        **errors((404, "No such job, or the job has no such chapter"), UNFINISHED, 422),
+    },
+    openapi_extra=CHAPTER_FILE["openapi_extra"],
+)
+def chapter_audio(
+    job_id: str, index: int, session: SessionDep, principal: ApiKeyDep, store: StoreDep
+):
+    job = finished_job(session, job_id, principal)
     fmt = AudioFormat(job.format)
     if not job.chapters or not 0 <= index < len(job.chapters):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} has no chapter {index}")
@@ -193,12 +234,23 @@ def chapter_audio(job_id: str, index: int, session: SessionDep, store: StoreDep)
 SUBTITLE_FORMATS = {"srt": (to_srt, "application/x-subrip"), "vtt": (to_vtt, "text/vtt")}
 
 
-@router.get("/{job_id}/subtitles", response_class=PlainTextResponse)
+@router.get(
+    "/{job_id}/subtitles",
+    # The media type depends on `format`: documented below, not as text/plain
+    response_class=Response,
+    responses={
+        **text_file([media_type for _, media_type in SUBTITLE_FORMATS.values()], "Subtitles"),
+        **errors(404, UNFINISHED, 422),
+    },
+)
 def subtitles(
-    job_id: str, session: SessionDep, format: Literal["srt", "vtt"] = "srt"
+    job_id: str,
+    session: SessionDep,
+    principal: ApiKeyDep,
+    format: Literal["srt", "vtt"] = "srt",
 ) -> PlainTextResponse:
     """Sentence-level subtitles timed to the job's audio."""
-    job = finished_job(session, job_id)
+    job = finished_job(session, job_id, principal)
     cues = build_cues(
         (text, seconds, pause)
         for _, text, seconds, pause in job_store.job_timeline(session, job.id)
@@ -207,23 +259,36 @@ def subtitles(
     return PlainTextResponse(render(cues), media_type=f"{media_type}; charset=utf-8")
 
 
-@router.post("/{job_id}/cancel", response_model=JobOut)
-def cancel(job_id: str, settings: SettingsDep) -> JobOut:
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobOut,
+    responses=errors(404, (409, "The job has already finished: nothing to cancel")),
+)
+def cancel(
+    job_id: str, settings: SettingsDep, celery: CeleryDep, principal: ApiKeyDep, store: StoreDep
+) -> JobOut:
+    """Cancel a job: no chunk of it starts after this returns; a chunk already running finishes
+    and is thrown away. The audio made so far is removed. Cancelling a cancelled job again
+    answers the same (a client may retry); a succeeded or failed one is a 409."""
     with session_factory(settings.sqlalchemy_url).begin() as session:
-        job = job_store.cancel_job(session, job_id) if job_store.is_job_id(job_id) else None
+        job, cancelled_now = job_store.cancel_job(session, job_id, principal.owner)
         if job is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
         if job.status != JobStatus.CANCELLED:
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f"job {job_id} already {job.status}; nothing to cancel"
             )
-        return job_out(job)
+    if cancelled_now:
+        store.delete_prefix(job_prefix(job_id))
+        if job.callback_url:
+            send_webhook(celery, settings, job_id, JobStatus.CANCELLED)
+    return job_out(job)
 
 
-@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete(job_id: str, settings: SettingsDep, store: StoreDep) -> Response:
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
+def delete(job_id: str, settings: SettingsDep, principal: ApiKeyDep, store: StoreDep) -> Response:
     with session_factory(settings.sqlalchemy_url).begin() as session:
-        if not job_store.is_job_id(job_id) or not job_store.delete_job(session, job_id):
+        if not job_store.delete_job(session, job_id, principal.owner):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
     store.delete_prefix(job_prefix(job_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,12 +2,14 @@
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from api.deps import SessionDep, SettingsDep
+from api.auth import authenticate
+from api.deps import ApiKeyDep, SessionDep, SettingsDep
+from api.openapi import errors
 from core.queue import broker_queue_depth
 from core.states import JobStatus
 from storage.db import utcnow
@@ -17,10 +19,17 @@ from storage.stats import throughput_report
 router = APIRouter(tags=["stats"])
 
 
-@router.get("/v1/stats")
+@router.get(
+    "/v1/stats",
+    dependencies=[Depends(authenticate)],
+    responses=errors(
+        (422, "Not a date and time with a timezone, or `since` is not before `until`")
+    ),
+)
 def stats(
     session: SessionDep,
     settings: SettingsDep,
+    principal: ApiKeyDep,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict:
@@ -33,7 +42,10 @@ def stats(
             )
     if since and until and since >= until:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`since` must be before `until`")
-    return throughput_report(session, since, until, broker_queue_depth(settings))
+    # The figures are about the service; the recent jobs listed are the caller's own
+    return throughput_report(
+        session, since, until, broker_queue_depth(settings), owner=principal.owner
+    )
 
 
 class _DatabaseCollector:

@@ -1,12 +1,13 @@
 """/v1/voices: the voices of the loaded voices file."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from api.auth import authenticate
 from api.deps import SettingsDep
 from api.schemas import VoiceOut
 from core.model_files import default_voice, list_voices, voice_language
 
-router = APIRouter(prefix="/v1/voices", tags=["voices"])
+router = APIRouter(prefix="/v1/voices", tags=["voices"], dependencies=[Depends(authenticate)])
 
 
 @router.get("", response_model=list[VoiceOut])

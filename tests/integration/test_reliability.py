@@ -1,0 +1,223 @@
+"""Faults while books run: a worker child killed mid-chunk, Redis restarted empty, the API
+restarted, storage that cannot be written, workers gone for good; and cancel mid-job."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import create_engine, select
+
+from cli.embedded_redis import start_embedded_redis
+from core.audio_formats import PAUSE_SECONDS
+from storage.models import Chunk
+from tests.audio_checks import read_audio
+from tests.conftest import (
+    ROOT,
+    free_port,
+    running_stack,
+    start_api,
+    wait_for,
+)
+from tests.integration.test_pipeline import BOOK
+from worker.audio import book_gain
+
+# The reconciler of the workers in these stacks looks every 2 s at work older than 3 s
+FAST_RECONCILER = {"KQ_RECONCILE_INTERVAL_S": "2", "KQ_RECONCILE_GRACE_S": "3"}
+
+
+def job_chunks(database_url: str, job_id: str) -> list:
+    engine = create_engine(database_url)
+    with engine.connect() as db:
+        rows = db.execute(select(Chunk).where(Chunk.job_id == job_id).order_by(Chunk.index)).all()
+    engine.dispose()
+    return rows
+
+
+def assert_every_chunk_once_in_order(stack, job: dict, audio_bytes: bytes) -> list:
+    """The file is exactly the job's chunks, each once, in index order, with their pauses."""
+    rows = job_chunks(stack.database_url, job["id"])
+    assert [r.index for r in rows] == list(range(job["progress"]["chunks_total"]))
+    assert all(r.status == "done" for r in rows)
+    audio, rate = read_audio(audio_bytes)
+    parts = []
+    for row in rows:
+        chunk_audio, _ = read_audio((stack.data_dir / "audio" / row.audio_key).read_bytes())
+        parts += [chunk_audio, np.zeros(int(PAUSE_SECONDS[row.pause_after] * rate))]
+    expected = book_gain(r.peak for r in rows) * np.concatenate(parts)
+    assert len(audio) == len(expected)  # no chunk missing, none twice
+    np.testing.assert_allclose(audio, expected, atol=2 / 32768)  # and in order
+    spoken = sum(r.audio_seconds for r in rows)
+    assert abs(job["audio_seconds"] - len(audio) / rate) < 0.01
+    assert spoken < job["audio_seconds"]
+    return rows
+
+
+def progress(http, job_id: str) -> dict:
+    return http.get(f"/v1/jobs/{job_id}").json()
+
+
+def test_worker_child_killed_mid_chunk_loses_only_that_chunk(tmp_path, redis_url, database_url):
+    with running_stack(tmp_path, redis_url, database_url) as stack, stack.client() as http:
+        job = http.post("/v1/jobs", json={"text": BOOK}).json()
+
+        def running_chunk():
+            rows = job_chunks(stack.database_url, job["id"])
+            return next((r for r in rows if r.status == "running" and r.index >= 2), None)
+
+        victim = wait_for(running_chunk, 180, "a chunk past the first two to be running", 0.05)
+        os.kill(victim.worker_pid, signal.SIGKILL)
+
+        finished = stack.wait_for_job(job["id"])
+        assert finished["status"] == "succeeded", finished["error"]
+        rows = assert_every_chunk_once_in_order(
+            stack, finished, http.get(f"/v1/jobs/{job['id']}/audio").content
+        )
+        assert stack.worker.poll() is None  # the worker replaced its child and went on
+    redone = rows[victim.index]
+    assert redone.attempts == 2, "the killed chunk was not run again"
+    assert redone.worker_pid != victim.worker_pid
+    assert all(r.attempts == 1 for r in rows if r.index != victim.index)
+
+
+def test_redis_restarted_empty_mid_job_is_reconciled(tmp_path, database_url):
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    broker = start_embedded_redis(url, tmp_path / "redis-before")
+    try:
+        with (
+            running_stack(tmp_path, url, database_url, **FAST_RECONCILER) as stack,
+            stack.client() as http,
+        ):
+            job = http.post("/v1/jobs", json={"text": BOOK}).json()
+            wait_for(
+                lambda: progress(http, job["id"])["progress"]["chunks_done"] >= 2,
+                180,
+                "the first chunks",
+            )
+            broker.kill()
+            broker.wait(timeout=10)
+            shutil.rmtree(tmp_path / "redis-before")  # its append-only file: the queue is gone
+            broker = start_embedded_redis(url, tmp_path / "redis-after")
+            assert progress(http, job["id"])["status"] == "running"
+
+            finished = stack.wait_for_job(job["id"], timeout_s=400)
+            assert finished["status"] == "succeeded", finished["error"]
+            rows = assert_every_chunk_once_in_order(
+                stack, finished, http.get(f"/v1/jobs/{job['id']}/audio").content
+            )
+        assert sum(r.requeues for r in rows) >= 1, "nothing was lost, so nothing was shown"
+    finally:
+        broker.kill()
+        broker.wait(timeout=10)
+
+
+def test_api_restarted_while_jobs_run(tmp_path, redis_url, database_url):
+    with running_stack(tmp_path, redis_url, database_url) as stack, stack.client() as http:
+        ids = [http.post("/v1/jobs", json={"text": BOOK}).json()["id"] for _ in range(2)]
+        wait_for(lambda: progress(http, ids[0])["progress"]["chunks_done"] >= 1, 180, "progress")
+        os.killpg(stack.api.pid, signal.SIGKILL)
+        stack.api.wait(timeout=10)
+        before = job_chunks(stack.database_url, ids[0])
+
+        stack.api = start_api(stack.env, stack.data_dir / "api-restarted.log")
+        wait_for(lambda: _answers(http), 60, "the new API process")
+        listed = {j["id"] for j in http.get("/v1/jobs").json()["jobs"]}
+        assert set(ids) <= listed
+        assert progress(http, ids[0])["progress"]["chunks_done"] >= sum(
+            r.status == "done" for r in before
+        )
+        for job_id in ids:
+            finished = stack.wait_for_job(job_id)
+            assert finished["status"] == "succeeded", finished["error"]
+            assert_every_chunk_once_in_order(
+                stack, finished, http.get(f"/v1/jobs/{job_id}/audio").content
+            )
+
+
+def _answers(http) -> bool:
+    try:
+        return http.get("/healthz").status_code == 200
+    except Exception:
+        return False
+
+
+def test_cancel_mid_job_starts_no_chunk_after_it_returns(stack):
+    with stack.client() as http:
+        job = http.post("/v1/jobs", json={"text": BOOK}).json()
+        wait_for(lambda: progress(http, job["id"])["progress"]["chunks_done"] >= 2, 180, "progress")
+        cancelled = http.post(f"/v1/jobs/{job['id']}/cancel")
+        returned_at = datetime.now(UTC)
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+        def settled():
+            rows = job_chunks(stack.database_url, job["id"])
+            return None if any(r.status == "running" for r in rows) else rows
+
+        rows = wait_for(settled, 60, "the chunks running at the cancel to finish")
+        # A chunk-time or two more: anything still queued would have started by now
+        short = http.post("/v1/jobs", json={"text": "After the cancel."}).json()
+        assert stack.wait_for_job(short["id"])["status"] == "succeeded"
+        rows = job_chunks(stack.database_url, job["id"])
+        assert all(r.started_at is None or r.started_at < returned_at for r in rows)
+        assert {r.status for r in rows} <= {"done", "cancelled"}
+        assert sum(r.status == "cancelled" for r in rows) >= 1
+        assert progress(http, job["id"])["status"] == "cancelled"
+        assert http.get(f"/v1/jobs/{job['id']}/audio").status_code == 409
+        # The audio made so far is gone, also what chunks running at the cancel wrote after it
+        assert not (stack.data_dir / "audio" / "jobs" / job["id"]).exists()
+        again = http.post(f"/v1/jobs/{job['id']}/cancel")  # a retry is answered the same
+        assert again.status_code == 200 and again.json()["status"] == "cancelled"
+        done = http.post(f"/v1/jobs/{short['id']}/cancel")
+        assert done.status_code == 409 and "already succeeded" in done.json()["detail"]
+
+
+def test_unwritable_storage_fails_the_job_after_retries(tmp_path, redis_url, database_url):
+    not_a_directory = tmp_path / "audio-is-a-file"
+    not_a_directory.write_text("the audio directory is a file: every write fails")
+    overrides = {"KQ_AUDIO_DIR": str(not_a_directory), "KQ_TASK_MAX_RETRIES": "1"}
+    with (
+        running_stack(tmp_path, redis_url, database_url, **overrides) as stack,
+        stack.client() as http,
+    ):
+        job = http.post("/v1/jobs", json={"text": "Storage is broken today."}).json()
+        failed = stack.wait_for_job(job["id"], timeout_s=120)
+        assert failed["status"] == "failed"
+        assert "cannot write audio" in failed["error"] and "KQ_AUDIO_DIR" in failed["error"]
+        assert http.get(f"/v1/jobs/{job['id']}/audio").status_code == 409
+        rows = job_chunks(stack.database_url, job["id"])
+        assert rows[0].status == "failed" and rows[0].attempts == 2  # tried, retried, gave up
+        assert not_a_directory.read_text().startswith("the audio directory")
+
+
+def test_reconcile_fails_a_job_whose_workers_are_gone(tmp_path, redis_url, database_url):
+    with running_stack(tmp_path, redis_url, database_url) as stack, stack.client() as http:
+        job = http.post("/v1/jobs", json={"text": BOOK}).json()
+        wait_for(lambda: progress(http, job["id"])["progress"]["chunks_done"] >= 1, 180, "progress")
+        os.killpg(stack.worker.pid, signal.SIGKILL)  # the whole worker, children and all
+        stack.worker.wait(timeout=10)
+        assert progress(http, job["id"])["status"] == "running"
+
+        killed_at = time.monotonic()
+        env = stack.env | {"KQ_STALLED_JOB_TIMEOUT_S": "0.5"}
+        wait_for(lambda: time.monotonic() - killed_at > 1.5, 5, "the job to stall")
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "reconcile"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "failed: 1 jobs" in result.stdout
+        failed = progress(http, job["id"])
+        assert failed["status"] == "failed"
+        assert "no progress" in failed["error"] and "workers" in failed["error"]
+        assert not (stack.data_dir / "audio" / "jobs" / job["id"]).exists()
+        rows = job_chunks(stack.database_url, job["id"])
+        assert not any(r.status in ("pending", "queued") for r in rows)

@@ -1,0 +1,103 @@
+"""The reconciler: unfinished work the database knows about but no queue or worker holds is
+sent again (SPEC §4). That is what is left when Redis restarts empty, a message is lost, or a
+process dies between its commit and its send.
+
+Every worker runs it in a thread of its main process, once at start and then every
+``KQ_RECONCILE_INTERVAL_S``; a Redis lock lets one worker of the cluster run it per interval.
+``kokoro-queue reconcile`` runs it once.
+"""
+
+import logging
+import threading
+
+import redis
+from celery import Celery
+
+from core.queue import (
+    TasksSeen,
+    send_assembly,
+    send_chunks,
+    send_webhook,
+    tasks_on_workers,
+    tasks_unacked_in_broker,
+    tasks_waiting_in_broker,
+)
+from core.settings import Settings
+from core.states import JobStatus
+from storage.blobs import LocalBlobStore, job_prefix
+from storage.db import transaction
+from storage.jobs import Reconciliation, callback_url, reconcile_jobs
+
+log = logging.getLogger(__name__)
+
+
+def tasks_held(celery: Celery, settings: Settings) -> TasksSeen:
+    """Every task the broker or a live worker holds for this queue. Read before the database,
+    so that work is either seen here or already recorded there."""
+    held = tasks_waiting_in_broker(settings)
+    # Delivered and not yet acknowledged (acks_late): running, or reserved by a worker. A worker
+    # that dies whole leaves its messages here; Redis gives them back after the visibility
+    # timeout, and a killed pool child's message is given back at once (reject_on_worker_lost).
+    held.update(tasks_unacked_in_broker(settings))
+    # What workers run after Redis restarted empty is in no Redis structure at all
+    held.update(tasks_on_workers(celery, settings))
+    return held
+
+
+def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
+    held = tasks_held(celery, settings)
+    with transaction(settings.sqlalchemy_url) as session:
+        result = reconcile_jobs(
+            session,
+            held=held.chunk_ids.__contains__,
+            assembling=held.assembling_job_ids.__contains__,
+            grace_s=settings.reconcile_grace_s,
+            max_requeues=settings.max_chunk_requeues,
+            stalled_after_s=settings.stalled_job_timeout_s,
+            in_flight_per_job=settings.in_flight_per_job,
+        )
+        with_webhook = [job_id for job_id in result.failed_jobs if callback_url(session, job_id)]
+    for chunk in result.chunks:
+        send_chunks(celery, settings, chunk.job_id, [(chunk.chunk_id, chunk.index)], chunk.priority)
+    for job_id in result.assemblies:
+        send_assembly(celery, settings, job_id)
+    store = LocalBlobStore(settings.storage_dir)
+    for job_id, error in result.failed_jobs.items():
+        store.delete_prefix(job_prefix(job_id))
+        log.warning("reconciler failed job %s: %s", job_id, error)
+    for job_id in with_webhook:
+        send_webhook(celery, settings, job_id, JobStatus.FAILED)
+    if result.chunks or result.assemblies:
+        log.warning(
+            "reconciler sent again %d lost chunk tasks and %d assemblies",
+            len(result.chunks),
+            len(result.assemblies),
+        )
+    return result
+
+
+def _take_turn(settings: Settings) -> bool:
+    """One reconciler per interval across the cluster."""
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    ttl_ms = max(1, int(settings.reconcile_interval_s * 900))
+    return bool(client.set(f"{settings.queue}:reconciler", "1", nx=True, px=ttl_ms))
+
+
+def start_reconciler(celery: Celery, settings: Settings) -> threading.Event:
+    """Run the reconciler now and every interval in a daemon thread; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                if _take_turn(settings):
+                    reconcile_once(celery, settings)
+            except Exception:  # the broker or database may be down: that is when it matters
+                log.exception(
+                    "reconciler pass failed; next try in %.0f s", settings.reconcile_interval_s
+                )
+            if stop.wait(settings.reconcile_interval_s):
+                return
+
+    threading.Thread(target=loop, name="kq-reconciler", daemon=True).start()
+    return stop
