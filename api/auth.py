@@ -44,37 +44,37 @@ def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller's key. A server without keys serves everyone as one anonymous client and
+    ignores any key sent (clients such as OpenAI's SDK always send one)."""
     settings: Settings = request.app.state.settings
     env_keys = settings.env_api_keys
-    header = request.headers.get("authorization")
+    key = credentials.credentials if credentials is not None else None
+    if key and key in env_keys:
+        return Principal(
+            env_key_owner(key),
+            env_keys[key],
+            settings.max_queued_jobs_per_key,
+            settings.max_text_chars,
+        )
     with session_factory(settings.sqlalchemy_url, readonly=True)() as session:
-        if header is None:
-            if env_keys or any_active_key(session):
-                raise _unauthorized(
-                    "this server needs an API key: send `Authorization: Bearer <key>`"
-                )
-            return Principal(
-                ANONYMOUS, "anonymous", settings.max_queued_jobs_per_key, settings.max_text_chars
-            )
-        if credentials is None or not credentials.credentials:
-            raise _unauthorized("the Authorization header must be `Bearer <key>`")
-        key = credentials.credentials
-        if key in env_keys:
-            return Principal(
-                env_key_owner(key),
-                env_keys[key],
-                settings.max_queued_jobs_per_key,
-                settings.max_text_chars,
-            )
-        row = active_key(session, key)
-    if row is None:
-        raise _unauthorized("unknown or revoked API key")
-    return Principal(
-        row.id,
-        row.name,
-        row.max_queued_jobs or settings.max_queued_jobs_per_key,
-        min(row.max_text_chars or settings.max_text_chars, settings.max_text_chars),
-    )
+        row = active_key(session, key) if key else None
+        keys_configured = bool(env_keys) or row is not None or any_active_key(session)
+    if row is not None:
+        return Principal(
+            row.id,
+            row.name,
+            row.max_queued_jobs or settings.max_queued_jobs_per_key,
+            min(row.max_text_chars or settings.max_text_chars, settings.max_text_chars),
+        )
+    if not keys_configured:
+        return Principal(
+            ANONYMOUS, "anonymous", settings.max_queued_jobs_per_key, settings.max_text_chars
+        )
+    if request.headers.get("authorization") is None:
+        raise _unauthorized("this server needs an API key: send `Authorization: Bearer <key>`")
+    if not key:
+        raise _unauthorized("the Authorization header must be `Bearer <key>`")
+    raise _unauthorized("unknown or revoked API key")
 
 
 def is_loopback(host: str) -> bool:

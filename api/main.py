@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 
 from api.body_limit import BodySizeLimit
 from api.openapi import complete_error_responses
-from api.routers import batches, dashboard, health, jobs, stats, voices
+from api.routers import batches, dashboard, health, jobs, speech, stats, voices
 from api.schemas import BatchCreate, JobCreate
 from core.queue import make_celery
 from core.settings import Settings, get_settings
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.router,
         batches.router,
         voices.router,
+        speech.router,
         stats.router,
         dashboard.router,
         health.router,

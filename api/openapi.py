@@ -77,6 +77,29 @@ def text_file(media_types: list[str], what: str) -> Responses:
     return {200: {"description": what, "content": dict.fromkeys(media_types, _TEXT)}}
 
 
+# One Server-Sent Event of GET /v1/jobs/{id}/events; `data` is JSON text
+SSE_EVENT = {
+    "schema": {
+        "type": "object",
+        "properties": {
+            "event": {"enum": ["chunk", "finished", "failed", "cancelled", "deleted"]},
+            "id": {"type": "string", "pattern": r"^\d+$"},
+            "data": {"type": "string", "contentMediaType": "application/json"},
+            "retry": {"type": "integer"},
+        },
+    }
+}
+
+
+def live_stream(media_types: list[str], what: str) -> Responses:
+    """``responses=`` entry of a route that streams while the job runs: audio, or events."""
+    content = {
+        media_type: SSE_EVENT if media_type == "text/event-stream" else _BINARY
+        for media_type in media_types
+    }
+    return {200: {"description": what, "content": content}}
+
+
 NOT_MODIFIED: Responses = {304: {"description": "The job's `ETag` matches `If-None-Match`"}}
 
 

@@ -126,6 +126,8 @@ class Progress(BaseModel):
 class JobLinks(BaseModel):
     self: str
     audio: str
+    events: str  # progress as Server-Sent Events
+    stream: str  # the audio while it is made
 
 
 class CallbackOut(BaseModel):

@@ -202,8 +202,10 @@ def run_up(settings: Settings, sample: Path | None, say=print) -> int:
             from cli.client import Client, submit_and_download
 
             output = settings.data_dir / "sample.wav"
+            # With keys configured the sample goes in as KQ_API_KEY, else the first of KQ_API_KEYS
+            key = os.environ.get("KQ_API_KEY") or next(iter(settings.env_api_keys), None)
             submit_and_download(
-                Client(base_url), [sample], output_dir=None, output=output, fmt="wav"
+                Client(base_url, api_key=key), [sample], output_dir=None, output=output, fmt="wav"
             )
             say(f"sample  {output.resolve()}")
         say("ready; Ctrl-C stops everything")

@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     # Per key: unfinished jobs at once (429 beyond); a key made by `keys create` may set its own
     max_queued_jobs_per_key: int = Field(default=1000, ge=1)
 
+    # POST /v1/audio/speech: OpenAI voice names to voices of the voices file, "alloy=af_bella,..."
+    # (default: Kokoro's equivalents where the file has them)
+    openai_voices: str | None = None
+
+    # Live progress (SSE) and audio streams read the database this often while a job runs
+    live_poll_s: float = Field(default=0.25, gt=0)
+    sse_keepalive_s: float = Field(default=15.0, gt=0)
+
     # Webhooks: a job's callback_url gets a POST signed with this secret (HMAC-SHA256)
     webhook_secret: str | None = None
     webhook_max_retries: int = Field(default=8, ge=0)
@@ -124,6 +132,11 @@ class Settings(BaseSettings):
             if key:
                 keys[key] = name or f"key {number}"
         return keys
+
+    @property
+    def openai_voice_map(self) -> dict[str, str]:
+        pairs = (entry.partition("=") for entry in (self.openai_voices or "").split(","))
+        return {name.strip().lower(): voice.strip() for name, _, voice in pairs if voice.strip()}
 
     @property
     def sqlalchemy_url(self) -> str:

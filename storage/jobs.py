@@ -341,6 +341,8 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkF
     if counts is None:
         return ChunkFinished(first_time=True, completes_job=False)
     done, total, status = counts
+    # The job row's update serializes finishing chunks: their counts are a gap-free sequence
+    session.execute(update(Chunk).where(Chunk.id == chunk_id).values(done_seq=done))
     return ChunkFinished(
         first_time=True, completes_job=done == total and status == JobStatus.RUNNING
     )
@@ -634,3 +636,61 @@ def reconcile_jobs(
         fail_job(session, job_id, error)
     result.chunks = [c for c in result.chunks if c.job_id not in result.failed_jobs]
     return result
+
+
+@dataclass(frozen=True)
+class ChunkDone:
+    """A finished chunk as a progress event: ``seq`` is its place in the job's finishing order."""
+
+    seq: int
+    index: int
+    chars: int
+    audio_seconds: float | None
+
+
+def chars_done_through(session: Session, job_id: str, seq: int) -> int:
+    """Characters of the job's chunks among the first ``seq`` to finish."""
+    return session.scalar(
+        select(func.coalesce(func.sum(Chunk.chars), 0)).where(
+            Chunk.job_id == job_id, Chunk.done_seq <= seq
+        )
+    )
+
+
+def chunks_done_after(session: Session, job_id: str, after_seq: int) -> list[ChunkDone]:
+    """The job's finished chunks with ``done_seq`` above ``after_seq``, in finishing order."""
+    return [
+        ChunkDone(*row)
+        for row in session.execute(
+            select(Chunk.done_seq, Chunk.index, Chunk.chars, Chunk.audio_seconds)
+            .where(Chunk.job_id == job_id, Chunk.done_seq > after_seq)
+            .order_by(Chunk.done_seq)
+        )
+    ]
+
+
+STREAM_PARTS_PER_READ = 64  # a long book is read a window at a time
+
+
+@dataclass(frozen=True)
+class StreamPart:
+    index: int
+    audio_key: str
+    pause_after: str
+
+
+def done_run_from(session: Session, job_id: str, start_index: int) -> list[StreamPart]:
+    """The finished chunks from ``start_index`` on up to the first unfinished one: what can be
+    played next, in order, without a gap."""
+    rows = session.execute(
+        select(Chunk.index, Chunk.audio_key, Chunk.pause_after, Chunk.status)
+        .where(Chunk.job_id == job_id, Chunk.index >= start_index)
+        .order_by(Chunk.index)
+        .limit(STREAM_PARTS_PER_READ)
+    )
+    parts = []
+    for index, audio_key, pause_after, status in rows:
+        if status != ChunkStatus.DONE or index != start_index + len(parts):
+            break
+        parts.append(StreamPart(index, audio_key, pause_after))
+    return parts

@@ -124,6 +124,8 @@ class Chunk(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Times the reconciler found the chunk's task lost and sent it again
     requeues: Mapped[int] = mapped_column(Integer, default=0)
+    # 1 for the job's first chunk to finish, 2 for the next...: the ids of its progress events
+    done_seq: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
 
     # Timings (SPEC §6)
@@ -149,6 +151,7 @@ class Chunk(Base):
         UniqueConstraint("job_id", "index", name="uq_chunks_job_index"),
         Index("ix_chunks_status", "status"),
         Index("ix_chunks_finished_at", "finished_at"),
+        Index("ix_chunks_job_id_done_seq", "job_id", "done_seq"),
     )
 
 

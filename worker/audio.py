@@ -1,6 +1,5 @@
 """Chunk audio encoding and job assembly."""
 
-import io
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -9,10 +8,6 @@ import numpy as np
 import soundfile as sf
 
 from core.audio_formats import SAMPLE_RATE, AudioFormat, pause_samples
-
-# Chunks are stored losslessly; FLAC halves the size of 16-bit WAV
-CHUNK_FORMAT = "FLAC"
-CHUNK_SUBTYPE = "PCM_16"
 
 M4B_BIT_RATE = 64_000  # AAC, mono speech
 
@@ -46,24 +41,6 @@ def fade_edges(audio: np.ndarray) -> np.ndarray:
 def book_gain(peaks: Iterable[float | None]) -> float:
     loudest = max((p for p in peaks if p), default=0.0)
     return min(TARGET_PEAK / loudest, MAX_GAIN) if loudest > 0 else 1.0
-
-
-def encode_chunk(audio: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(
-        buffer, np.clip(audio, -1.0, 1.0), SAMPLE_RATE, format=CHUNK_FORMAT, subtype=CHUNK_SUBTYPE
-    )
-    return buffer.getvalue()
-
-
-def decode_chunk(data: bytes) -> np.ndarray:
-    if not data:
-        # A chunk with nothing to say (no phonemes) is stored empty: no FLAC has zero frames
-        return np.zeros(0, dtype=np.float32)
-    audio, rate = sf.read(io.BytesIO(data), dtype="float32")
-    if rate != SAMPLE_RATE:
-        raise ValueError(f"chunk audio is {rate} Hz, expected {SAMPLE_RATE}")
-    return audio
 
 
 def silence(pause_after: str) -> np.ndarray:

@@ -15,6 +15,7 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from core.audio_formats import SAMPLE_RATE, AudioFormat
+from core.audio_stream import decode_chunk, encode_chunk
 from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK, send_assembly, send_chunks, send_webhook
 from core.settings import get_settings
 from core.states import JobStatus
@@ -40,7 +41,7 @@ from storage.jobs import (
     start_chunk,
 )
 from worker.app import app, load_engine, worker_host
-from worker.audio import book_gain, decode_chunk, encode_chunk, fade_edges, write_assembled
+from worker.audio import book_gain, fade_edges, write_assembled
 
 log = logging.getLogger(__name__)
 

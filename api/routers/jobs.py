@@ -5,15 +5,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from api.auth import Principal, authenticate
 from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep, StoreDep
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.jobs_service import check_quota, checked_voice, submit_job
-from api.openapi import NOT_MODIFIED, audio_file, errors, text_file
+from api.live import job_audio, job_events
+from api.openapi import NOT_MODIFIED, audio_file, errors, live_stream, text_file
 from api.schemas import CallbackOut, ChapterOut, JobLinks, JobOut, JobPage, Progress
 from core.audio_formats import AudioFormat
+from core.audio_stream import STREAM_MEDIA_TYPES, StreamFormat
 from core.queue import send_webhook
 from core.states import JobStatus
 from core.subtitles import build_cues, to_srt, to_vtt
@@ -64,7 +66,12 @@ def job_out(job: Job) -> JobOut:
         )
         if job.callback_url
         else None,
-        links=JobLinks(self=f"/v1/jobs/{job.id}", audio=f"/v1/jobs/{job.id}/audio"),
+        links=JobLinks(
+            self=f"/v1/jobs/{job.id}",
+            audio=f"/v1/jobs/{job.id}/audio",
+            events=f"/v1/jobs/{job.id}/events",
+            stream=f"/v1/jobs/{job.id}/stream",
+        ),
     )
 
 
@@ -283,6 +290,70 @@ def cancel(
         if job.callback_url:
             send_webhook(celery, settings, job_id, JobStatus.CANCELLED)
     return job_out(job)
+
+
+LIVE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        **live_stream(["text/event-stream"], "Server-Sent Events until the job ends"),
+        **errors(404, (400, "`Last-Event-ID` is not an id this stream sent")),
+    },
+)
+def events(
+    job_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: ApiKeyDep,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+) -> StreamingResponse:
+    """Progress as Server-Sent Events: a `chunk` event per finished chunk (id: its place in the
+    finishing order; data: progress), then `finished`, `failed` or `cancelled`, and the end.
+    `Last-Event-ID` resumes after that event; comments keep an idle connection alive."""
+    find_job(session, job_id, principal)
+    after = (last_event_id or "0").strip()
+    if not after.isdigit():
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "Last-Event-ID must be the id of an event this sent"
+        )
+    return StreamingResponse(
+        job_events(settings, job_id, int(after)),
+        media_type="text/event-stream",
+        headers=LIVE_HEADERS,
+    )
+
+
+@router.get(
+    "/{job_id}/stream",
+    response_class=StreamingResponse,
+    responses={
+        **live_stream(
+            sorted(set(STREAM_MEDIA_TYPES.values())), "The audio so far, then the rest as it comes"
+        ),
+        **errors(404, 422),
+    },
+)
+def stream(
+    job_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: ApiKeyDep,
+    store: StoreDep,
+    format: StreamFormat = StreamFormat.WAV,
+) -> StreamingResponse:
+    """The job's audio while it is made: finished chunks in order, each as soon as it and all
+    before it are done, with the final file's pauses; playback can start after the first chunk.
+    The level is the chunks' own (the final file's one gain is known only at the end). Ends with
+    the job; early, where the audio stops, if it fails or is cancelled."""
+    find_job(session, job_id, principal)
+    return StreamingResponse(
+        job_audio(settings, store, job_id, format),
+        media_type=format.media_type,
+        headers=LIVE_HEADERS,
+    )
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))

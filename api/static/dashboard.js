@@ -3,6 +3,7 @@
 // reach the page only as textContent or attribute values, never as markup.
 (() => {
   const REFRESH_MS = 5000;
+  const KEY_STORAGE = "kokoro-queue-api-key";
   const QUEUE_SAMPLES = 720; // an hour of refreshes
   const SVG_NS = "http://www.w3.org/2000/svg";
   const JOB_STATES = ["queued", "running", "succeeded", "failed", "cancelled"];
@@ -212,7 +213,12 @@
     const ticket = ++requested;
     const since = new Date(Date.now() - Number($("window").value) * 1000).toISOString();
     try {
-      const response = await fetch(`v1/stats?since=${encodeURIComponent(since)}`, { cache: "no-store" });
+      // With API keys configured the page asks for one; it stays in this tab only
+      const key = sessionStorage.getItem(KEY_STORAGE);
+      const headers = key ? { Authorization: `Bearer ${key}` } : {};
+      const response = await fetch(`v1/stats?since=${encodeURIComponent(since)}`, { cache: "no-store", headers });
+      $("key-form").hidden = response.status !== 401;
+      if (response.status === 401) throw new Error(key ? "the API key was refused" : "an API key is needed");
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const stats = await response.json();
       queueSamples.push({
@@ -240,5 +246,11 @@
     resizeTimer = setTimeout(() => latest && render(latest), 150);
   });
   $("window").addEventListener("change", refresh);
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY_STORAGE, $("key").value.trim());
+    $("key").value = "";
+    refresh();
+  });
   loop();
 })();

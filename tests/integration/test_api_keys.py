@@ -4,6 +4,7 @@ API will not listen beyond loopback without keys."""
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from storage.models import ApiKey, Job
+from tests.browser import render
 from tests.conftest import ROOT, _postgres_database, running_stack
 
 KEY_A = "alice-key-0123456789abcdef"
@@ -201,3 +203,11 @@ def test_api_refuses_to_listen_beyond_loopback_without_keys(tmp_path):
     assert "KQ_API_KEYS" in refused.stderr and "kokoro-queue keys create" in refused.stderr
     with pytest.raises(httpx.ConnectError):
         httpx.get("http://127.0.0.1:1/healthz", timeout=2)
+
+
+def test_dashboard_asks_for_a_key(keyed_stack, tmp_path):
+    dom = render(f"{keyed_stack.api_url}/dashboard", tmp_path / "profile")
+    form = re.search(r'<form id="key-form"[^>]*>', dom).group(0)
+    assert "hidden" not in form  # shown, because /v1/stats answered 401
+    assert "an API key is needed" in dom
+    assert "no data yet" in re.search(r'<table id="recent-jobs">(.*?)</table>', dom, re.S).group(1)

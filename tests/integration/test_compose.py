@@ -15,7 +15,11 @@ import pytest
 from tests.conftest import ROOT
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-SECRETS = {"POSTGRES_PASSWORD": "pg-secret-for-test", "KQ_FLOWER_PASSWORD": "flower-secret"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "pg-secret-for-test",
+    "KQ_FLOWER_PASSWORD": "flower-secret",
+    "KQ_API_KEYS": "app=compose-key-for-test",
+}
 SERVICES = {"redis", "postgres", "migrate", "api", "worker", "flower"}
 
 
@@ -185,6 +189,8 @@ def test_services_ports_scaling_and_wiring():
         assert environment["KQ_ENVIRONMENT"] == "production"
         assert environment["KQ_DATA_DIR"] == "/data"
     assert services["api"]["environment"]["KQ_HOST"] == "0.0.0.0"
+    # Listening beyond loopback, so with keys (the API refuses otherwise)
+    assert services["api"]["environment"]["KQ_API_KEYS"] == SECRETS["KQ_API_KEYS"]
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == SECRETS["POSTGRES_PASSWORD"]
     flower_auth = services["flower"]["environment"]["FLOWER_BASIC_AUTH"]
     assert flower_auth == f"kq:{SECRETS['KQ_FLOWER_PASSWORD']}"

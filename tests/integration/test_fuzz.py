@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -26,11 +27,12 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, update
+from sqlalchemy import create_engine, select, update
 
 from api.main import create_app
+from core.audio_stream import encode_chunk
 from core.states import ChunkStatus, JobStatus
-from storage.blobs import chapter_audio_key, job_audio_key
+from storage.blobs import chapter_audio_key, chunk_key, job_audio_key
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
 from tests.conftest import ROOT, drop_queue, free_port, stack_env, stop_process, wait_for
@@ -99,11 +101,22 @@ class FuzzApi:
         """What a worker would leave behind: every chunk done, the audio and chapter files."""
         engine = create_engine(self.database_url)
         with engine.begin() as db:
-            db.execute(
-                update(Chunk)
-                .where(Chunk.job_id == job_id)
-                .values(status=ChunkStatus.DONE, audio_seconds=0.5, tokens=10)
-            )
+            indexes = db.scalars(select(Chunk.index).where(Chunk.job_id == job_id)).all()
+            for index in indexes:
+                db.execute(
+                    update(Chunk)
+                    .where(Chunk.job_id == job_id, Chunk.index == index)
+                    .values(
+                        status=ChunkStatus.DONE,
+                        audio_seconds=0.5,
+                        tokens=10,
+                        done_seq=index + 1,
+                        audio_key=chunk_key(job_id, index),
+                    )
+                )
+                key_path = self.audio_dir / chunk_key(job_id, index)
+                key_path.parent.mkdir(parents=True, exist_ok=True)
+                key_path.write_bytes(encode_chunk(np.zeros(12_000, dtype=np.float32)))
             db.execute(
                 update(Job)
                 .where(Job.id == job_id)
@@ -129,9 +142,13 @@ class FuzzApi:
         params = case.path_parameters or {}
         if "batch_id" in params:
             params["batch_id"] = self.batch_id
+        if "model" in params:
+            params["model"] = "tts-1"
         if "job_id" not in params:
             return
         changes_the_job = case.method.upper() == "DELETE" or case.path.endswith("/cancel")
+        if case.path.endswith(("/events", "/stream")) and state == "queued":
+            state = "succeeded"  # no worker runs here: a queued job's live views never end
         # The shared jobs must keep their state for the operations fuzzed after this one
         params["job_id"] = self.new_job(state) if changes_the_job else self.jobs[state]
         if state == "succeeded" and case.path == "/v1/jobs/{job_id}":
@@ -181,9 +198,12 @@ def fuzz_api(tmp_path_factory, redis_url):
 # because schemathesis' lazy `from_fixture` loader fails under pytest 9.2: no `Node._nodeid`);
 # `test_the_served_schema_is_the_fuzzed_one` checks that the API process serves the same
 OPENAPI = create_app().openapi()
+# Speech answers with the audio once a worker has made it, and none runs here (a worker would
+# spend minutes on random text): tests/integration/test_openai_speech.py covers it, with OpenAI's
+# own client, 4xx answers included
 schema = schemathesis.openapi.from_dict(
     OPENAPI, config=schemathesis.Config.from_dict({"seed": SEED})
-)
+).exclude(path="/v1/audio/speech")
 
 
 def test_the_served_schema_is_the_fuzzed_one(fuzz_api):

@@ -5,12 +5,11 @@ import pytest
 import soundfile as sf
 
 from core.audio_formats import PAUSE_SECONDS, SAMPLE_RATE, AudioFormat
+from core.audio_stream import decode_chunk, encode_chunk
 from worker.audio import (
     MAX_GAIN,
     TARGET_PEAK,
     book_gain,
-    decode_chunk,
-    encode_chunk,
     fade_edges,
     write_assembled,
 )

@@ -1,0 +1,153 @@
+"""A running job, live: its progress as Server-Sent Events, and its audio as it is made.
+
+Both read the database every ``KQ_LIVE_POLL_S`` (the workers write every finished chunk there),
+so any API process can serve any job, and a reconnecting client loses nothing: events carry the
+chunk's place in the job's finishing order as their id (``Last-Event-ID`` resumes after it),
+and the audio stream plays chunks strictly in order, waiting for the next rather than skipping.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+
+from core.audio_formats import pause_samples
+from core.audio_stream import StreamEncoder, StreamFormat, decode_chunk
+from core.settings import Settings
+from core.states import JobStatus
+from storage.blobs import LocalBlobStore
+from storage.db import session_factory
+from storage.jobs import ChunkDone, chars_done_through, chunks_done_after, done_run_from, get_job
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MS = 2000
+FINAL_EVENTS = {
+    JobStatus.SUCCEEDED: "finished",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: str | None  # None: deleted
+    chunks_total: int = 0
+    chars_total: int = 0
+    audio_seconds: float | None = None
+    error: str | None = None
+
+
+def _state(session, job_id: str) -> JobState:
+    job = get_job(session, job_id)
+    if job is None:
+        return JobState(None)
+    return JobState(job.status, job.chunks_total, job.chars_total, job.audio_seconds, job.error)
+
+
+def sse(event: str, data: dict, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def job_events(settings: Settings, job_id: str, after_seq: int) -> AsyncIterator[str]:
+    """``chunk`` events (id = the chunk's place in the finishing order) from ``after_seq`` on,
+    then one ``finished``, ``failed`` or ``cancelled`` event, and the end of the stream.
+    Comments keep the connection alive through proxies while nothing happens."""
+    sessions = session_factory(settings.sqlalchemy_url, readonly=True)
+
+    def read(after: int) -> tuple[list[ChunkDone], JobState]:
+        with sessions() as session:
+            # Events first: a job seen finished has all its chunk events already stored
+            return chunks_done_after(session, job_id, after), _state(session, job_id)
+
+    def chars_before(seq: int) -> int:
+        with sessions() as session:
+            return chars_done_through(session, job_id, seq)
+
+    chars_done = await run_in_threadpool(chars_before, after_seq) if after_seq else 0
+    yield f"retry: {RECONNECT_MS}\n\n"
+    quiet_since = time.monotonic()
+    while True:
+        events, state = await run_in_threadpool(read, after_seq)
+        for event in events:
+            chars_done += event.chars
+            after_seq = event.seq
+            yield sse(
+                "chunk",
+                {
+                    "chunk": event.index,
+                    "chunks_done": event.seq,
+                    "chunks_total": state.chunks_total,
+                    "chars_done": chars_done,
+                    "chars_total": state.chars_total,
+                    "percent": round(100.0 * chars_done / state.chars_total, 2)
+                    if state.chars_total
+                    else 100.0,
+                    "audio_seconds": event.audio_seconds,
+                },
+                event.seq,
+            )
+            quiet_since = time.monotonic()
+        if state.status is None:
+            yield sse("deleted", {"id": job_id})
+            return
+        if JobStatus(state.status).finished:
+            yield sse(
+                FINAL_EVENTS[JobStatus(state.status)],
+                {
+                    "id": job_id,
+                    "status": state.status,
+                    "audio_seconds": state.audio_seconds,
+                    "error": state.error,
+                },
+            )
+            return
+        if time.monotonic() - quiet_since > settings.sse_keepalive_s:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+        await asyncio.sleep(settings.live_poll_s)
+
+
+async def job_audio(
+    settings: Settings, store: LocalBlobStore, job_id: str, fmt: StreamFormat
+) -> AsyncIterator[bytes]:
+    """The job's audio in ``fmt`` as its chunks finish, in order, with the pauses of the final
+    file. The level is the chunks' own: the book's one gain is known only once all are done."""
+    sessions = session_factory(settings.sqlalchemy_url, readonly=True)
+    encoder = StreamEncoder(fmt)
+    next_index = 0
+
+    def read(start: int):
+        with sessions() as session:
+            return done_run_from(session, job_id, start), _state(session, job_id)
+
+    def encode(parts) -> bytes:
+        out = []
+        for part in parts:
+            audio = decode_chunk(store.get(part.audio_key))
+            pause = np.zeros(pause_samples(part.pause_after), dtype=np.float32)
+            out.append(encoder.encode(np.concatenate([audio, pause])))
+        return b"".join(out)
+
+    while True:
+        parts, state = await run_in_threadpool(read, next_index)
+        if parts:
+            data = await run_in_threadpool(encode, parts)
+            next_index = parts[-1].index + 1
+            if data:
+                yield data
+            continue  # there may be more already
+        ended_early = state.status in (None, JobStatus.FAILED, JobStatus.CANCELLED)
+        if ended_early:
+            # The stream stops, playable, where the audio does; the job's status says why
+            log.info("audio stream of job %s ends early: %s", job_id, state.status or "deleted")
+        if ended_early or next_index >= state.chunks_total:
+            yield await run_in_threadpool(encoder.finish)
+            return
+        await asyncio.sleep(settings.live_poll_s)

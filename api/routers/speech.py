@@ -1,0 +1,184 @@
+"""OpenAI-compatible speech: ``POST /v1/audio/speech`` and ``GET /v1/models``.
+
+Clients written for OpenAI's API (its official SDKs included) work by pointing their base URL
+at ``/v1``. A request becomes an ordinary job at the highest priority, so it shares the
+workers fairly with books, and its audio streams back while it is made. OpenAI's voice names
+map to voices of the loaded voices file; Kokoro voice names and blends work too.
+"""
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from api.auth import authenticate
+from api.deps import ApiKeyDep, CeleryDep, SettingsDep, StoreDep
+from api.jobs_service import check_quota, checked_voice, submit_job
+from api.live import job_audio
+from api.openapi import errors, live_stream
+from api.schemas import JobCreate
+from core.audio_formats import AudioFormat
+from core.audio_stream import STREAM_MEDIA_TYPES, StreamFormat
+from core.model_files import list_voices
+from core.settings import Settings
+from storage.db import session_factory, transaction
+from storage.jobs import cancel_job
+
+router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(authenticate)])
+
+MODELS = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+MODEL_CREATED = 1735689600  # 2025-01-01: Kokoro-82M v1.0
+OPENAI_VOICES = (
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse",
+)  # fmt: skip
+# The Kokoro v1.0 voice closest to each, when the voices file has it
+KOKORO_EQUIVALENTS = {
+    "alloy": "af_alloy",
+    "ash": "am_adam",
+    "ballad": "bm_george",
+    "coral": "af_heart",
+    "echo": "am_echo",
+    "fable": "bm_fable",
+    "nova": "af_nova",
+    "onyx": "am_onyx",
+    "sage": "af_sarah",
+    "shimmer": "af_sky",
+    "verse": "am_michael",
+}
+# The file each response format is also kept as (GET /v1/jobs/{id}/audio)
+JOB_FORMATS = {
+    StreamFormat.MP3: AudioFormat.MP3,
+    StreamFormat.OPUS: AudioFormat.OPUS,
+    StreamFormat.FLAC: AudioFormat.FLAC,
+    StreamFormat.AAC: AudioFormat.M4B,
+    StreamFormat.WAV: AudioFormat.WAV,
+    StreamFormat.PCM: AudioFormat.WAV,
+}
+SPEECH_PRIORITY = 9  # short and someone is waiting: ahead of every book
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI's `audio.speech.create` body. Fields this service has no use for (instructions)
+    are accepted and ignored, as OpenAI's own models ignore some."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(max_length=100, description=f"one of {', '.join(MODELS)}")
+    input: str = Field(min_length=1, max_length=4096)
+    voice: str = Field(
+        max_length=500,
+        description="an OpenAI voice name (mapped to a loaded voice), a voice of "
+        "GET /v1/voices, or a blend such as `a:0.7,b:0.3`",
+    )
+    response_format: StreamFormat = StreamFormat.MP3
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, description="0.5 to 2.0")
+    instructions: str | None = Field(default=None, max_length=4096)
+    stream_format: Literal["audio"] = Field(
+        default="audio", description="audio only: the response is the audio file, streamed"
+    )
+
+
+class ModelOut(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = MODEL_CREATED
+    owned_by: str = "kokoro-queue"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+def kokoro_voice(settings: Settings, voice: str) -> str:
+    """OpenAI's voice names to voices of the loaded voices file; anything else is passed on
+    (a voice or a blend, checked like every voice). ``KQ_OPENAI_VOICES`` (`alloy=af_bella,...`)
+    overrides; otherwise the Kokoro equivalent when the file has it, else a voice of the file
+    picked by the name's place in OpenAI's list, so that different names sound different."""
+    name = voice.strip().lower()
+    if name not in OPENAI_VOICES:
+        return voice
+    chosen = settings.openai_voice_map.get(name)
+    if chosen:
+        return chosen
+    available = list_voices(settings)
+    equivalent = KOKORO_EQUIVALENTS[name]
+    if equivalent in available:
+        return equivalent
+    return sorted(available)[OPENAI_VOICES.index(name) % len(available)]
+
+
+def _speech_job(settings: Settings, request: SpeechRequest) -> JobCreate:
+    if request.model not in MODELS:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown model {request.model!r}; use one of {', '.join(MODELS)}",
+        )
+    try:
+        return JobCreate(
+            text=request.input,
+            voice=kokoro_voice(settings, request.voice),
+            speed=request.speed,
+            format=JOB_FORMATS[request.response_format],
+            title="speech",
+            priority=SPEECH_PRIORITY,
+        )
+    except ValidationError as error:  # e.g. input with nothing speakable
+        raise RequestValidationError(error.errors(include_url=False)) from error
+
+
+async def _audio_then_cleanup(settings, store, job_id: str, fmt: StreamFormat, owner: str):
+    """The job's audio; a client that hangs up first cancels the rest of the job."""
+    complete = False
+    try:
+        async for data in job_audio(settings, store, job_id, fmt):
+            yield data
+        complete = True
+    finally:
+        if not complete:
+            with transaction(settings.sqlalchemy_url) as session:
+                cancel_job(session, job_id, owner)
+
+
+@router.post(
+    "/audio/speech",
+    response_class=StreamingResponse,
+    responses={
+        **live_stream(sorted(set(STREAM_MEDIA_TYPES.values())), "The audio, streamed as made"),
+        **errors(413, 422, 429, 503),
+    },
+)
+def speech(
+    request: SpeechRequest,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    principal: ApiKeyDep,
+    store: StoreDep,
+) -> StreamingResponse:
+    """Text to speech, OpenAI style, through the queue at the highest priority. The response
+    starts with the first chunk's audio; it is also kept as a job (`X-KQ-Job-Id`)."""
+    body = _speech_job(settings, request)
+    voice = checked_voice(settings, principal, body)
+    sessions = session_factory(settings.sqlalchemy_url)
+    check_quota(sessions, principal, new_jobs=1)
+    job = submit_job(sessions, celery, settings, principal, body, voice)
+    fmt = request.response_format
+    return StreamingResponse(
+        _audio_then_cleanup(settings, store, job.id, fmt, principal.owner),
+        media_type=fmt.media_type,
+        headers={"X-KQ-Job-Id": job.id, "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/models", response_model=ModelList)
+def models() -> ModelList:
+    return ModelList(data=[ModelOut(id=name) for name in MODELS])
+
+
+@router.get("/models/{model}", response_model=ModelOut, responses=errors(404))
+def model(model: str) -> ModelOut:
+    if model not in MODELS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"model {model} not found")
+    return ModelOut(id=model)
