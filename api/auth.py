@@ -56,6 +56,8 @@ def authenticate(
             settings.max_queued_jobs_per_key,
             settings.max_text_chars,
         )
+    # A session of its own, closed at once: a route that writes must not wait for a pooled
+    # connection while its request holds another
     with session_factory(settings.sqlalchemy_url, readonly=True)() as session:
         row = active_key(session, key) if key else None
         keys_configured = bool(env_keys) or row is not None or any_active_key(session)

@@ -14,13 +14,13 @@ from core.model_files import default_voice, list_voices
 from core.queue import send_chunks
 from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
+from core.voices import canonical_voice
+from storage.db import session_factory
 from storage.jobs import (
     NewJob,
     create_job,
     fail_job,
-    get_job,
     get_job_by_idempotency_key,
-    release_chunks,
     unfinished_jobs,
 )
 from storage.models import Job
@@ -46,19 +46,23 @@ def checked_voice(settings: Settings, principal: Principal, body: JobCreate) -> 
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"text has {chars} characters; the limit is {principal.max_text_chars}",
         )
-    voices = list_voices(settings)
-    voice = body.voice or default_voice(settings)
-    if voice not in voices:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"unknown voice {voice!r}; available voices: {', '.join(voices)}",
-        )
-    return voice
+    return resolve_voice(settings, body.voice)
 
 
-def check_quota(sessions: sessionmaker[Session], principal: Principal, new_jobs: int) -> None:
-    """429 when ``new_jobs`` more would put the key over its unfinished-jobs limit."""
-    with sessions() as session:
+def resolve_voice(settings: Settings, spec: str | None) -> str:
+    """The canonical form of a voice or blend (``a:0.7,b:0.3``) of the loaded voices file, the
+    default voice when ``spec`` is empty; 422 saying how to fix it when it is not valid."""
+    try:
+        return canonical_voice(spec or default_voice(settings), list_voices(settings))
+    except ValueError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+
+
+def check_quota(settings: Settings, principal: Principal, new_jobs: int) -> None:
+    """429 when ``new_jobs`` more would put the key over its unfinished-jobs limit. Counted in
+    a read-only session (no transaction to open and roll back), closed before the job is
+    stored."""
+    with session_factory(settings.sqlalchemy_url, readonly=True)() as session:
         unfinished = unfinished_jobs(session, principal.owner)
     if unfinished + new_jobs > principal.max_queued_jobs:
         raise HTTPException(
@@ -120,8 +124,7 @@ def submit_job(
     )
     try:
         with sessions.begin() as session:
-            job = create_job(session, spec, chunks)
-            to_send = release_chunks(session, job.id, settings.in_flight_per_job)
+            job, to_send = create_job(session, spec, chunks, release=settings.in_flight_per_job)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key stored its job first
         if idempotency_key and (
@@ -137,5 +140,6 @@ def submit_job(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"the job queue is unreachable: {error}"
         ) from error
-    with sessions() as session:
-        return get_job(session, job.id)
+    # As stored (reading it back costs a millisecond a submission); a worker that has started
+    # it meanwhile shows in the next poll
+    return job

@@ -20,7 +20,7 @@ from core.audio_formats import pause_samples
 from core.audio_stream import StreamEncoder, StreamFormat, decode_chunk
 from core.settings import Settings
 from core.states import JobStatus
-from storage.blobs import LocalBlobStore
+from storage.blobs import BlobStore
 from storage.db import session_factory
 from storage.jobs import ChunkDone, chars_done_through, chunks_done_after, done_run_from, get_job
 
@@ -115,7 +115,7 @@ async def job_events(settings: Settings, job_id: str, after_seq: int) -> AsyncIt
 
 
 async def job_audio(
-    settings: Settings, store: LocalBlobStore, job_id: str, fmt: StreamFormat
+    settings: Settings, store: BlobStore, job_id: str, fmt: StreamFormat
 ) -> AsyncIterator[bytes]:
     """The job's audio in ``fmt`` as its chunks finish, in order, with the pauses of the final
     file. The level is the chunks' own: the book's one gain is known only once all are done."""

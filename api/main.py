@@ -1,5 +1,8 @@
 """The FastAPI application: ``uvicorn api.main:app`` (or ``kokoro-queue api``)."""
 
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,19 +13,27 @@ from api.routers import batches, dashboard, health, jobs, speech, stats, voices
 from api.schemas import BatchCreate, JobCreate
 from core.queue import make_celery
 from core.settings import Settings, get_settings
-from storage.blobs import LocalBlobStore
+from storage.blobs import blob_store
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        # The threadpool that sync routes and dependencies run in (KQ_API_THREADS)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        yield
+
     app = FastAPI(
         title="kokoro-queue",
         version="0.1.0",
         description="Long-text speech jobs synthesized by Celery workers with Kokoro-82M.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.celery = make_celery(settings)
-    app.state.store = LocalBlobStore(settings.storage_dir)
+    app.state.store = blob_store(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     @app.exception_handler(RequestValidationError)

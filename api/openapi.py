@@ -42,10 +42,17 @@ _TEXT = {"schema": {"type": "string"}}
 
 
 def audio_file(what: str) -> dict[str, Any]:
-    """``responses=`` and ``openapi_extra=`` of a route answering an audio file with
-    ``FileResponse``, which serves ``Range`` requests itself."""
+    """``responses=`` and ``openapi_extra=`` of a route answering an audio file through
+    ``api.downloads.audio_download``: ``Range`` served the same from a local directory or a
+    bucket; with a bucket and presigned downloads, a redirect to it instead."""
     responses: Responses = {
         200: {"description": what, "content": _AUDIO},
+        307: {
+            "description": "Only with S3 storage and `KQ_S3_PRESIGNED_DOWNLOADS`: the file is at "
+            "the presigned URL in `Location` (valid for `KQ_S3_PRESIGNED_EXPIRY_S`), which "
+            "serves `Range` itself",
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+        },
         206: {
             "description": "The requested byte range; several ranges as multipart/byteranges",
             "content": {**_AUDIO, "multipart/byteranges": _BINARY},
@@ -57,6 +64,7 @@ def audio_file(what: str) -> dict[str, Any]:
             "its size)",
             "content": {"text/plain": {"schema": {"type": "string", "maxLength": 0}}},
         },
+        **errors((503, "Only with S3 storage: the bucket could not be read; retry later")),
     }
     extra = {
         "parameters": [

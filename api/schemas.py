@@ -89,7 +89,11 @@ class JobCreate(BaseModel):
         default=None, description="The whole text; or give `chapters`", json_schema_extra=SPEAKABLE
     )
     chapters: list[ChapterIn] | None = Field(default=None, min_length=1)
-    voice: Label | None = None
+    voice: Label | None = Field(
+        default=None,
+        description="A voice of GET /v1/voices, or a blend of up to 5 mixed by weight such as "
+        "`jf_alpha:0.7,jm_kumo:0.3`; the job keeps it normalized (weights summing to 1)",
+    )
     speed: Speed = 1.0
     lang: Literal["en-us", "en-gb"] = "en-us"
     format: AudioFormat = AudioFormat.WAV

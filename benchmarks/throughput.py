@@ -105,9 +105,20 @@ def measure_layout(text: str, files, voice: str, processes: int, threads: int, t
 
 
 class ServiceUnderTest:
-    """A stack started the way `kokoro-queue up` starts it, with default settings."""
+    """A stack started the way `kokoro-queue up` starts it, with default settings: on
+    ``database_url`` (default: SQLite in ``data_dir``), with ``settings`` (e.g. ``api_workers``)
+    overriding defaults, and without the worker when ``worker`` is False (then ready once the
+    API answers)."""
 
-    def __init__(self, data_dir: Path, redis_url: str):
+    def __init__(
+        self,
+        data_dir: Path,
+        redis_url: str,
+        *,
+        database_url: str | None = None,
+        worker: bool = True,
+        settings: dict | None = None,
+    ):
         from cli.embedded_redis import redis_answers, start_embedded_redis
         from cli.stack import Stack, api_command, prepare, settings_env, worker_command
 
@@ -117,26 +128,45 @@ class ServiceUnderTest:
             port=port,
             redis_url=redis_url,
             queue=f"kq-bench-{uuid.uuid4().hex[:6]}",
+            database_url=database_url,
+            **(settings or {}),
         )
         self.stack = Stack(self.settings)
         if not redis_answers(redis_url):
             self.stack.children.append(("redis", start_embedded_redis(redis_url, data_dir)))
         prepare(self.settings, say=lambda _: None)
         env = settings_env(self.settings)
-        log = (data_dir / "stack.log").open("w")
+        log = (data_dir / "stack.log").open("a")
         self.stack.spawn("api", api_command(self.settings), env=env, stdout=log, stderr=log)
-        self.stack.spawn(
-            "worker",
-            worker_command(self.settings, loglevel="WARNING"),
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
+        if worker:
+            self.stack.spawn(
+                "worker",
+                worker_command(self.settings, loglevel="WARNING"),
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
         self.url = f"http://127.0.0.1:{port}"
         from cli.stack import wait_until_ready
 
-        wait_until_ready(self.stack, self.url)
+        if worker:
+            wait_until_ready(self.stack, self.url)
+        else:
+            self._wait_for_api()
         self.http = httpx.Client(base_url=self.url, timeout=60)
+
+    def _wait_for_api(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if failure := self.stack.failed_child():
+                raise RuntimeError(failure)
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the API did not answer within {timeout_s:.0f} s")
 
     def run_job(self, text: str) -> tuple[float, dict, bytes]:
         started = time.perf_counter()
@@ -220,8 +250,9 @@ def readme_table(result: dict) -> str:
     )
 
 
-def write_readme(table: str) -> None:
-    start, end = "<!-- bench:throughput -->", "<!-- /bench:throughput -->"
+def write_block(name: str, table: str) -> None:
+    """Replace the README's ``<!-- bench:NAME -->`` block with ``table``."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     text = README.read_text()
     block = f"{start}\n{table}\n{end}"
     if start in text:
@@ -320,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     table = readme_table(result)
     print(table)
     if not args.no_readme:
-        write_readme(table)
+        write_block("throughput", table)
     return 0
 
 

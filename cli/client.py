@@ -1,6 +1,9 @@
 """Client commands that talk to the HTTP API: submit, status, download, cancel, jobs, report."""
 
+import json
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +14,10 @@ from rich.table import Table
 
 FINISHED = {"succeeded", "failed", "cancelled"}
 POLL_INTERVAL_S = 1.0
+BAR_REFRESH_S = 0.2
+EVENTS_RECONNECTS = 5
+# An event or a keep-alive comment comes at least every 15 s; a minute of nothing is a dead link
+EVENTS_TIMEOUT = httpx.Timeout(10.0, read=60.0)
 
 
 class ApiError(RuntimeError):
@@ -55,6 +62,39 @@ class Client:
     def cancel(self, job_id: str) -> dict:
         return self._check(self.http.post(f"/v1/jobs/{job_id}/cancel")).json()
 
+    def events(self, job_id: str) -> Iterator[tuple[str, dict]]:
+        """The job's Server-Sent Events as (event, data) until it ends; a dropped connection
+        resumes after the last event seen (Last-Event-ID), so none is lost or repeated."""
+        last_id, failures = None, 0
+        while True:
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            try:
+                with self.http.stream(
+                    "GET", f"/v1/jobs/{job_id}/events", headers=headers, timeout=EVENTS_TIMEOUT
+                ) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        self._check(response)
+                    fields: dict[str, str] = {}
+                    for line in response.iter_lines():
+                        if line:
+                            name, _, value = line.partition(":")
+                            if name:  # "" is a keep-alive comment
+                                fields[name] = value.removeprefix(" ")
+                            continue
+                        if "event" in fields:
+                            last_id = fields.get("id", last_id)
+                            failures = 0
+                            yield fields["event"], json.loads(fields.get("data") or "{}")
+                            if fields["event"] != "chunk":
+                                return
+                        fields = {}
+            except httpx.TransportError:
+                failures += 1
+                if failures > EVENTS_RECONNECTS:
+                    raise
+                time.sleep(POLL_INTERVAL_S)
+
     def download(self, job_id: str, output: Path) -> Path:
         output.parent.mkdir(parents=True, exist_ok=True)
         tmp = output.with_name(f".{output.name}.part")
@@ -70,35 +110,63 @@ class Client:
 
 
 def wait_for(client: Client, jobs: dict[str, str], console: Console | None = None) -> list[dict]:
-    """Poll until every job (id -> label) has finished: a bar per job, and one for all of them
-    weighted by characters, with the time remaining."""
+    """Follow every job (id -> label) by its events until all have ended: a bar per job, and
+    one for all of them weighted by characters, with the time remaining."""
     console = console or Console(stderr=True)
-    latest: dict[str, dict] = {}
+    latest = {job_id: client.job(job_id) for job_id in jobs}
+    lock = threading.Lock()
+    errors: list[Exception] = []
+
+    def follow(job_id: str) -> None:
+        try:
+            for event, data in client.events(job_id):
+                with lock:
+                    job = latest[job_id]
+                    if event == "chunk":
+                        job["status"] = "running"
+                        job["progress"] |= {
+                            k: data[k] for k in ("chunks_done", "chars_done", "percent")
+                        }
+                    else:
+                        job["status"] = data.get("status", event)
+        except Exception as error:  # shown by the main thread
+            errors.append(error)
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),
     )
+    followers = [
+        threading.Thread(target=follow, args=(job_id,), daemon=True)
+        for job_id, job in latest.items()
+        if job["status"] not in FINISHED
+    ]
+    for follower in followers:
+        follower.start()
     with Progress(*columns, console=console, transient=False) as progress:
         bars = {job_id: progress.add_task(label, total=100) for job_id, label in jobs.items()}
         overall = progress.add_task("all", total=None) if len(jobs) > 1 else None
         while True:
-            for job_id, label in jobs.items():
-                if latest.get(job_id, {}).get("status") not in FINISHED:
-                    latest[job_id] = job = client.job(job_id)
+            with lock:
+                for job_id, label in jobs.items():
+                    job = latest[job_id]
                     progress.update(
                         bars[job_id],
                         completed=job["progress"]["percent"],
                         description=f"{label} {job['status']}",
                     )
-            if overall is not None:
-                done = sum(j["progress"]["chars_done"] for j in latest.values())
-                total = sum(j["progress"]["chars_total"] for j in latest.values())
-                progress.update(overall, completed=done, total=total)
-            if all(j["status"] in FINISHED for j in latest.values()):
-                return [latest[j] for j in jobs]
-            time.sleep(POLL_INTERVAL_S)
+                if overall is not None:
+                    done = sum(j["progress"]["chars_done"] for j in latest.values())
+                    total = sum(j["progress"]["chars_total"] for j in latest.values())
+                    progress.update(overall, completed=done, total=total)
+            if errors:
+                raise ApiError(f"lost the jobs' events: {errors[0]}")
+            if not any(follower.is_alive() for follower in followers):
+                # The final word, with audio seconds and errors, from the jobs themselves
+                return [client.job(job_id) for job_id in jobs]
+            time.sleep(BAR_REFRESH_S)
 
 
 def submit_and_download(

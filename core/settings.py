@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     # Where audio goes; default: data_dir/audio
     audio_dir: Path | None = None
+    # Object storage instead: "s3://bucket/prefix" (AWS S3, MinIO, R2, ...). Credentials and
+    # region come from boto3's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    # AWS_DEFAULT_REGION); the endpoint from s3_endpoint_url, else AWS_ENDPOINT_URL.
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    # "path" for MinIO and other servers without virtual-host bucket names
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # Downloads answer 307 to a presigned URL of the bucket instead of passing the bytes through
+    s3_presigned_downloads: bool = False
+    s3_presigned_expiry_s: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
 
     # Services
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -41,6 +51,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_workers: int = Field(default=1, ge=1)
+    # Threads per API process for its blocking work (database reads and writes, enqueueing):
+    # a few keep it fast under load, where the usual 40 spend their time waiting for the GIL
+    # (benchmarks/api_load.py: 8 accepted about a fifth more jobs a second than 40)
+    api_threads: int = Field(default=8, ge=1)
     max_text_chars: int = 2_000_000
     max_request_bytes: int = 10 * 1024 * 1024
 
@@ -111,8 +125,25 @@ class Settings(BaseSettings):
     onnx_threads: int | None = Field(default=None, ge=1)
     worker_max_memory_mb: int = Field(default=1500, ge=100)
     worker_max_tasks_per_child: int = Field(default=2000, ge=1)
+    # Nice level of the worker pool children: synthesis uses every core, and at a lower CPU
+    # priority it yields at once to the API (status polls, submissions) on the same machine.
+    # 0 leaves the priority alone; a worker started nicer than this stays as nice as it is.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     task_time_limit_s: int = Field(default=600, ge=10)
     task_max_retries: int = Field(default=3, ge=0)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _s3_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        scheme, _, rest = url.partition("://")
+        if scheme.lower() != "s3" or not rest.split("/", 1)[0]:
+            raise ValueError(
+                f"KQ_STORAGE_URL {url!r} is not s3://bucket[/prefix]; leave it unset for the "
+                "local directory (KQ_AUDIO_DIR)"
+            )
+        return url
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_defaults(self) -> "Settings":
@@ -145,6 +176,14 @@ class Settings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.audio_dir or self.data_dir / "audio"
+
+    @property
+    def s3_location(self) -> tuple[str, str] | None:
+        """(bucket, key prefix without slashes at its ends) of ``storage_url``; None: local."""
+        if not self.storage_url:
+            return None
+        bucket, _, prefix = self.storage_url.partition("://")[2].partition("/")
+        return bucket, prefix.strip("/")
 
     @property
     def models_dir(self) -> Path:

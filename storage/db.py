@@ -1,6 +1,7 @@
 """Engine and sessions. One engine per process: a forked Celery child makes its own."""
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -67,23 +68,40 @@ def make_engine(url: str) -> Engine:
 
 
 _engines: dict[tuple[int, str], Engine] = {}
+# The API's first requests arrive together, each on a thread of its own: one engine (one pool)
+# per URL, not one each
+_making = threading.Lock()
 
 
 def get_engine(url: str) -> Engine:
     """The engine for ``url`` in this process; a forked child never reuses its parent's."""
     key = (os.getpid(), url)
     if key not in _engines:
-        _engines[key] = make_engine(url)
+        with _making:
+            if key not in _engines:
+                _engines[key] = make_engine(url)
     return _engines[key]
+
+
+_factories: dict[tuple[int, str, bool], sessionmaker[Session]] = {}
 
 
 def session_factory(url: str, *, readonly: bool = False) -> sessionmaker[Session]:
     """Sessions on ``url``; ``readonly`` ones (status polls, lists, reports) never take SQLite's
-    write lock."""
-    engine = get_engine(url)
-    if readonly:
-        engine = engine.execution_options(**{READONLY: True})
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    write lock, and on PostgreSQL run in autocommit: no BEGIN and ROLLBACK round trips, and the
+    same visibility (READ COMMITTED takes a snapshot per statement either way). Made once per
+    process: an API request asks for one or two."""
+    key = (os.getpid(), url, readonly)
+    factory = _factories.get(key)
+    if factory is None:
+        engine = get_engine(url)
+        if readonly:
+            options: dict = {READONLY: True}
+            if engine.dialect.name == "postgresql":
+                options["isolation_level"] = "AUTOCOMMIT"
+            engine = engine.execution_options(**options)
+        factory = _factories.setdefault(key, sessionmaker(bind=engine, expire_on_commit=False))
+    return factory
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from core.audio_formats import SAMPLE_RATE, pause_samples
@@ -81,7 +81,12 @@ def is_job_id(value: str) -> bool:
     return JOB_ID.fullmatch(value) is not None
 
 
-def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> Job:
+def create_job(
+    session: Session, spec: NewJob, chunks: Sequence[TextChunk], *, release: int = 0
+) -> tuple[Job, list[tuple[int, int]]]:
+    """Store a job and its chunks, the first ``release`` of them queued at once (what
+    ``release_chunks`` would do next, without reading back rows no one else sees yet). Returns
+    the job and the (chunk id, index) of the queued chunks, to send after the commit."""
     now = utcnow()
     job = Job(
         id=new_job_id(),
@@ -106,24 +111,31 @@ def create_job(session: Session, spec: NewJob, chunks: Sequence[TextChunk]) -> J
     )
     session.add(job)
     session.flush()
-    session.execute(
-        Chunk.__table__.insert(),
-        [
-            {
-                "job_id": job.id,
-                "index": c.index,
-                "chapter": c.chapter,
-                "text": c.text,
-                "chars": len(c.text),
-                "pause_after": str(c.pause_after),
-                # Released to the queue a few at a time (release_chunks)
-                "status": ChunkStatus.PENDING,
-                "attempts": 0,
-            }
-            for c in chunks
-        ],
-    )
-    return job
+    rows = [
+        {
+            "job_id": job.id,
+            "index": c.index,
+            "chapter": c.chapter,
+            "text": c.text,
+            "chars": len(c.text),
+            "pause_after": str(c.pause_after),
+            # The rest are released to the queue a few at a time (release_chunks)
+            "status": ChunkStatus.QUEUED if position < release else ChunkStatus.PENDING,
+            "enqueued_at": now if position < release else None,
+            "attempts": 0,
+        }
+        for position, c in enumerate(chunks)
+    ]
+    table = Chunk.__table__
+    released = []
+    if rows[:release]:
+        released = session.execute(
+            table.insert().returning(table.c.id, table.c.index, sort_by_parameter_order=True),
+            rows[:release],
+        ).all()
+    if rows[release:]:
+        session.execute(table.insert(), rows[release:])
+    return job, [(row.id, row.index) for row in released]
 
 
 def release_chunks(session: Session, job_id: str, count: int) -> list[tuple[int, int]]:
@@ -196,11 +208,15 @@ def get_job_by_idempotency_key(session: Session, owner: str, key: str) -> Job | 
     return session.scalar(select(Job).where(Job.owner == owner, Job.idempotency_key == key))
 
 
+UNFINISHED_JOB_STATES = tuple(s for s in JobStatus if s not in FINISHED_JOB_STATES)
+
+
 def unfinished_jobs(session: Session, owner: str) -> int:
+    # IN, not NOT IN: the index on (owner, status, ...) then reads only the unfinished jobs
     return session.scalar(
         select(func.count())
         .select_from(Job)
-        .where(Job.owner == owner, Job.status.not_in(FINISHED_JOB_STATES))
+        .where(Job.owner == owner, Job.status.in_(UNFINISHED_JOB_STATES))
     )
 
 
@@ -245,9 +261,9 @@ def list_jobs(
         query = query.where(Job.status == status)
     if cursor is not None:
         created, job_id = decode_cursor(cursor)
-        query = query.where(
-            or_(Job.created_at < created, and_(Job.created_at == created, Job.id < job_id))
-        )
+        # A row comparison, which the index (owner, [status,] created_at, id) answers as a
+        # range: the page costs the same however deep it is
+        query = query.where(tuple_(Job.created_at, Job.id) < (created, job_id))
     jobs = list(session.scalars(query))
     next_cursor = encode_cursor(jobs[limit - 1]) if len(jobs) > limit else None
     return jobs[:limit], next_cursor

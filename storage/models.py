@@ -106,6 +106,8 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_created_at_id", "created_at", "id"),
         Index("ix_jobs_owner_created_at_id", "owner", "created_at", "id"),
+        # A key's jobs in one status, newest first; its unfinished ones for the quota
+        Index("ix_jobs_owner_status_created_at_id", "owner", "status", "created_at", "id"),
         UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
     )
 

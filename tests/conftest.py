@@ -157,12 +157,14 @@ def start_api(env: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def start_processes(env: dict, data_dir: Path, api_url: str, tag: str):
+def start_processes(
+    env: dict, data_dir: Path, api_url: str, tag: str, worker_env: dict | None = None
+):
     from storage.migrate import upgrade
 
     upgrade(env["KQ_DATABASE_URL"])
     worker_log = data_dir / f"worker-{tag}.log"
-    worker = start_worker(env, worker_log)
+    worker = start_worker(env | (worker_env or {}), worker_log)
     api = start_api(env, data_dir / f"api-{tag}.log")
 
     def ready():
@@ -197,14 +199,21 @@ def drop_queue(redis_url: str, queue: str) -> None:
 
 
 @contextmanager
-def running_stack(data_dir: Path, redis_url: str, database_url: str, **overrides: str):
-    """API and worker processes on a queue of their own; ``overrides`` are extra KQ_* settings."""
+def running_stack(
+    data_dir: Path,
+    redis_url: str,
+    database_url: str,
+    worker_env: dict[str, str] | None = None,
+    **overrides: str,
+):
+    """API and worker processes on a queue of their own; ``overrides`` are extra KQ_* settings
+    of both, ``worker_env`` the worker's own (another KQ_DATA_DIR, KQ_WORKER_HOST, ...)."""
     queue = f"kq-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
     api_url = f"http://127.0.0.1:{port}"
     env = stack_env(data_dir, redis_url, database_url, queue, port) | overrides
     tag = queue.removeprefix("kq-test-")
-    worker, api, worker_log = start_processes(env, data_dir, api_url, tag)
+    worker, api, worker_log = start_processes(env, data_dir, api_url, tag, worker_env)
     try:
         yield Stack(api_url, env, data_dir, database_url, worker, api, worker_log)
     finally:
@@ -217,3 +226,72 @@ def running_stack(data_dir: Path, redis_url: str, database_url: str, **overrides
 def stack(tmp_path_factory, redis_url, database_url) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("data"), redis_url, database_url) as running:
         yield running
+
+
+@dataclass
+class S3Server:
+    """An S3 protocol server on loopback (moto's), with test credentials."""
+
+    endpoint: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a process needs to use it: KQ_STORAGE_URL comes on top."""
+        return {
+            "KQ_S3_ENDPOINT_URL": self.endpoint,
+            "KQ_S3_ADDRESSING_STYLE": "path",
+            "AWS_ACCESS_KEY_ID": "kq-test",
+            "AWS_SECRET_ACCESS_KEY": "kq-test-secret",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def client(self):
+        import boto3
+
+        env = self.env
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def new_bucket(self) -> str:
+        name = f"kq-test-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        listing = self.client().get_paginator("list_objects_v2")
+        pages = listing.paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[S3Server]:
+    """moto's standalone S3 server as a subprocess, spoken to over HTTP like any S3."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("s3") / "moto.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def answers():
+        if process.poll() is not None:
+            raise AssertionError(f"the S3 server exited early, see {log}")
+        try:
+            return httpx.get(endpoint, timeout=2).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(answers, STARTUP_TIMEOUT_S, "the S3 server to answer")
+        yield S3Server(endpoint)
+    finally:
+        stop_process(process)

@@ -67,8 +67,28 @@ def worker_host() -> str:
     return os.environ.get("KQ_WORKER_HOST") or socket.gethostname()
 
 
+def lower_cpu_priority(nice: int) -> None:
+    """Run this process at nice level ``nice`` (never raising its priority). On Linux the nice
+    value belongs to each thread, so every thread so far is set; threads started later (ONNX
+    Runtime's) inherit it from the one that starts them."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:  # not Linux: the value is per process
+        threads = [0]
+    for thread in threads:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, thread) < nice:
+                os.setpriority(os.PRIO_PROCESS, thread, nice)
+        except OSError as error:  # a thread that has just exited, or no permission
+            log.warning("could not set nice %s on thread %s: %s", nice, thread, error)
+
+
 @worker_process_init.connect
 def _load_engine_in_child(**_):
+    # Before the model loads, so that ONNX Runtime's threads start at the lower priority
+    lower_cpu_priority(get_settings().worker_nice)
     # Eager, so the first chunk a child takes does not wait for the model
     load_engine()
 

@@ -12,11 +12,14 @@ from kokoro_onnx import Kokoro
 
 from core.audio_formats import SAMPLE_RATE
 from core.model_files import ModelFiles
+from core.voices import is_blend, parse_voice
 from worker.providers import CPU, choose_providers
 
 log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "Warming up."
+# Blended style vectors kept per engine (each 510x256 float32, about half a megabyte)
+MAX_CACHED_BLENDS = 16
 
 
 @dataclass(frozen=True)
@@ -83,12 +86,31 @@ class SynthesisEngine:
         self.model_path = str(files.model)
         self.load_ms = (time.perf_counter() - started) * 1000
         self.warmup_ms = 0.0
+        self._blends: dict[str, np.ndarray] = {}
 
     def warm_up(self, voice: str) -> None:
         """One short synthesis so the first real chunk does not pay for graph initialization."""
         started = time.perf_counter()
         self.synthesize(WARMUP_TEXT, voice, 1.0, "en-us")
         self.warmup_ms = (time.perf_counter() - started) * 1000
+
+    def voice_style(self, voice: str) -> str | np.ndarray:
+        """What kokoro-onnx gets for a voice spec: a plain name as it is, a blend
+        (``a:0.7,b:0.3``) as the weighted sum of its voices' style vectors, cached per spec."""
+        if not is_blend(voice):
+            return voice
+        style = self._blends.get(voice)
+        if style is None:
+            blend = parse_voice(voice, self.kokoro.get_voices())
+            style = sum(
+                weight * self.kokoro.get_voice_style(name).astype(np.float32)
+                for name, weight in blend.parts
+            )
+            style = np.asarray(style, dtype=np.float32)
+            if len(self._blends) >= MAX_CACHED_BLENDS:
+                self._blends.pop(next(iter(self._blends)))
+            self._blends[voice] = style
+        return style
 
     def synthesize(self, text: str, voice: str, speed: float, lang: str) -> Synthesis:
         started = time.perf_counter()
@@ -102,7 +124,7 @@ class SynthesisEngine:
         else:
             # kokoro-onnx splits phonemes beyond the model's 510-token limit into batches
             audio, _ = self.kokoro.create(
-                phonemes, voice=voice, speed=speed, lang=lang, is_phonemes=True
+                phonemes, voice=self.voice_style(voice), speed=speed, lang=lang, is_phonemes=True
             )
         finished = time.perf_counter()
         return Synthesis(

@@ -24,7 +24,7 @@ from core.queue import (
 )
 from core.settings import Settings
 from core.states import JobStatus
-from storage.blobs import LocalBlobStore, job_prefix
+from storage.blobs import blob_store, job_prefix
 from storage.db import transaction
 from storage.jobs import Reconciliation, callback_url, reconcile_jobs
 
@@ -61,7 +61,7 @@ def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
         send_chunks(celery, settings, chunk.job_id, [(chunk.chunk_id, chunk.index)], chunk.priority)
     for job_id in result.assemblies:
         send_assembly(celery, settings, job_id)
-    store = LocalBlobStore(settings.storage_dir)
+    store = blob_store(settings)
     for job_id, error in result.failed_jobs.items():
         store.delete_prefix(job_prefix(job_id))
         log.warning("reconciler failed job %s: %s", job_id, error)

@@ -4,6 +4,7 @@ Tasks receive ids and re-read their rows; the job id and chunk index ride along 
 Flower shows readable arguments.
 """
 
+import functools
 import logging
 import os
 import resource
@@ -20,7 +21,8 @@ from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK, send_assembly, send_chunk
 from core.settings import get_settings
 from core.states import JobStatus
 from storage.blobs import (
-    LocalBlobStore,
+    BlobStore,
+    blob_store,
     chapter_audio_key,
     chunk_key,
     job_audio_key,
@@ -59,8 +61,10 @@ def _db_url() -> str:
     return get_settings().sqlalchemy_url
 
 
-def _store() -> LocalBlobStore:
-    return LocalBlobStore(get_settings().storage_dir)
+@functools.cache
+def _store() -> BlobStore:
+    # One per process: a bucket's client (made lazily, again after a fork) is reused
+    return blob_store(get_settings())
 
 
 class ChunkTask(Task):

@@ -51,7 +51,7 @@ def create(
     # Every job is checked before any is stored: a bad one rejects the batch, nothing is left
     voices = [checked_voice(settings, principal, body) for body in bodies]
     sessions = session_factory(settings.sqlalchemy_url)
-    check_quota(sessions, principal, new_jobs=len(bodies))
+    check_quota(settings, principal, new_jobs=len(bodies))
     with sessions.begin() as session:
         batch = job_store.create_batch(session, principal.owner)
     jobs = [

@@ -4,11 +4,12 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from api.auth import Principal, authenticate
 from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep, StoreDep
+from api.downloads import audio_download
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.jobs_service import check_quota, checked_voice, submit_job
 from api.live import job_audio, job_events
@@ -20,7 +21,7 @@ from core.queue import send_webhook
 from core.states import JobStatus
 from core.subtitles import build_cues, to_srt, to_vtt
 from storage import jobs as job_store
-from storage.blobs import chapter_audio_key, job_prefix
+from storage.blobs import BlobStore, chapter_audio_key, job_prefix
 from storage.db import session_factory
 from storage.models import Job
 
@@ -121,7 +122,7 @@ def create(
     voice = checked_voice(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
     if not idempotency_key:
-        check_quota(sessions, principal, new_jobs=1)
+        check_quota(settings, principal, new_jobs=1)
     # A replayed request is not counted against the quota: it makes no new job
     job = submit_job(sessions, celery, settings, principal, body, voice, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
@@ -165,6 +166,7 @@ def read(
 
 
 UNFINISHED = (409, "The job has not succeeded (yet): `detail` gives its status")
+MISSING = (404, "No such job (or it belongs to another key), or its audio is missing from storage")
 AUDIO_FILE = audio_file("The job's audio in its format")
 CHAPTER_FILE = audio_file("The chapter's audio in the job's format")
 
@@ -172,17 +174,30 @@ CHAPTER_FILE = audio_file("The chapter's audio in the job's format")
 @router.get(
     "/{job_id}/audio",
     response_class=FileResponse,
-    responses={**AUDIO_FILE["responses"], **errors(404, UNFINISHED)},
+    responses={**AUDIO_FILE["responses"], **errors(MISSING, UNFINISHED)},
     openapi_extra=AUDIO_FILE["openapi_extra"],
 )
-def audio(job_id: str, session: SessionDep, principal: ApiKeyDep, store: StoreDep):
+def audio(
+    job_id: str, request: Request, session: SessionDep, principal: ApiKeyDep, store: StoreDep
+):
     job = finished_job(session, job_id, principal)
     fmt = AudioFormat(job.format)
-    # FileResponse answers Range requests with 206
-    return FileResponse(
-        store.path(job.audio_key),
-        media_type=fmt.media_type,
-        filename=f"{job.title or job.id}.{fmt.extension}",
+    return _download(
+        request, store, job.audio_key, fmt, filename=f"{job.title or job.id}.{fmt.extension}"
+    )
+
+
+def _download(
+    request: Request, store: BlobStore, key: str, fmt: AudioFormat, filename: str
+) -> Response:
+    # Range requests get 206 from either store; a bucket may redirect (see api/downloads.py)
+    return audio_download(
+        store,
+        key,
+        fmt.media_type,
+        filename,
+        range_header=request.headers.get("range"),
+        if_range=request.headers.get("if-range"),
     )
 
 
@@ -220,20 +235,31 @@ def chapters(job_id: str, session: SessionDep, principal: ApiKeyDep) -> list[Cha
     response_class=FileResponse,
     responses={
         **CHAPTER_FILE["responses"],
-        **errors((404, "No such job, or the job has no such chapter"), UNFINISHED, 422),
+        **errors(
+            (404, "No such job, or the job has no such chapter, or its audio is missing"),
+            UNFINISHED,
+            422,
+        ),
     },
     openapi_extra=CHAPTER_FILE["openapi_extra"],
 )
 def chapter_audio(
-    job_id: str, index: int, session: SessionDep, principal: ApiKeyDep, store: StoreDep
+    job_id: str,
+    index: int,
+    request: Request,
+    session: SessionDep,
+    principal: ApiKeyDep,
+    store: StoreDep,
 ):
     job = finished_job(session, job_id, principal)
     fmt = AudioFormat(job.format)
     if not job.chapters or not 0 <= index < len(job.chapters):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} has no chapter {index}")
-    return FileResponse(
-        store.path(chapter_audio_key(job.id, index, fmt.extension)),
-        media_type=fmt.media_type,
+    return _download(
+        request,
+        store,
+        chapter_audio_key(job.id, index, fmt.extension),
+        fmt,
         filename=f"{index + 1:02d} {job.chapters[index]}.{fmt.extension}",
     )
 

@@ -162,7 +162,7 @@ def speech(
     body = _speech_job(settings, request)
     voice = checked_voice(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    check_quota(sessions, principal, new_jobs=1)
+    check_quota(settings, principal, new_jobs=1)
     job = submit_job(sessions, celery, settings, principal, body, voice)
     fmt = request.response_format
     return StreamingResponse(

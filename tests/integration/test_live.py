@@ -10,6 +10,7 @@ import av
 import numpy as np
 from sqlalchemy import create_engine, select
 
+from cli.client import Client
 from core.audio_stream import StreamFormat
 from storage.models import Chunk
 from tests.audio_checks import read_audio
@@ -154,3 +155,15 @@ def test_unknown_job_has_no_live_views(stack):
         bad = http.get(f"/v1/jobs/{job['id']}/events", headers={"Last-Event-ID": "x1"})
         assert bad.status_code == 400
         stack.wait_for_job(job["id"])
+
+
+def test_cli_client_follows_events_to_the_end(stack):
+    with stack.client() as http:
+        job = http.post("/v1/jobs", json={"text": BOOK[:600]}).json()
+    client = Client(stack.api_url)
+    events = list(client.events(job["id"]))
+    assert [name for name, _ in events[:-1]] == ["chunk"] * job["progress"]["chunks_total"]
+    assert events[-1][0] == "finished" and events[-1][1]["status"] == "succeeded"
+    assert [data["chunks_done"] for _, data in events[:-1]] == list(
+        range(1, job["progress"]["chunks_total"] + 1)
+    )

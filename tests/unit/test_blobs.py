@@ -2,7 +2,16 @@
 
 import pytest
 
-from storage.blobs import BlobNotFound, LocalBlobStore, chunk_key, job_audio_key, job_prefix
+from core.settings import Settings
+from storage.blobs import (
+    BlobNotFound,
+    BlobStore,
+    LocalBlobStore,
+    blob_store,
+    chunk_key,
+    job_audio_key,
+    job_prefix,
+)
 
 
 def test_put_get_overwrite_and_delete(tmp_path):
@@ -34,3 +43,18 @@ def test_keys_cannot_escape_the_root(tmp_path):
     store = LocalBlobStore(tmp_path / "store")
     with pytest.raises(ValueError):
         store.put("../outside", b"x")
+
+
+def test_the_default_store_is_the_local_directory(tmp_path):
+    store = blob_store(Settings(data_dir=tmp_path))
+    assert isinstance(store, LocalBlobStore) and isinstance(store, BlobStore)
+    assert store.root == (tmp_path / "audio").resolve()
+    assert blob_store(Settings(audio_dir=tmp_path / "elsewhere")).root == tmp_path / "elsewhere"
+    key = job_audio_key("j", "wav")
+    store.put(key, b"0123456789")
+    assert store.local_path(key) == store.path(key)
+    assert store.download_url(key, media_type="audio/wav", disposition="attachment") is None
+    assert b"".join(store.read(key)) == b"0123456789"
+    assert b"".join(store.read(key, 2, 5)) == b"234"
+    with pytest.raises(BlobNotFound):
+        store.read(job_audio_key("none", "wav"))
