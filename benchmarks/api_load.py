@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -116,37 +117,75 @@ def drop_queue(redis_url: str, queue: str) -> int:
 # --- CPU accounting (Linux /proc) -------------------------------------------------------------
 
 
-def cpu_times() -> dict[str, float]:
-    """System-wide CPU seconds by kind; "nice" is what niced processes (the workers) used."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return {}
-    tick = os.sysconf("SC_CLK_TCK")
-    names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
-    return {name: int(value) / tick for name, value in zip(names, fields, strict=False)}
+@dataclass(frozen=True)
+class ProcessTimes:
+    """CPU seconds so far of every process (Linux /proc), with parents and names."""
+
+    at: float
+    busy: float  # the whole machine's
+    cpu: dict[int, float]
+    parent: dict[int, int]
+    name: dict[int, str]
+
+    @classmethod
+    def now(cls) -> "ProcessTimes":
+        tick = os.sysconf("SC_CLK_TCK")
+        cpu, parent, name = {}, {}, {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                raw = (entry / "stat").read_text()
+            except OSError:
+                continue
+            head, rest = raw.rsplit(")", 1)
+            fields = rest.split()
+            pid = int(entry.name)
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+            parent[pid] = int(fields[1])
+            name[pid] = head.split("(", 1)[1]
+        totals = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        busy = sum(int(v) for k, v in enumerate(totals[:8]) if k not in (3, 4)) / tick
+        return cls(time.monotonic(), busy, cpu, parent, name)
+
+    def tree(self, pid: int) -> set[int]:
+        found, frontier = set(), [pid]
+        while frontier:
+            current = frontier.pop()
+            found.add(current)
+            frontier.extend(p for p, parent in self.parent.items() if parent == current)
+        return found
 
 
-def process_tree_cpu(pid: int) -> float:
-    """CPU seconds of ``pid`` and its live descendants."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        rest = raw.rsplit(")", 1)[1].split()
-        stats[int(entry.name)] = (int(rest[1]), (int(rest[11]) + int(rest[12])) / tick)
-    total, frontier = 0.0, [pid]
-    while frontier:
-        current = frontier.pop()
-        if current in stats:
-            total += stats[current][1]
-        frontier.extend(p for p, (parent, _) in stats.items() if parent == current)
-    return total
+def cpu_used(before: ProcessTimes, after: ProcessTimes, trees: dict[str, int]) -> dict:
+    """Cores used between two snapshots by each named process tree, by this process (the load
+    generator), by the database and Redis, and by everything else on the machine (the
+    heaviest named: other people's work skews the figures)."""
+    window = after.at - before.at
+    used = {
+        pid: after.cpu[pid] - before.cpu.get(pid, 0.0)
+        for pid in after.cpu
+        if after.cpu[pid] - before.cpu.get(pid, 0.0) > 0
+    }
+    result, claimed = {}, set()
+    for label, pids in [
+        *((label, after.tree(pid) | before.tree(pid)) for label, pid in trees.items()),
+        ("load generator", {os.getpid()}),
+    ]:
+        claimed |= pids
+        result[label] = round(sum(used.get(p, 0.0) for p in pids) / window, 2)
+    services = {p for p in used if after.name[p] in ("postgres", "redis-server")} - claimed
+    result["database + Redis"] = round(sum(used[p] for p in services) / window, 2)
+    others = {p: used[p] for p in used if p not in claimed | services}
+    result["everything else"] = round(sum(others.values()) / window, 2)
+    result["idle"] = round(max(0.0, cores() - (after.busy - before.busy) / window), 2)
+    heaviest = sorted(others, key=others.get, reverse=True)[:3]
+    result["heaviest other processes"] = [
+        f"{after.name[p]} ({others[p] / window:.2f})"
+        for p in heaviest
+        if others[p] / window >= 0.02
+    ]
+    return result
 
 
 def nice_levels(pid: int) -> list[int]:
@@ -418,7 +457,6 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
     result: dict = {}
     try:
         http = service.http
-        api_pid = dict(service.stack.children)["api"].pid
         worker_pid = dict(service.stack.children)["worker"].pid
         # Every worker child has loaded its model once a job has gone through
         warm = http.post("/v1/jobs", json={"text": "Ready."}).json()["id"]
@@ -442,7 +480,7 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
             lambda: open_loop(
                 service.url, paths, args.rate, args.idle_seconds, args.requests_per_connection
             ),
-            api_pid,
+            service,
         )
         say(f"A0: {json.dumps(result['idle'])}")
 
@@ -466,7 +504,7 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
             lambda: open_loop(
                 service.url, paths, args.rate, args.duration, args.requests_per_connection
             ),
-            api_pid,
+            service,
             http,
         )
         say(f"A: {json.dumps(busy)}")
@@ -490,7 +528,7 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
             lambda: submit_many(
                 service.url, args.jobs, args.concurrency, keys, args.requests_per_connection
             ),
-            api_pid,
+            service,
             http,
         )
         accepted["keys"] = B_KEYS
@@ -511,23 +549,19 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
     return result
 
 
-def measured(run, api_pid: int, http: httpx.Client | None = None) -> dict:
+def measured(run, service, http: httpx.Client | None = None) -> dict:
     """``run()``'s figures, with the CPU cores each part used meanwhile and, given the API
     client, the chunks the workers finished."""
+    children = dict(service.stack.children)
+    trees = {"api": children["api"].pid}
+    if "worker" in children:
+        trees["workers"] = children["worker"].pid
     since = datetime.now(UTC)
-    cpu_before, api_before = cpu_times(), process_tree_cpu(api_pid)
+    before = ProcessTimes.now()
     figures = run()
-    cpu_after, api_after = cpu_times(), process_tree_cpu(api_pid)
+    after = ProcessTimes.now()
     until = datetime.now(UTC)
-    window = (until - since).total_seconds()
-    cpu = cpu_split(cpu_before, cpu_after, window)
-    if cpu:
-        cpu["api"] = round((api_after - api_before) / window, 2)
-        cpu["load generator"] = figures.get("generator_cpu_cores")
-        cpu["rest (database, Redis, other)"] = round(
-            cpu.pop("other user+system") - cpu["api"] - (cpu["load generator"] or 0), 2
-        )
-    figures["cpu_cores_used"] = cpu
+    figures["cpu_cores_used"] = cpu_used(before, after, trees)
     if http is not None:
         stats = http.get(
             "/v1/stats", params={"since": since.isoformat(), "until": until.isoformat()}
@@ -538,17 +572,6 @@ def measured(run, api_pid: int, http: httpx.Client | None = None) -> dict:
             "worker_processes_finishing_chunks": len(stats["workers"]),
         }
     return figures
-
-
-def cpu_split(before: dict, after: dict, window: float) -> dict:
-    if not before:
-        return {}
-    used = {k: (after[k] - before[k]) / window for k in before}
-    return {
-        "niced (workers)": round(used["nice"], 2),
-        "other user+system": round(used["user"] + used["system"] + used["softirq"], 2),
-        "idle": round(used["idle"] + used["iowait"], 2),
-    }
 
 
 def redact(url: str) -> str:
@@ -792,9 +815,10 @@ def measure_sizes(args, data_dir: Path, server: str | None) -> dict:
 
 
 def cpu_line(figures: dict) -> str:
-    cpu = figures.get("cpu_cores_used") or {}
-    parts = [f"{name} {value}" for name, value in cpu.items()]
-    return "CPU cores used: " + ", ".join(parts) if parts else ""
+    cpu = dict(figures.get("cpu_cores_used") or {})
+    heaviest = cpu.pop("heaviest other processes", [])
+    line = "CPU cores used: " + ", ".join(f"{name} {value}" for name, value in cpu.items())
+    return line + (f" (of which {', '.join(heaviest)})" if heaviest else "")
 
 
 def readme_table(result: dict) -> str:

@@ -2,11 +2,13 @@
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -59,12 +61,43 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+# A pooled connection idle this long is checked (a round trip) before it is handed out
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, but only for connections idle PING_AFTER_IDLE_S or more.
+    Under load a connection comes back within milliseconds, and a ping on every checkout would
+    add a third to a status poll's round trips; after a pause (or a database restart, which
+    takes longer) connections are checked as before, and a dead one is replaced."""
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection, record):
+        record.info["kq_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["kq_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("kq_idle_since", 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the driver's error for a closed connection
+            # The pool drops this connection and hands out a fresh one
+            raise DisconnectionError(f"stale pooled connection: {error}") from error
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
 
 
 _engines: dict[tuple[int, str], Engine] = {}
