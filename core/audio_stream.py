@@ -91,6 +91,16 @@ def wav_header() -> bytes:
     )
 
 
+def av_frame(av, audio: np.ndarray, pts: int):
+    """24 kHz mono float samples as a PyAV frame starting at sample ``pts``."""
+    frame = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(audio, dtype=np.float32).reshape(1, -1), format="flt", layout="mono"
+    )
+    frame.sample_rate = SAMPLE_RATE
+    frame.pts = pts
+    return frame
+
+
 class _Collected(io.RawIOBase):
     """Where the muxer writes; what it wrote is taken after each chunk."""
 
@@ -140,13 +150,7 @@ class StreamEncoder:
         if self.format in (StreamFormat.WAV, StreamFormat.PCM):
             return head + to_pcm16(audio)
         if len(audio):
-            frame = self._av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(np.clip(audio, -1.0, 1.0), dtype=np.float32).reshape(1, -1),
-                format="flt",
-                layout="mono",
-            )
-            frame.sample_rate = SAMPLE_RATE
-            frame.pts = self._pts
+            frame = av_frame(self._av, np.clip(audio, -1.0, 1.0), self._pts)
             self._pts += len(audio)
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)

@@ -8,6 +8,7 @@ import numpy as np
 import soundfile as sf
 
 from core.audio_formats import SAMPLE_RATE, AudioFormat, pause_samples
+from core.audio_stream import av_frame
 
 M4B_BIT_RATE = 64_000  # AAC, mono speech
 
@@ -84,13 +85,7 @@ class _M4bSink:
         self.pts = 0
 
     def write(self, block: np.ndarray) -> None:
-        frame = self.av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(block, dtype=np.float32).reshape(1, -1),
-            format="flt",
-            layout="mono",
-        )
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self.pts
+        frame = av_frame(self.av, block, self.pts)
         self.pts += len(block)
         for packet in self.stream.encode(frame):
             self.container.mux(packet)

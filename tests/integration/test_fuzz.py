@@ -8,8 +8,6 @@ fuzzer made up (401). Path parameters get real ids part of the time (a queued, a
 succeeded job, a batch), so the answers for existing resources are checked too, not only 404s.
 """
 
-import subprocess
-import sys
 import uuid
 import wave
 from collections import defaultdict
@@ -35,7 +33,7 @@ from core.states import ChunkStatus, JobStatus
 from storage.blobs import chapter_audio_key, chunk_key, job_audio_key
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
-from tests.conftest import ROOT, drop_queue, free_port, stack_env, stop_process, wait_for
+from tests.conftest import drop_queue, free_port, stack_env, start_api, stop_process, wait_for
 
 STARTUP_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
@@ -165,14 +163,7 @@ def fuzz_api(tmp_path_factory, redis_url):
     env = stack_env(data_dir, redis_url, database_url, queue, port) | {"KQ_API_KEYS": f"fuzz={KEY}"}
     upgrade(database_url)
     # No worker on purpose: see the module docstring
-    api = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "api"],
-        cwd=ROOT,
-        env=env,
-        stdout=(data_dir / "api.log").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    api = start_api(env, data_dir / "api.log")
     try:
 
         def healthy():
