@@ -15,7 +15,6 @@ from core.queue import send_chunks
 from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
 from core.voices import canonical_voice
-from storage.db import session_factory
 from storage.jobs import (
     NewJob,
     create_job,
@@ -58,12 +57,10 @@ def resolve_voice(settings: Settings, spec: str | None) -> str:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
 
 
-def check_quota(settings: Settings, principal: Principal, new_jobs: int) -> None:
+def enforce_quota(session: Session, principal: Principal, new_jobs: int) -> None:
     """429 when ``new_jobs`` more would put the key over its unfinished-jobs limit. Counted in
-    a read-only session (no transaction to open and roll back), closed before the job is
-    stored."""
-    with session_factory(settings.sqlalchemy_url, readonly=True)() as session:
-        unfinished = unfinished_jobs(session, principal.owner)
+    the transaction that stores them: one round trip, no session of its own."""
+    unfinished = unfinished_jobs(session, principal.owner)
     if unfinished + new_jobs > principal.max_queued_jobs:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -96,9 +93,12 @@ def submit_job(
     voice: str,
     idempotency_key: str | None = None,
     batch_id: str | None = None,
+    counted: bool = True,
 ) -> Job:
     """Store and enqueue a job; with an Idempotency-Key, the job an earlier request with the
-    same key and body made, if any."""
+    same key and body made, if any (a replay makes no job, so it is not counted against the
+    quota). ``counted=False`` when the caller has checked the quota for this job already (a
+    batch checks all of its jobs at once)."""
     if idempotency_key and (job := replayed_job(sessions, principal.owner, idempotency_key, body)):
         return job
     texts = [normalize_text(t) for t in body.texts()]
@@ -124,6 +124,8 @@ def submit_job(
     )
     try:
         with sessions.begin() as session:
+            if counted:
+                enforce_quota(session, principal, new_jobs=1)
             job, to_send = create_job(session, spec, chunks, release=settings.in_flight_per_job)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key stored its job first

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response, status
 from api.auth import authenticate
 from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep
 from api.job_request import OPENAPI_BATCH_BODY, BatchRequestDep
-from api.jobs_service import check_quota, checked_voice, submit_job
+from api.jobs_service import checked_voice, enforce_quota, submit_job
 from api.openapi import errors
 from api.routers.jobs import job_out
 from api.schemas import BatchOut, Progress
@@ -51,11 +51,13 @@ def create(
     # Every job is checked before any is stored: a bad one rejects the batch, nothing is left
     voices = [checked_voice(settings, principal, body) for body in bodies]
     sessions = session_factory(settings.sqlalchemy_url)
-    check_quota(settings, principal, new_jobs=len(bodies))
     with sessions.begin() as session:
+        enforce_quota(session, principal, new_jobs=len(bodies))
         batch = job_store.create_batch(session, principal.owner)
     jobs = [
-        submit_job(sessions, celery, settings, principal, body, voice, batch_id=batch.id)
+        submit_job(
+            sessions, celery, settings, principal, body, voice, batch_id=batch.id, counted=False
+        )
         for body, voice in zip(bodies, voices, strict=True)
     ]
     response.headers["Location"] = f"/v1/batches/{batch.id}"

@@ -11,7 +11,7 @@ from api.auth import Principal, authenticate
 from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep, StoreDep
 from api.downloads import audio_download
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
-from api.jobs_service import check_quota, checked_voice, submit_job
+from api.jobs_service import checked_voice, submit_job
 from api.live import job_audio, job_events
 from api.openapi import NOT_MODIFIED, audio_file, errors, live_stream, text_file
 from api.schemas import CallbackOut, ChapterOut, JobLinks, JobOut, JobPage, Progress
@@ -121,9 +121,6 @@ def create(
 ) -> JobOut:
     voice = checked_voice(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    if not idempotency_key:
-        check_quota(settings, principal, new_jobs=1)
-    # A replayed request is not counted against the quota: it makes no new job
     job = submit_job(sessions, celery, settings, principal, body, voice, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(job)

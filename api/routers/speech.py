@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import authenticate
 from api.deps import ApiKeyDep, CeleryDep, SettingsDep, StoreDep
-from api.jobs_service import check_quota, checked_voice, submit_job
+from api.jobs_service import checked_voice, submit_job
 from api.live import job_audio
 from api.openapi import errors, live_stream
 from api.schemas import JobCreate
@@ -162,7 +162,6 @@ def speech(
     body = _speech_job(settings, request)
     voice = checked_voice(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    check_quota(settings, principal, new_jobs=1)
     job = submit_job(sessions, celery, settings, principal, body, voice)
     fmt = request.response_format
     return StreamingResponse(

@@ -158,11 +158,21 @@ def test_cli_keys_are_hashed_limited_and_revocable(keyed_stack):
 
     with keyed_stack.client() as http:
         long_job = {"text": " ".join(["A sentence that takes the worker a while."] * 40)}
-        first = http.post("/v1/jobs", json=long_job, headers=bearer(key))
+        first_key = bearer(key) | {"Idempotency-Key": "carol-1"}
+        first = http.post("/v1/jobs", json=long_job, headers=first_key)
         assert first.status_code == 202
         second = http.post("/v1/jobs", json={"text": TEXT}, headers=bearer(key))
         assert second.status_code == 429 and "unfinished" in second.json()["detail"]
         assert "Retry-After" in second.headers
+        # A new job under an Idempotency-Key counts; a replay of the first one makes no job
+        fresh = bearer(key) | {"Idempotency-Key": "carol-2"}
+        assert http.post("/v1/jobs", json={"text": TEXT}, headers=fresh).status_code == 429
+        replay = http.post("/v1/jobs", json=long_job, headers=first_key)
+        assert replay.status_code == 202 and replay.json()["id"] == first.json()["id"]
+        batch = http.post("/v1/batches", json={"jobs": [{"text": TEXT}]}, headers=bearer(key))
+        assert batch.status_code == 429
+        listed = http.get("/v1/jobs", headers=bearer(key)).json()["jobs"]
+        assert [job["id"] for job in listed] == [first.json()["id"]]
         # Another key's quota is its own
         assert http.post("/v1/jobs", json={"text": TEXT}, headers=bearer(KEY_B)).status_code == 202
         assert http.post(f"/v1/jobs/{first.json()['id']}/cancel", headers=bearer(key)).is_success
