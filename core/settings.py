@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     # priority it yields at once to the API (status polls, submissions) on the same machine.
     # 0 leaves the priority alone; a worker started nicer than this stays as nice as it is.
     worker_nice: int = Field(default=10, ge=0, le=19)
+    # Linux: the pool children also run under SCHED_IDLE, so they get only the CPU time that
+    # nothing else wants, at any nice level. Nice alone still lets them take about a third of
+    # the cores from an API busy with submissions (benchmarks/api_load.py). Set false where
+    # other low-priority work shares the machine and synthesis must keep its share of it.
+    worker_sched_idle: bool = True
     task_time_limit_s: int = Field(default=600, ge=10)
     task_max_retries: int = Field(default=3, ge=0)
 

@@ -5,13 +5,14 @@ PostgreSQL database, and its own data dir; it removes only what it made.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,13 +182,15 @@ def start_processes(
 
 
 def stop_process(process: subprocess.Popen, timeout_s: float = 30.0) -> None:
+    """SIGTERM and wait, then SIGKILL whatever is left of its session (processes started here
+    lead a session of their own): a pool child orphaned by a killed master goes too."""
     if process.poll() is None:
         process.terminate()
-        try:
+        with suppress(subprocess.TimeoutExpired):
             process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def drop_queue(redis_url: str, queue: str) -> None:
@@ -214,11 +217,13 @@ def running_stack(
     env = stack_env(data_dir, redis_url, database_url, queue, port) | overrides
     tag = queue.removeprefix("kq-test-")
     worker, api, worker_log = start_processes(env, data_dir, api_url, tag, worker_env)
+    running = Stack(api_url, env, data_dir, database_url, worker, api, worker_log)
     try:
-        yield Stack(api_url, env, data_dir, database_url, worker, api, worker_log)
+        yield running
     finally:
-        stop_process(api)
-        stop_process(worker)
+        # Tests restart processes (stack.api, stack.worker): stop the ones they started too
+        for process in (running.api, api, running.worker, worker):
+            stop_process(process)
         drop_queue(redis_url, queue)
 
 

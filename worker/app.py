@@ -67,11 +67,13 @@ def worker_host() -> str:
     return os.environ.get("KQ_WORKER_HOST") or socket.gethostname()
 
 
-def lower_cpu_priority(nice: int) -> None:
-    """Run this process at nice level ``nice`` (never raising its priority). On Linux the nice
-    value belongs to each thread, so every thread so far is set; threads started later (ONNX
-    Runtime's) inherit it from the one that starts them."""
-    if nice <= 0 or not hasattr(os, "setpriority"):
+def lower_cpu_priority(nice: int, sched_idle: bool) -> None:
+    """Run this process at nice level ``nice`` (never raising its priority), and under Linux's
+    SCHED_IDLE policy if ``sched_idle``. Both belong to each thread on Linux, so every thread
+    so far is set; threads started later (ONNX Runtime's) inherit them from the one that
+    starts them."""
+    idle = sched_idle and hasattr(os, "SCHED_IDLE")
+    if nice <= 0 and not idle:
         return
     try:
         threads = [int(tid) for tid in os.listdir("/proc/self/task")]
@@ -79,16 +81,19 @@ def lower_cpu_priority(nice: int) -> None:
         threads = [0]
     for thread in threads:
         try:
-            if os.getpriority(os.PRIO_PROCESS, thread) < nice:
+            if nice > 0 and os.getpriority(os.PRIO_PROCESS, thread) < nice:
                 os.setpriority(os.PRIO_PROCESS, thread, nice)
+            if idle:
+                os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
         except OSError as error:  # a thread that has just exited, or no permission
-            log.warning("could not set nice %s on thread %s: %s", nice, thread, error)
+            log.warning("could not lower the CPU priority of thread %s: %s", thread, error)
 
 
 @worker_process_init.connect
 def _load_engine_in_child(**_):
     # Before the model loads, so that ONNX Runtime's threads start at the lower priority
-    lower_cpu_priority(get_settings().worker_nice)
+    settings = get_settings()
+    lower_cpu_priority(settings.worker_nice, settings.worker_sched_idle)
     # Eager, so the first chunk a child takes does not wait for the model
     load_engine()
 
