@@ -545,6 +545,7 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
         "worker_concurrency": service.settings.worker_concurrency,
         "onnx_threads": service.settings.threads_per_child,
         "worker_nice": service.settings.worker_nice,
+        "worker_sched_idle": service.settings.worker_sched_idle,
     }
     return result
 
@@ -871,7 +872,8 @@ def readme_table(result: dict) -> str:
         f"Measured {result['date']} on {result['machine']}, {result['cores']} cores, "
         f"{result['database']}; the API in {settings['api_workers']} process(es), "
         f"{settings['worker_concurrency']} worker processes × {settings['onnx_threads']} ONNX "
-        f"thread at nice {settings['worker_nice']} (`KQ_WORKER_NICE`).",
+        f"thread at nice {settings['worker_nice']} (`KQ_WORKER_NICE`)"
+        + (" under SCHED_IDLE (`KQ_WORKER_SCHED_IDLE`)." if settings["worker_sched_idle"] else "."),
         "",
         "| `GET /v1/jobs/{id}`, open loop | achieved /s | p50 ms | p95 ms | p99 ms | max ms "
         "| errors |",
