@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean chromium
+.PHONY: install run test lint format clean chromium compose
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,12 +20,18 @@ run: install
 
 # Lint, then the suite against real Redis, a real Celery worker and the real model.
 # With KQ_TEST_POSTGRES_URL set, every integration test also runs against PostgreSQL.
-test: install lint chromium
+test: install lint chromium compose
 	$(PY) -m pytest
 
 # The dashboard test renders the page in a real headless Chromium (Debian's package)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The compose tests validate docker-compose.yml with `docker compose config` (v2) or, where the
+# plugin is missing, Debian's docker-compose (v1); neither needs a running Docker engine
+compose:
+	docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose)
 
 lint: install
 	$(PY) -m ruff check .
