@@ -44,8 +44,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from throughput import PROSE, ServiceUnderTest, cores, write_block  # noqa: E402
+from throughput import PROSE, ServiceUnderTest, cores, save_results  # noqa: E402
 
+from core.queue import drop_queue  # noqa: E402
 from core.states import ChunkStatus, JobStatus  # noqa: E402
 from core.text import normalize_text  # noqa: E402
 
@@ -100,18 +101,6 @@ def fresh_database(server: str | None, tmp: Path, tag: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def drop_queue(redis_url: str, queue: str) -> int:
-    """Delete the queue's messages and bindings from Redis; how many keys went."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{queue}*")) + list(client.scan_iter(f"_kombu.binding*.{queue}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-    return len(keys)
 
 
 # --- CPU accounting (Linux /proc) -------------------------------------------------------------
@@ -996,12 +985,9 @@ def main(argv: list[str] | None = None) -> int:
     if "AB" not in args.phases or "C" not in args.phases:
         print(json.dumps(result, indent=2))
         return 0
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     table = readme_table(result)
     print(table)
-    if not args.no_readme:
-        write_block("api", table)
+    save_results(result, RESULTS, "api", table, readme=not args.no_readme)
     return 0
 
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import onnxruntime  # noqa: E402
 
-from benchmarks.throughput import ServiceUnderTest, cores, write_block  # noqa: E402
+from benchmarks.throughput import ServiceUnderTest, cores, save_results  # noqa: E402
 from core.model_files import default_voice, resolve_model_files  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
@@ -151,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    if not args.no_readme:
-        write_block("speech", readme_table(result))
+    save_results(result, RESULTS, "speech", readme_table(result), readme=not args.no_readme)
     print(json.dumps(result["ratios"]))
     return 0
 

@@ -262,6 +262,15 @@ def write_block(name: str, table: str) -> None:
     README.write_text(text)
 
 
+def save_results(result: dict, path: Path, block: str, table: str, readme: bool) -> None:
+    """Write ``result`` to ``path`` (JSON) and, if ``readme``, ``table`` to the README's
+    ``block``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    if readme:
+        write_block(block, table)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", type=Path, default=PROSE)
@@ -346,12 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         "peak_child_rss_mb": max(rss) if rss else None,
         "rss_cap_mb": settings.worker_max_memory_mb,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     table = readme_table(result)
     print(table)
-    if not args.no_readme:
-        write_block("throughput", table)
+    save_results(result, RESULTS, "throughput", table, readme=not args.no_readme)
     return 0
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cli.embedded_redis import redis_answers, start_embedded_redis
+from core.queue import drop_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_REDIS = "redis://127.0.0.1:6379/13"
@@ -191,14 +191,6 @@ def stop_process(process: subprocess.Popen, timeout_s: float = 30.0) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-
-
-def drop_queue(redis_url: str, queue: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    # Kombu's bindings: _kombu.binding.<queue> and _kombu.binding_permanent.<queue>
-    keys = list(client.scan_iter(f"{queue}*")) + list(client.scan_iter(f"_kombu.binding*.{queue}*"))
-    if keys:
-        client.delete(*keys)
 
 
 @contextmanager
