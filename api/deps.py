@@ -1,19 +1,32 @@
 """Dependencies shared by the routers, as ``Annotated`` aliases."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from celery import Celery
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from api.auth import Principal, authenticate
-from api.sessions import SessionDep  # noqa: F401 (the routers import it from here)
 from core.settings import Settings
 from storage.blobs import BlobStore
+from storage.db import session_factory
 
 
 # The dependencies that only read app state are async: a sync one costs a threadpool hop
 async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's read-only session: routes that write use storage's transactions. It
+    closes when the route function returns, before the response goes out, so a streamed
+    response (events, audio) does not hold a database connection for as long as it lasts.
+    Async because making and closing a session do not wait on the database (a read-only one
+    has nothing to roll back on PostgreSQL), and a sync dependency costs two threadpool hops."""
+    url = request.app.state.settings.sqlalchemy_url
+    with session_factory(url, readonly=True)() as session:
+        yield session
 
 
 async def get_celery(request: Request) -> Celery:
@@ -25,6 +38,7 @@ async def get_store(request: Request) -> BlobStore:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
 StoreDep = Annotated[BlobStore, Depends(get_store)]
 ApiKeyDep = Annotated[Principal, Depends(authenticate)]
