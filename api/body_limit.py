@@ -1,4 +1,4 @@
-"""Reject oversized request bodies with 413 before reading them (SPEC §5)."""
+"""Reject oversized request bodies with 413 before reading them."""
 
 import json
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, authenticate
 from core.settings import Settings
-from storage.blobs import BlobStore
+from storage.blob_store import BlobStore
 from storage.db import session_factory
+from storage.job_end import JobEndEffects, job_end_effects
 
 
 # The dependencies that only read app state are async: a sync one costs a threadpool hop
@@ -37,8 +38,14 @@ async def get_store(request: Request) -> BlobStore:
     return request.app.state.store
 
 
+async def get_end_effects(request: Request) -> JobEndEffects:
+    """What ending a job does beyond the database: its audio removed, its webhook sent."""
+    return job_end_effects(request.app.state.celery, request.app.state.store)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
 StoreDep = Annotated[BlobStore, Depends(get_store)]
+EndEffectsDep = Annotated[JobEndEffects, Depends(get_end_effects)]
 ApiKeyDep = Annotated[Principal, Depends(authenticate)]

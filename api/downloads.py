@@ -21,7 +21,7 @@ from starlette.responses import (
     StreamingResponse,
 )
 
-from storage.blobs import BlobNotFound, BlobStore, StorageError
+from storage.blob_store import BlobNotFound, BlobStore, StorageError
 
 log = logging.getLogger(__name__)
 

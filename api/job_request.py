@@ -1,4 +1,4 @@
-"""The body of ``POST /v1/jobs``: JSON, or a multipart form with a book file (SPEC §5)."""
+"""The body of ``POST /v1/jobs``: JSON, or a multipart form with a book file."""
 
 from pathlib import Path
 from typing import Annotated

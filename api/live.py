@@ -16,13 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from core.audio_formats import pause_samples
 from core.audio_stream import StreamEncoder, StreamFormat, decode_chunk
 from core.settings import Settings
 from core.states import JobStatus
-from storage.blobs import BlobStore
+from storage.blob_store import BlobStore
 from storage.db import session_factory
-from storage.jobs import ChunkDone, chars_done_through, chunks_done_after, done_run_from, get_job
+from storage.job_queries import (
+    ChunkEvent,
+    chars_done_through,
+    chunk_events_after,
+    get_job,
+    playable_chunks_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +66,10 @@ async def job_events(settings: Settings, job_id: str, after_seq: int) -> AsyncIt
     Comments keep the connection alive through proxies while nothing happens."""
     sessions = session_factory(settings.sqlalchemy_url, readonly=True)
 
-    def read(after: int) -> tuple[list[ChunkDone], JobState]:
+    def read(after: int) -> tuple[list[ChunkEvent], JobState]:
         with sessions() as session:
             # Events first: a job seen finished has all its chunk events already stored
-            return chunks_done_after(session, job_id, after), _state(session, job_id)
+            return chunk_events_after(session, job_id, after), _state(session, job_id)
 
     def chars_before(seq: int) -> int:
         with sessions() as session:
@@ -125,13 +130,13 @@ async def job_audio(
 
     def read(start: int):
         with sessions() as session:
-            return done_run_from(session, job_id, start), _state(session, job_id)
+            return playable_chunks_from(session, job_id, start), _state(session, job_id)
 
     def encode(parts) -> bytes:
         out = []
         for part in parts:
             audio = decode_chunk(store.get(part.audio_key))
-            pause = np.zeros(pause_samples(part.pause_after), dtype=np.float32)
+            pause = np.zeros(part.pause, dtype=np.float32)
             out.append(encoder.encode(np.concatenate([audio, pause])))
         return b"".join(out)
 

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.body_limit import BodySizeLimit
+from api.loopback_guard import LoopbackOnlyWithoutKeys
 from api.openapi import complete_error_responses
 from api.routers import batches, dashboard, health, jobs, speech, stats, voices
 from api.schemas import BatchCreate, JobCreate
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.celery = make_celery(settings)
     app.state.store = blob_store(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # Added last, so it runs first: a refused client's body is never read
+    app.add_middleware(LoopbackOnlyWithoutKeys, settings=settings)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -100,6 +100,12 @@ class JobCreate(BaseModel):
     title: Label | None = None
     author: Label | None = None
     priority: int = Field(default=5, ge=0, le=9, description="0 to 9; higher runs sooner")
+    queue: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The worker pool's queue to send the job to, one of the server's KQ_QUEUE "
+        "and KQ_QUEUES (default: KQ_QUEUE)",
+    )
     callback_url: CallbackUrl | None = None
 
     @field_validator("text")
@@ -153,6 +159,7 @@ class JobOut(BaseModel):
     author: str | None
     chapters: list[str] | None = Field(description="chapter titles, when the job has chapters")
     priority: int
+    queue: str = Field(description="the worker pool's queue the job was sent to")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

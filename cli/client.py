@@ -1,6 +1,7 @@
 """Client commands that talk to the HTTP API: submit, status, download, cancel, jobs, report."""
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -167,6 +168,17 @@ def wait_for(client: Client, jobs: dict[str, str], console: Console | None = Non
                 # The final word, with audio seconds and errors, from the jobs themselves
                 return [client.job(job_id) for job_id in jobs]
             time.sleep(BAR_REFRESH_S)
+
+
+def output_target(raw: str | None, count: int) -> tuple[Path | None, Path | None]:
+    """(directory, file) that ``-o RAW`` names for ``count`` outputs: a directory when RAW ends
+    with a slash, is one already, or several files are made; else that one file."""
+    if raw is None:
+        return None, None
+    path = Path(raw)
+    if count > 1 or raw.endswith(("/", os.sep)) or path.is_dir():
+        return path, None
+    return None, path
 
 
 def submit_and_download(

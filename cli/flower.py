@@ -1,4 +1,4 @@
-"""Flower, the Celery monitor, always behind basic auth (SPEC §2, §9)."""
+"""Flower, the Celery monitor, always behind basic auth."""
 
 import os
 import secrets

@@ -1,4 +1,4 @@
-"""The ``kokoro-queue`` command (SPEC §7)."""
+"""The ``kokoro-queue`` command."""
 
 import argparse
 import json
@@ -131,12 +131,9 @@ def _client(args):
 
 
 def cmd_submit(args) -> int:
-    from cli.client import submit_and_download
+    from cli.client import output_target, submit_and_download
 
-    output_dir = output = None
-    if args.output is not None:
-        many = len(args.files) > 1 or args.output.is_dir() or str(args.output).endswith("/")
-        output_dir, output = (args.output, None) if many else (None, args.output)
+    output_dir, output = output_target(args.output, len(args.files))
     jobs = submit_and_download(
         _client(args),
         args.files,
@@ -157,7 +154,13 @@ def cmd_status(args) -> int:
 
 
 def cmd_download(args) -> int:
-    print(_client(args).download(args.job_id, args.output))
+    from cli.client import output_target
+
+    client = _client(args)
+    output_dir, output = output_target(args.output, 1)
+    if output is None:
+        output = output_dir / f"{args.job_id}.{client.job(args.job_id)['format']}"
+    print(client.download(args.job_id, output))
     return 0
 
 
@@ -182,14 +185,6 @@ def cmd_report(args) -> int:
 
         Console().print(report(stats))
     return 0
-
-
-def cmd_bench(args) -> int:
-    import subprocess
-
-    # A script of its own: its worker processes are spawned and re-import their main module
-    script = Path(__file__).resolve().parent.parent / "benchmarks" / "throughput.py"
-    return subprocess.call([sys.executable, str(script), *args.bench_args])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,12 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--max-memory-mb", type=int, help="recycle a child above this RSS")
     worker.add_argument("--max-tasks-per-child", type=int, help="recycle a child after N tasks")
     worker.set_defaults(func=cmd_worker)
-
-    bench = commands.add_parser(
-        "bench", help="throughput benchmark: service vs plain kokoro-onnx (benchmarks/)"
-    )
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to the benchmark")
-    bench.set_defaults(func=cmd_bench)
 
     flower = commands.add_parser("flower", help="Flower, the Celery monitor, with basic auth")
     stack_options(flower)
@@ -287,12 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--voice")
     submit.add_argument("--format", choices=["wav", "flac", "mp3", "opus", "m4b"])
     submit.add_argument("--wait", action="store_true", help="show progress and download when done")
-    submit.add_argument("-o", "--output", type=Path, help="output file, or directory for several")
+    # A string, not a Path: Path drops the trailing slash that says "a directory"
+    submit.add_argument(
+        "-o", "--output", help="output file; a directory (DIR/) for one file per book"
+    )
 
     client_command("status", cmd_status, "a job's status").add_argument("job_id")
     download = client_command("download", cmd_download, "download a job's audio")
     download.add_argument("job_id")
-    download.add_argument("-o", "--output", type=Path, required=True)
+    download.add_argument("-o", "--output", required=True, help="output file, or DIR/")
     client_command("cancel", cmd_cancel, "cancel a job").add_argument("job_id")
     jobs = client_command("jobs", cmd_jobs, "list recent jobs")
     jobs.add_argument("--limit", type=int, default=20)

@@ -69,21 +69,11 @@ def worker_command(
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that hands these settings to child processes."""
+    """The environment that hands these settings to child processes: every field of the
+    settings object, so a new setting needs no list kept here."""
     env = dict(os.environ)
-    env.update(
-        KQ_DATA_DIR=str(settings.data_dir.resolve()),
-        KQ_REDIS_URL=settings.redis_url,
-        KQ_DATABASE_URL=settings.sqlalchemy_url,
-        KQ_HOST=settings.host,
-        KQ_PORT=str(settings.port),
-        KQ_WORKER_CONCURRENCY=str(settings.worker_concurrency),
-        KQ_QUEUE=settings.queue,
-        KQ_FLOWER_PORT=str(settings.flower_port),
-        KQ_WORKER_MAX_MEMORY_MB=str(settings.worker_max_memory_mb),
-        KQ_WORKER_MAX_TASKS_PER_CHILD=str(settings.worker_max_tasks_per_child),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(settings.as_env())
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 

@@ -4,14 +4,6 @@ from enum import StrEnum
 
 SAMPLE_RATE = 24_000  # Kokoro-82M speaks at 24 kHz
 
-# Silence inserted between chunks, by the boundary that follows the chunk (seconds).
-# Within a chunk kokoro-onnx already pauses after each sentence.
-PAUSE_SECONDS = {"clause": 0.12, "sentence": 0.3, "paragraph": 0.7, "chapter": 1.5, "end": 0.0}
-
-
-def pause_samples(pause_after: str) -> int:
-    return int(PAUSE_SECONDS[pause_after] * SAMPLE_RATE)
-
 
 class AudioFormat(StrEnum):
     WAV = "wav"

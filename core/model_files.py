@@ -1,4 +1,4 @@
-"""Where the Kokoro model and voices come from, offline by default (SPEC §3).
+"""Where the Kokoro model and voices come from, offline by default.
 
 The embedded int8 model is published on PyPI in four parts; it is assembled once into the data
 dir and checked against its known hash. ``KOKORO_MODEL_PATH``/``KOKORO_VOICES_PATH`` point at

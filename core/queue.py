@@ -77,7 +77,7 @@ def celery_priority(api_priority: int) -> int:
 
 
 def send_chunks(
-    celery: Celery, settings: Settings, job_id: str, chunks: list[tuple[int, int]], priority: int
+    celery: Celery, job_id: str, chunks: list[tuple[int, int]], priority: int, queue: str
 ) -> None:
     """Enqueue (chunk id, index) pairs of one job, by task name; call after the commit that
     marked them queued, so a worker always finds the rows it is told about.
@@ -91,18 +91,18 @@ def send_chunks(
     with celery.producer_or_acquire() as producer:
         try:
             with producer.batch():
-                _send_chunk_tasks(celery, settings, producer, job_id, chunks, priority)
+                _send_chunk_tasks(celery, producer, job_id, chunks, priority, queue)
         except Exception:  # kombu's BatchPublishError, or a connection error
             log.warning("pipelined send of job %s's chunks failed; sending one by one", job_id)
-            _send_chunk_tasks(celery, settings, producer, job_id, chunks, priority)
+            _send_chunk_tasks(celery, producer, job_id, chunks, priority, queue)
 
 
-def _send_chunk_tasks(celery, settings, producer, job_id, chunks, priority) -> None:
+def _send_chunk_tasks(celery, producer, job_id, chunks, priority, queue) -> None:
     for chunk_id, index in chunks:
         celery.send_task(
             SYNTHESIZE_CHUNK,
             args=[chunk_id, job_id, index],
-            queue=settings.queue,
+            queue=queue,
             priority=celery_priority(priority),
             producer=producer,
             event_dispatcher=_event_dispatcher(celery),
@@ -123,7 +123,7 @@ def _event_dispatcher(celery: Celery):
     return dispatcher
 
 
-def send_webhook(celery: Celery, settings: Settings, job_id: str, status: str) -> bool:
+def send_webhook(celery: Celery, job_id: str, status: str, queue: str) -> bool:
     """Enqueue the delivery of a finished job's webhook, by task name; call after the commit
     that finished the job, and only for a job with a callback_url. Never raises: a broker
     error is logged (the job's outcome stands) and False returned."""
@@ -131,7 +131,7 @@ def send_webhook(celery: Celery, settings: Settings, job_id: str, status: str) -
         celery.send_task(
             DELIVER_WEBHOOK,
             args=[job_id, status],
-            queue=settings.queue,
+            queue=queue,
             priority=celery_priority(max(PRIORITY_STEPS)),
         )
     except Exception:  # kombu raises several connection error types
@@ -159,9 +159,9 @@ def drop_queue(redis_url: str, queue: str) -> int:
     return len(keys)
 
 
-def send_assembly(celery: Celery, settings: Settings, job_id: str) -> None:
+def send_assembly(celery: Celery, job_id: str, queue: str) -> None:
     """Enqueue a job's assembly ahead of any chunk: the job is done but for this."""
-    celery.send_task(ASSEMBLE_JOB, args=[job_id], queue=settings.queue, priority=0)
+    celery.send_task(ASSEMBLE_JOB, args=[job_id], queue=queue, priority=0)
 
 
 def broker_queue_depth(settings: Settings) -> int | None:

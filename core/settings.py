@@ -6,11 +6,12 @@ their conventional names.
 """
 
 import os
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,7 +46,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("KQ_DATABASE_URL", "DATABASE_URL")
     )
+    # The Celery queue this process's workers consume and its jobs go to by default
     queue: str = "kokoro"
+    # Other queues a job may name (POST /v1/jobs "queue"), comma-separated: pools that share
+    # this database and broker, e.g. "kokoro-gpu" for workers with a GPU
+    queues: str | None = None
 
     # API
     host: str = "127.0.0.1"
@@ -61,7 +66,7 @@ class Settings(BaseSettings):
     # Clients: with keys (here as "name=key,..." or made by `kokoro-queue keys create`) every
     # /v1 route needs `Authorization: Bearer <key>` and a key sees only its own jobs. Without
     # keys the API refuses to listen beyond loopback unless allow_unauthenticated is set.
-    api_keys: str | None = None
+    api_keys: SecretStr | None = None
     allow_unauthenticated: bool = False
     # Per key: unfinished jobs at once (429 beyond); a key made by `keys create` may set its own
     max_queued_jobs_per_key: int = Field(default=1000, ge=1)
@@ -75,7 +80,10 @@ class Settings(BaseSettings):
     sse_keepalive_s: float = Field(default=15.0, gt=0)
 
     # Webhooks: a job's callback_url gets a POST signed with this secret (HMAC-SHA256)
-    webhook_secret: str | None = None
+    webhook_secret: SecretStr | None = None
+    # Callback URLs on loopback, private or link-local addresses are refused unless this is
+    # set: a webhook must not become a way to reach services inside the network
+    webhook_allow_private: bool = False
     webhook_max_retries: int = Field(default=8, ge=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
 
@@ -92,7 +100,7 @@ class Settings(BaseSettings):
     # Flower: basic auth is always on; `up` generates a password when none is set
     flower_port: int = 5555
     flower_user: str = "kq"
-    flower_password: str | None = None
+    flower_password: SecretStr | None = None
 
     # Model
     model_path: Path | None = Field(
@@ -121,6 +129,8 @@ class Settings(BaseSettings):
     chunks_in_flight_per_job: int | None = Field(default=None, ge=1)
 
     # Workers
+    # The name chunk timings and model loads record for this machine (default: its hostname)
+    worker_host: str = Field(default_factory=socket.gethostname, min_length=1, max_length=200)
     worker_concurrency: int = Field(default_factory=_cores, ge=1)
     onnx_threads: int | None = Field(default=None, ge=1)
     worker_max_memory_mb: int = Field(default=1500, ge=100)
@@ -159,11 +169,35 @@ class Settings(BaseSettings):
             )
         return self
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as the ``KQ_*`` variables that give a child process the same ones."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, Path):
+                value = value.resolve()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            env[f"KQ_{name.upper()}"] = str(value)
+        env["KQ_DATABASE_URL"] = self.sqlalchemy_url  # the SQLite default, made absolute
+        return env
+
+    @property
+    def allowed_queues(self) -> list[str]:
+        """The queues a job may be sent to: this one first, then KQ_QUEUES."""
+        others = [q.strip() for q in (self.queues or "").split(",") if q.strip()]
+        return [self.queue, *(q for q in others if q != self.queue)]
+
     @property
     def env_api_keys(self) -> dict[str, str]:
         """Key -> name of the keys given in KQ_API_KEYS ("name=key" or a bare key)."""
         keys = {}
-        for number, entry in enumerate((self.api_keys or "").split(","), start=1):
+        raw = self.api_keys.get_secret_value() if self.api_keys else ""
+        for number, entry in enumerate(raw.split(","), start=1):
             name, _, key = entry.strip().rpartition("=")
             if key:
                 keys[key] = name or f"key {number}"

@@ -1,4 +1,4 @@
-"""Job and chunk states (SPEC §4)."""
+"""Job and chunk states."""
 
 from enum import StrEnum
 

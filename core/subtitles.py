@@ -8,8 +8,9 @@ Within a chunk, sentences share its duration in proportion to their estimated ph
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.audio_formats import SAMPLE_RATE, pause_samples
+from core.audio_formats import SAMPLE_RATE
 from core.text import estimate_tokens, split_sentences
+from core.timeline import Slot
 
 
 @dataclass(frozen=True)
@@ -19,21 +20,18 @@ class Cue:
     text: str
 
 
-def build_cues(chunks: Iterable[tuple[str, float, str]]) -> list[Cue]:
-    """Cues from (text, audio seconds, pause after) of every chunk, in order."""
+def build_cues(chunks: Iterable[tuple[str, Slot]]) -> list[Cue]:
+    """Cues from the text and timeline slot of every chunk, in order."""
     cues: list[Cue] = []
-    position = 0  # samples
-    for text, seconds, pause in chunks:
-        length = round(seconds * SAMPLE_RATE)
+    for text, slot in chunks:
         sentences = split_sentences(text) or [text]
         weights = [estimate_tokens(s) for s in sentences]
-        total, done, start = sum(weights), 0, position
+        total, done, start = sum(weights), 0, slot.start
         for sentence, weight in zip(sentences, weights, strict=True):
             done += weight
-            end = position + round(length * done / total)
+            end = slot.start + round(slot.length * done / total)
             cues.append(Cue(start / SAMPLE_RATE, end / SAMPLE_RATE, sentence))
             start = end
-        position += length + pause_samples(pause)
     return cues
 
 

@@ -1,4 +1,5 @@
-"""ORM rows: jobs, their chunks with the timings of SPEC §6, and model loads per worker."""
+"""ORM rows: jobs, their chunks with their timings (docs/api.md, throughput), and model loads
+per worker."""
 
 from datetime import datetime
 
@@ -64,6 +65,8 @@ class Job(Base):
         ForeignKey("batches.id", ondelete="SET NULL"), index=True
     )
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # The Celery queue its tasks go to: the pool that makes it, and whose reconciler minds it
+    queue: Mapped[str] = mapped_column(String(200), default="kokoro", server_default="kokoro")
     chapters: Mapped[list | None] = mapped_column(JSON)  # chapter titles, when given
     idempotency_key: Mapped[str | None] = mapped_column(String(200))  # unique per owner
     request_hash: Mapped[str | None] = mapped_column(String(64))
@@ -109,6 +112,8 @@ class Job(Base):
         # A key's jobs in one status, newest first; its unfinished ones for the quota
         Index("ix_jobs_owner_status_created_at_id", "owner", "status", "created_at", "id"),
         UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
+        # A pool's reconciler reads only its own queue's unfinished jobs
+        Index("ix_jobs_queue_status", "queue", "status"),
     )
 
 
@@ -130,7 +135,7 @@ class Chunk(Base):
     done_seq: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
 
-    # Timings (SPEC §6)
+    # Timings
     tokens: Mapped[int | None] = mapped_column(Integer)  # phoneme tokens actually synthesized
     audio_key: Mapped[str | None] = mapped_column(String(300))
     audio_seconds: Mapped[float | None] = mapped_column(Float)

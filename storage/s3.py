@@ -33,7 +33,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from storage.blobs import READ_BLOCK, BlobNotFound, BlobStore, StorageError, check_key
+from storage.blob_store import READ_BLOCK, BlobNotFound, BlobStore, StorageError, check_key
 
 log = logging.getLogger(__name__)
 

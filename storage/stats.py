@@ -1,4 +1,4 @@
-"""Throughput report over a time window (SPEC §6): what ``/v1/stats``, ``/metrics``, the
+"""Throughput report over a time window: what ``/v1/stats``, ``/metrics``, the
 dashboard and ``kokoro-queue report`` show."""
 
 from dataclasses import dataclass, field

@@ -6,7 +6,6 @@ pools must not cross a fork), warms it, and records the load in the database.
 
 import logging
 import os
-import socket
 
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
@@ -14,7 +13,7 @@ from core.model_files import default_voice, resolve_model_files
 from core.queue import make_celery
 from core.settings import get_settings
 from storage.db import transaction
-from storage.jobs import record_worker_session
+from storage.worker_sessions import record_worker_session
 from worker.engine import SynthesisEngine, process_engine, set_process_engine
 from worker.providers import provider_options
 
@@ -43,7 +42,7 @@ def load_engine() -> SynthesisEngine:
     with transaction(settings.sqlalchemy_url) as session:
         record_worker_session(
             session,
-            host=worker_host(),
+            host=settings.worker_host,
             pid=os.getpid(),
             provider=engine.provider,
             model_path=engine.model_path,
@@ -61,10 +60,6 @@ def load_engine() -> SynthesisEngine:
         engine.warmup_ms,
     )
     return engine
-
-
-def worker_host() -> str:
-    return os.environ.get("KQ_WORKER_HOST") or socket.gethostname()
 
 
 def lower_cpu_priority(nice: int, sched_idle: bool) -> None:

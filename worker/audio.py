@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from core.audio_formats import SAMPLE_RATE, AudioFormat, pause_samples
+from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.audio_stream import av_frame
+from core.timeline import ChapterSpan, Timeline, chapter_spans
 
 M4B_BIT_RATE = 64_000  # AAC, mono speech
 
@@ -44,10 +45,6 @@ def book_gain(peaks: Iterable[float | None]) -> float:
     return min(TARGET_PEAK / loudest, MAX_GAIN) if loudest > 0 else 1.0
 
 
-def silence(pause_after: str) -> np.ndarray:
-    return np.zeros(pause_samples(pause_after), dtype=np.float32)
-
-
 class _SoundFileSink:
     """WAV, FLAC, MP3 and Ogg/Opus through libsndfile."""
 
@@ -63,7 +60,7 @@ class _SoundFileSink:
     def write(self, block: np.ndarray) -> None:
         self.file.write(block)
 
-    def close(self, chapters: list[tuple[str, int, int]]) -> None:
+    def close(self, chapters: list[ChapterSpan]) -> None:
         self.file.close()
 
 
@@ -90,7 +87,7 @@ class _M4bSink:
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
 
-    def close(self, chapters: list[tuple[str, int, int]]) -> None:
+    def close(self, chapters: list[ChapterSpan]) -> None:
         for packet in self.stream.encode(None):
             self.container.mux(packet)
         if chapters:
@@ -98,12 +95,12 @@ class _M4bSink:
                 [
                     {
                         "id": number,
-                        "start": start,
-                        "end": end,
+                        "start": span.start,
+                        "end": span.end,
                         "time_base": Fraction(1, SAMPLE_RATE),
-                        "metadata": {"title": title},
+                        "metadata": {"title": span.title},
                     }
-                    for number, (title, start, end) in enumerate(chapters, start=1)
+                    for number, span in enumerate(chapters, start=1)
                 ]
             )
         self.container.close()
@@ -112,30 +109,29 @@ class _M4bSink:
 def write_assembled(
     target: Path,
     fmt: AudioFormat,
-    parts: Iterable[tuple[np.ndarray, str, str]],
+    parts: Iterable[tuple[np.ndarray, int, int]],
+    titles: list[str],
     gain: float = 1.0,
     title: str | None = None,
     author: str | None = None,
 ) -> int:
-    """Write chunks, in order, each times ``gain`` and followed by the pause it calls for.
+    """Write chunks, in order, each times ``gain`` and followed by its pause.
 
-    ``parts`` are (audio, pause after, chapter title); a new title starts a chapter marker
-    where the container has them (m4b). Streams to the encoder one chunk at a time, so a whole
-    book never sits in memory. Returns the number of samples written.
+    ``parts`` are (audio, chapter, pause samples); each chapter gets a marker titled from
+    ``titles`` where the container has them (m4b), placed by the same timeline as every other
+    position of the job. Streams to the encoder one chunk at a time, so a whole book never sits
+    in memory. Returns the number of samples written.
     """
     tags = {name: value for name, value in (("title", title), ("artist", author)) if value}
     sink = _M4bSink(target, tags) if fmt is AudioFormat.M4B else _SoundFileSink(target, fmt, tags)
-    samples = 0
-    chapters: list[tuple[str, int, int]] = []  # (title, start, end) in samples
+    timeline = Timeline()
     try:
-        for audio, pause_after, chapter in parts:
-            if not chapters or chapters[-1][0] != chapter:
-                chapters.append((chapter, samples, samples))
-            for block in (audio * np.float32(gain), silence(pause_after)):
-                if len(block):
-                    sink.write(np.clip(block, -1.0, 1.0))
-                    samples += len(block)
-            chapters[-1] = (chapter, chapters[-1][1], samples)
+        for audio, chapter, pause in parts:
+            timeline.add(chapter, len(audio), pause)
+            if len(audio):
+                sink.write(np.clip(audio * np.float32(gain), -1.0, 1.0))
+            if pause:
+                sink.write(np.zeros(pause, dtype=np.float32))
     finally:
-        sink.close(chapters)
-    return samples
+        sink.close(chapter_spans(timeline.slots, titles))
+    return timeline.position

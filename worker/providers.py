@@ -1,4 +1,4 @@
-"""Which ONNX Runtime execution providers to try, in order (SPEC §2, §9)."""
+"""Which ONNX Runtime execution providers to try, in order."""
 
 import platform
 from pathlib import Path

@@ -1,5 +1,5 @@
 """The reconciler: unfinished work the database knows about but no queue or worker holds is
-sent again (SPEC §4). That is what is left when Redis restarts empty, a message is lost, or a
+sent again. That is what is left when Redis restarts empty, a message is lost, or a
 process dies between its commit and its send.
 
 Every worker runs it in a thread of its main process, once at start and then every
@@ -17,16 +17,14 @@ from core.queue import (
     TasksSeen,
     send_assembly,
     send_chunks,
-    send_webhook,
     tasks_on_workers,
     tasks_unacked_in_broker,
     tasks_waiting_in_broker,
 )
 from core.settings import Settings
-from core.states import JobStatus
-from storage.blobs import blob_store, job_prefix
-from storage.db import transaction
-from storage.jobs import Reconciliation, callback_url, reconcile_jobs
+from storage.blobs import blob_store
+from storage.job_end import ending_jobs, job_end_effects
+from storage.reconcile import Reconciliation, reconcile_jobs
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +43,13 @@ def tasks_held(celery: Celery, settings: Settings) -> TasksSeen:
 
 
 def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
+    """One pass over this queue's unfinished jobs (other queues' pools mind their own)."""
     held = tasks_held(celery, settings)
-    with transaction(settings.sqlalchemy_url) as session:
+    effects = job_end_effects(celery, blob_store(settings))
+    with ending_jobs(settings.sqlalchemy_url, effects) as ends:
         result = reconcile_jobs(
-            session,
+            ends,
+            queue=settings.queue,
             held=held.chunk_ids.__contains__,
             assembling=held.assembling_job_ids.__contains__,
             grace_s=settings.reconcile_grace_s,
@@ -56,17 +57,14 @@ def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
             stalled_after_s=settings.stalled_job_timeout_s,
             in_flight_per_job=settings.in_flight_per_job,
         )
-        with_webhook = [job_id for job_id in result.failed_jobs if callback_url(session, job_id)]
     for chunk in result.chunks:
-        send_chunks(celery, settings, chunk.job_id, [(chunk.chunk_id, chunk.index)], chunk.priority)
+        send_chunks(
+            celery, chunk.job_id, [(chunk.chunk_id, chunk.index)], chunk.priority, settings.queue
+        )
     for job_id in result.assemblies:
-        send_assembly(celery, settings, job_id)
-    store = blob_store(settings)
+        send_assembly(celery, job_id, settings.queue)
     for job_id, error in result.failed_jobs.items():
-        store.delete_prefix(job_prefix(job_id))
         log.warning("reconciler failed job %s: %s", job_id, error)
-    for job_id in with_webhook:
-        send_webhook(celery, settings, job_id, JobStatus.FAILED)
     if result.chunks or result.assemblies:
         log.warning(
             "reconciler sent again %d lost chunk tasks and %d assemblies",

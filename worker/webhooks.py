@@ -13,6 +13,7 @@ import random
 
 import httpx
 
+from core.callback_urls import resolved_address_refusal
 from core.queue import DELIVER_WEBHOOK, visibility_timeout_s
 from core.settings import get_settings
 from core.states import JobStatus
@@ -24,7 +25,8 @@ from core.webhooks import (
     signed_headers,
 )
 from storage.db import transaction
-from storage.jobs import get_job, record_webhook_attempt, record_webhook_delivered
+from storage.job_queries import get_job
+from storage.jobs import record_webhook_attempt, record_webhook_delivered
 from worker.app import app
 
 log = logging.getLogger(__name__)
@@ -78,9 +80,14 @@ def deliver_webhook(self, job_id: str, status: str) -> str:
                 session, job_id, "not sent: KQ_WEBHOOK_SECRET is not set on the worker"
             )
             return "no secret"
+        refusal = None if settings.webhook_allow_private else resolved_address_refusal(url)
+        if refusal:
+            record_webhook_attempt(session, job_id, f"not sent: {refusal}")
+            return "refused"
     body = encode_body(payload)
     # Signed per attempt: the timestamp is the attempt's, the delivery id the event's
-    headers = signed_headers(settings.webhook_secret, event, delivery_id(job_id, event), body)
+    secret = settings.webhook_secret.get_secret_value()
+    headers = signed_headers(secret, event, delivery_id(job_id, event), body)
     retry_after = None
     try:
         # Streamed and closed unread: only the status matters, however big the answer

@@ -1,4 +1,4 @@
-"""The throughput dashboard: one static page that draws ``/v1/stats`` in the browser (SPEC §6).
+"""The throughput dashboard: one static page that draws ``/v1/stats`` in the browser.
 
 No build step and nothing from outside: the page, its script and its stylesheet ship in the
 ``api`` package and are served from here.

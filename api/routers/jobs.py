@@ -1,28 +1,28 @@
 """/v1/jobs: submit, inspect, list, download, cancel and delete jobs."""
 
-import hashlib
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from api.auth import Principal, authenticate
-from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep, StoreDep
+from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, SessionDep, SettingsDep, StoreDep
 from api.downloads import audio_download
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
-from api.jobs_service import checked_voice, submit_job
+from api.job_views import etag, job_out
 from api.live import job_audio, job_events
 from api.openapi import NOT_MODIFIED, audio_file, errors, live_stream, text_file
-from api.schemas import CallbackOut, ChapterOut, JobLinks, JobOut, JobPage, Progress
+from api.schemas import ChapterOut, JobOut, JobPage
+from api.submission import check_submission, submit_job
 from core.audio_formats import AudioFormat
 from core.audio_stream import STREAM_MEDIA_TYPES, StreamFormat
-from core.queue import send_webhook
 from core.states import JobStatus
 from core.subtitles import build_cues, to_srt, to_vtt
-from storage import jobs as job_store
-from storage.blobs import BlobStore, chapter_audio_key, job_prefix
+from storage.blob_store import BlobStore, chapter_audio_key
 from storage.db import session_factory
+from storage.job_end import ending_jobs
+from storage.job_queries import job_chapter_spans, list_jobs, owned_job, placed_chunks
+from storage.jobs import delete_job
 from storage.models import Job
 
 # Authentication first, router-wide: a caller without a key learns nothing, not even
@@ -32,65 +32,8 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(authe
 POLL_AFTER_SECONDS = 2
 
 
-def job_out(job: Job) -> JobOut:
-    return JobOut(
-        id=job.id,
-        status=job.status,
-        voice=job.voice,
-        speed=job.speed,
-        lang=job.lang,
-        format=AudioFormat(job.format),
-        title=job.title,
-        author=job.author,
-        chapters=job.chapters,
-        priority=job.priority,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        progress=Progress(
-            chunks_done=job.chunks_done,
-            chunks_total=job.chunks_total,
-            chars_done=job.chars_done,
-            chars_total=job.chars_total,
-            percent=round(job.percent_done, 2),
-        ),
-        audio_seconds=job.audio_seconds,
-        wall_seconds=job.wall_seconds,
-        realtime_factor=job.realtime_factor,
-        eta_seconds=eta_seconds(job),
-        error=job.error,
-        callback_url=job.callback_url,
-        callback=CallbackOut(
-            attempts=job.callback_attempts or 0,
-            delivered_at=job.callback_delivered_at,
-            error=job.callback_error,
-        )
-        if job.callback_url
-        else None,
-        links=JobLinks(
-            self=f"/v1/jobs/{job.id}",
-            audio=f"/v1/jobs/{job.id}/audio",
-            events=f"/v1/jobs/{job.id}/events",
-            stream=f"/v1/jobs/{job.id}/stream",
-        ),
-    )
-
-
-def eta_seconds(job: Job) -> float | None:
-    """Remaining characters at the rate this job has run so far."""
-    if job.status != JobStatus.RUNNING or not job.started_at or not job.chars_done:
-        return None
-    elapsed = (datetime.now(UTC) - job.started_at).total_seconds()
-    return round(elapsed / job.chars_done * (job.chars_total - job.chars_done), 1)
-
-
-def etag(job: Job) -> str:
-    state = f"{job.status}|{job.chunks_done}|{job.updated_at.isoformat()}|{job.finished_at}"
-    return '"' + hashlib.sha1(state.encode()).hexdigest()[:20] + '"'
-
-
 def find_job(session, job_id: str, principal: Principal) -> Job:
-    job = job_store.owned_job(session, job_id, principal.owner)
+    job = owned_job(session, job_id, principal.owner)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
     return job
@@ -116,12 +59,13 @@ def create(
     response: Response,
     settings: SettingsDep,
     celery: CeleryDep,
+    effects: EndEffectsDep,
     principal: ApiKeyDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JobOut:
-    voice = checked_voice(settings, principal, body)
+    voice = check_submission(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    job = submit_job(sessions, celery, settings, principal, body, voice, idempotency_key)
+    job = submit_job(sessions, celery, effects, settings, principal, body, voice, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(job)
 
@@ -135,7 +79,7 @@ def list_(
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
 ) -> JobPage:
     try:
-        jobs, next_cursor = job_store.list_jobs(
+        jobs, next_cursor = list_jobs(
             session, owner=principal.owner, limit=limit, cursor=cursor, status=status_
         )
     except ValueError as error:
@@ -223,7 +167,7 @@ def chapters(job_id: str, session: SessionDep, principal: ApiKeyDep) -> list[Cha
             end_seconds=round(span.end_seconds, 6),
             audio=f"/v1/jobs/{job.id}/chapters/{span.index}/audio" if job.chapters else None,
         )
-        for span in job_store.chapter_spans(session, job)
+        for span in job_chapter_spans(session, job)
     ]
 
 
@@ -281,10 +225,7 @@ def subtitles(
 ) -> PlainTextResponse:
     """Sentence-level subtitles timed to the job's audio."""
     job = finished_job(session, job_id, principal)
-    cues = build_cues(
-        (text, seconds, pause)
-        for _, text, seconds, pause in job_store.job_timeline(session, job.id)
-    )
+    cues = build_cues((placed.text, placed.slot) for placed in placed_chunks(session, job.id))
     render, media_type = SUBTITLE_FORMATS[format]
     return PlainTextResponse(render(cues), media_type=f"{media_type}; charset=utf-8")
 
@@ -295,23 +236,19 @@ def subtitles(
     responses=errors(404, (409, "The job has already finished: nothing to cancel")),
 )
 def cancel(
-    job_id: str, settings: SettingsDep, celery: CeleryDep, principal: ApiKeyDep, store: StoreDep
+    job_id: str, settings: SettingsDep, effects: EndEffectsDep, principal: ApiKeyDep
 ) -> JobOut:
     """Cancel a job: no chunk of it starts after this returns; a chunk already running finishes
     and is thrown away. The audio made so far is removed. Cancelling a cancelled job again
     answers the same (a client may retry); a succeeded or failed one is a 409."""
-    with session_factory(settings.sqlalchemy_url).begin() as session:
-        job, cancelled_now = job_store.cancel_job(session, job_id, principal.owner)
-        if job is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
-        if job.status != JobStatus.CANCELLED:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, f"job {job_id} already {job.status}; nothing to cancel"
-            )
-    if cancelled_now:
-        store.delete_prefix(job_prefix(job_id))
-        if job.callback_url:
-            send_webhook(celery, settings, job_id, JobStatus.CANCELLED)
+    with ending_jobs(settings.sqlalchemy_url, effects) as ends:
+        job, _ = ends.cancel(job_id, principal.owner)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+    if job.status != JobStatus.CANCELLED:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"job {job_id} already {job.status}; nothing to cancel"
+        )
     return job_out(job)
 
 
@@ -380,9 +317,11 @@ def stream(
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
-def delete(job_id: str, settings: SettingsDep, principal: ApiKeyDep, store: StoreDep) -> Response:
+def delete(
+    job_id: str, settings: SettingsDep, principal: ApiKeyDep, effects: EndEffectsDep
+) -> Response:
     with session_factory(settings.sqlalchemy_url).begin() as session:
-        if not job_store.delete_job(session, job_id, principal.owner):
+        if not delete_job(session, job_id, principal.owner):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
-    store.delete_prefix(job_prefix(job_id))
+    effects.discard_audio(job_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,17 +14,17 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import authenticate
-from api.deps import ApiKeyDep, CeleryDep, SettingsDep, StoreDep
-from api.jobs_service import checked_voice, submit_job
+from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, SettingsDep
 from api.live import job_audio
 from api.openapi import errors, live_stream
 from api.schemas import JobCreate
+from api.submission import check_submission, submit_job
 from core.audio_formats import AudioFormat
 from core.audio_stream import STREAM_MEDIA_TYPES, StreamFormat
 from core.model_files import list_voices
 from core.settings import Settings
-from storage.db import session_factory, transaction
-from storage.jobs import cancel_job
+from storage.db import session_factory
+from storage.job_end import JobEndEffects, ending_jobs
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(authenticate)])
 
@@ -129,17 +129,20 @@ def _speech_job(settings: Settings, request: SpeechRequest) -> JobCreate:
         raise RequestValidationError(error.errors(include_url=False)) from error
 
 
-async def _audio_then_cleanup(settings, store, job_id: str, fmt: StreamFormat, owner: str):
-    """The job's audio; a client that hangs up first cancels the rest of the job."""
+async def _audio_then_cleanup(
+    settings: Settings, effects: JobEndEffects, job_id: str, fmt: StreamFormat, owner: str
+):
+    """The job's audio; a client that hangs up first cancels the rest of the job (which, as
+    every cancel does, removes the audio made so far)."""
     complete = False
     try:
-        async for data in job_audio(settings, store, job_id, fmt):
+        async for data in job_audio(settings, effects.store, job_id, fmt):
             yield data
         complete = True
     finally:
         if not complete:
-            with transaction(settings.sqlalchemy_url) as session:
-                cancel_job(session, job_id, owner)
+            with ending_jobs(settings.sqlalchemy_url, effects) as ends:
+                ends.cancel(job_id, owner)
 
 
 @router.post(
@@ -154,18 +157,18 @@ def speech(
     request: SpeechRequest,
     settings: SettingsDep,
     celery: CeleryDep,
+    effects: EndEffectsDep,
     principal: ApiKeyDep,
-    store: StoreDep,
 ) -> StreamingResponse:
     """Text to speech, OpenAI style, through the queue at the highest priority. The response
     starts with the first chunk's audio; it is also kept as a job (`X-KQ-Job-Id`)."""
     body = _speech_job(settings, request)
-    voice = checked_voice(settings, principal, body)
+    voice = check_submission(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    job = submit_job(sessions, celery, settings, principal, body, voice)
+    job = submit_job(sessions, celery, effects, settings, principal, body, voice)
     fmt = request.response_format
     return StreamingResponse(
-        _audio_then_cleanup(settings, store, job.id, fmt, principal.owner),
+        _audio_then_cleanup(settings, effects, job.id, fmt, principal.owner),
         media_type=fmt.media_type,
         headers={"X-KQ-Job-Id": job.id, "Cache-Control": "no-cache"},
     )

@@ -1,4 +1,4 @@
-"""Every bad input of SPEC §5 for these endpoints gets a clear 4xx and changes nothing."""
+"""Every bad input these endpoints document gets a clear 4xx and changes nothing."""
 
 import json
 import socket

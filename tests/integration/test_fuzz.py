@@ -31,7 +31,7 @@ from api.main import create_app
 from core.audio_stream import encode_chunk
 from core.queue import drop_queue
 from core.states import ChunkStatus, JobStatus
-from storage.blobs import chapter_audio_key, chunk_key, job_audio_key
+from storage.blob_store import chapter_audio_key, chunk_key, job_audio_key
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
 from tests.conftest import free_port, stack_env, start_api, stop_process, wait_for

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from core.audio_formats import PAUSE_SECONDS
+from core.timeline import PAUSE_SECONDS
 from core.model_files import EMBEDDED_MODEL_NAME
 from core.text import normalize_text
-from storage.blobs import chunk_key, job_audio_key, job_prefix
+from storage.blob_store import chunk_key, job_audio_key, job_prefix
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
 from tests.conftest import running_stack, start_worker, stop_process, wait_for

@@ -5,7 +5,7 @@ import concurrent.futures
 import numpy as np
 from sqlalchemy import create_engine, func, select
 
-from core.audio_formats import PAUSE_SECONDS
+from core.timeline import PAUSE_SECONDS
 from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
 from storage.models import Chunk, WorkerSession

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import create_engine, select
 
 from cli.embedded_redis import start_embedded_redis
-from core.audio_formats import PAUSE_SECONDS
+from core.timeline import PAUSE_SECONDS
 from storage.models import Chunk
 from tests.audio_checks import read_audio
 from tests.conftest import (

@@ -16,17 +16,16 @@ import storage.s3
 from api.downloads import audio_download
 from core.settings import Settings
 from core.text import normalize_text
-from storage.blobs import (
+from storage.blob_store import (
     BlobNotFound,
     BlobStore,
-    LocalBlobStore,
     StorageError,
-    blob_store,
     chapter_audio_key,
     chunk_key,
     job_audio_key,
     job_prefix,
 )
+from storage.blobs import LocalBlobStore, blob_store
 from storage.models import Chunk
 from storage.s3 import S3BlobStore
 from tests.audio_checks import assert_speech, read_audio

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, select
 
-from core.audio_formats import PAUSE_SECONDS
+from core.timeline import PAUSE_SECONDS
 from core.text import split_sentences
 from storage.models import Chunk
 from tests.audio_checks import assert_speech, read_audio

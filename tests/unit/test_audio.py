@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio_formats import PAUSE_SECONDS, SAMPLE_RATE, AudioFormat
+from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.audio_stream import decode_chunk, encode_chunk
+from core.timeline import PAUSE_SECONDS, pause_samples
 from worker.audio import (
     MAX_GAIN,
     TARGET_PEAK,
@@ -28,10 +29,10 @@ def test_chunk_round_trip_is_16_bit_exact_and_empty_chunks_survive():
 
 @pytest.mark.parametrize("fmt", [f for f in AudioFormat if f is not AudioFormat.M4B])
 def test_assembly_joins_chunks_in_order_with_pauses(tmp_path, fmt):
-    parts = [(tone(0.5, 300), "sentence", "One"), (np.zeros(0, np.float32), "paragraph", "One"),
-             (tone(0.5, 600), "end", "One")]  # fmt: skip
+    parts = [(tone(0.5, 300), 0, pause_samples("sentence")),
+             (np.zeros(0, np.float32), 0, pause_samples("paragraph")), (tone(0.5, 600), 0, 0)]  # fmt: skip
     target = tmp_path / f"book.{fmt.extension}"
-    samples = write_assembled(target, fmt, parts)
+    samples = write_assembled(target, fmt, parts, ["One"])
     expected = int(SAMPLE_RATE * (1.0 + PAUSE_SECONDS["sentence"] + PAUSE_SECONDS["paragraph"]))
     assert samples == expected
     audio, rate = sf.read(target, dtype="float32")
@@ -56,9 +57,9 @@ def test_fades_and_book_gain(tmp_path):
     assert book_gain([0.01]) == MAX_GAIN  # quiet books are raised 12 dB at most
     assert book_gain([0.0, None]) == 1.0
 
-    parts = [(tone(0.5, 300) * 2, "sentence", "A"), (tone(0.5, 600), "end", "A")]  # 0.6, 0.3
-    gain = book_gain(np.abs(a).max() for a, _, _ in parts)
-    write_assembled(tmp_path / "book.wav", AudioFormat.WAV, parts, gain=gain)
+    parts = [(tone(0.5, 300) * 2, 0, pause_samples("sentence")), (tone(0.5, 600), 0, 0)]
+    gain = book_gain(np.abs(a).max() for a, _, _ in parts)  # 0.6, 0.3
+    write_assembled(tmp_path / "book.wav", AudioFormat.WAV, parts, ["A"], gain=gain)
     book, _ = sf.read(tmp_path / "book.wav", dtype="float32")
     assert abs(np.abs(book).max() - TARGET_PEAK) < 1e-3  # the loudest chunk sets the level
     quiet = book[-SAMPLE_RATE // 2 :]
@@ -69,11 +70,12 @@ def test_m4b_has_a_chapter_marker_per_chapter(tmp_path):
     import av
 
     parts = [
-        (tone(1.0, 300), "sentence", "The Harbour"),
-        (tone(1.0, 400), "chapter", "The Harbour"),
-        (tone(2.0, 500), "end", "The Market"),
+        (tone(1.0, 300), 0, pause_samples("sentence")),
+        (tone(1.0, 400), 0, pause_samples("chapter")),
+        (tone(2.0, 500), 1, 0),
     ]
-    samples = write_assembled(tmp_path / "book.m4b", AudioFormat.M4B, parts, title="A Town")
+    titles = ["The Harbour", "The Market"]
+    samples = write_assembled(tmp_path / "book.m4b", AudioFormat.M4B, parts, titles, title="A Town")
     with av.open(str(tmp_path / "book.m4b")) as book:
         chapters = book.chapters()
         assert book.metadata["title"] == "A Town"

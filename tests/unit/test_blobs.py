@@ -3,15 +3,8 @@
 import pytest
 
 from core.settings import Settings
-from storage.blobs import (
-    BlobNotFound,
-    BlobStore,
-    LocalBlobStore,
-    blob_store,
-    chunk_key,
-    job_audio_key,
-    job_prefix,
-)
+from storage.blob_store import BlobNotFound, BlobStore, chunk_key, job_audio_key, job_prefix
+from storage.blobs import LocalBlobStore, blob_store
 
 
 def test_put_get_overwrite_and_delete(tmp_path):

@@ -2,8 +2,15 @@
 
 import pytest
 
-from core.audio_formats import PAUSE_SECONDS
+from core.audio_formats import SAMPLE_RATE
 from core.subtitles import build_cues, to_srt, to_vtt
+from core.timeline import PAUSE_SECONDS, pause_samples, place
+
+
+def timed(chunks):
+    """(text, slot) of (text, seconds, pause) chunks, laid out as assembly lays them."""
+    slots = place((0, round(s * SAMPLE_RATE), pause_samples(p)) for _, s, p in chunks)
+    return [(text, slot) for (text, _, _), slot in zip(chunks, slots, strict=True)]
 
 
 def test_cues_follow_chunks_and_pauses():
@@ -12,7 +19,7 @@ def test_cues_follow_chunks_and_pauses():
         ("Fine, thanks.", 1.5, "paragraph"),
         ("The end.", 1.0, "end"),
     ]
-    cues = build_cues(chunks)
+    cues = build_cues(timed(chunks))
     assert [c.text for c in cues] == ["Hello there.", "How are you?", "Fine, thanks.", "The end."]
     assert cues[0].start == 0 and cues[1].end == 3.0  # a chunk's sentences share its duration
     assert 0 < cues[0].end == cues[1].start < 3.0
@@ -25,7 +32,7 @@ def test_cues_follow_chunks_and_pauses():
 
 
 def test_srt_and_vtt_formats():
-    cues = build_cues([("One. Two.", 3661.5, "end")])
+    cues = build_cues(timed([("One. Two.", 3661.5, "end")]))
     srt = to_srt(cues)
     assert srt.startswith("1\n00:00:00,000 --> ")
     assert "\n2\n" in srt and srt.rstrip().endswith("--> 01:01:01,500\nTwo.")

@@ -1,4 +1,5 @@
-"""Submitting a job: chunk the text, store the job, then enqueue its chunks."""
+"""Submitting a job: the checks a body alone cannot make, then chunk the text, store the job
+and enqueue its chunks."""
 
 import hashlib
 import json
@@ -10,18 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import Principal
 from api.schemas import JobCreate
+from core.callback_urls import written_address_refusal
 from core.model_files import default_voice, list_voices
 from core.queue import send_chunks
 from core.settings import Settings
 from core.text import chunk_chapters, normalize_text
+from core.timeline import default_chapter_title
 from core.voices import canonical_voice
-from storage.jobs import (
-    NewJob,
-    create_job,
-    fail_job,
-    get_job_by_idempotency_key,
-    unfinished_jobs,
-)
+from storage.job_end import JobEndEffects, ending_jobs
+from storage.job_queries import get_job_by_idempotency_key, unfinished_jobs
+from storage.jobs import NewJob, create_job
 from storage.models import Job
 
 
@@ -31,13 +30,28 @@ def request_hash(body: JobCreate) -> str:
     ).hexdigest()
 
 
-def checked_voice(settings: Settings, principal: Principal, body: JobCreate) -> str:
-    """The voice the job will use, after the checks a body alone cannot make (413, 422)."""
-    if body.callback_url is not None and not settings.webhook_secret:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "callback_url needs webhooks signed with a secret, and this server has none: "
-            "set KQ_WEBHOOK_SECRET on the API and the workers",
+def _unprocessable(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+def check_submission(settings: Settings, principal: Principal, body: JobCreate) -> str:
+    """The checks a body alone cannot make, against this server's settings and the caller's
+    limits (413, 422); returns the canonical voice the job will use."""
+    if body.callback_url is not None:
+        if not settings.webhook_secret:
+            raise _unprocessable(
+                "callback_url needs webhooks signed with a secret, and this server has none: "
+                "set KQ_WEBHOOK_SECRET on the API and the workers"
+            )
+        refusal = not settings.webhook_allow_private and written_address_refusal(
+            str(body.callback_url)
+        )
+        if refusal:
+            raise _unprocessable(refusal)
+    if body.queue is not None and body.queue not in settings.allowed_queues:
+        raise _unprocessable(
+            f"unknown queue {body.queue!r}; this server sends jobs to "
+            f"{', '.join(settings.allowed_queues)} (KQ_QUEUE, KQ_QUEUES)"
         )
     chars = sum(len(t) for t in body.texts())
     if chars > principal.max_text_chars:
@@ -54,7 +68,7 @@ def resolve_voice(settings: Settings, spec: str | None) -> str:
     try:
         return canonical_voice(spec or default_voice(settings), list_voices(settings))
     except ValueError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+        raise _unprocessable(str(error)) from error
 
 
 def enforce_quota(session: Session, principal: Principal, new_jobs: int) -> None:
@@ -87,6 +101,7 @@ def replayed_job(
 def submit_job(
     sessions: sessionmaker[Session],
     celery: Celery,
+    effects: JobEndEffects,
     settings: Settings,
     principal: Principal,
     body: JobCreate,
@@ -105,8 +120,10 @@ def submit_job(
     chunks = chunk_chapters(
         texts, max_tokens=settings.chunk_tokens, first_chunk_tokens=settings.first_chunk_tokens
     )
+    queue = body.queue or settings.queue
     spec = NewJob(
         voice=voice,
+        queue=queue,
         owner=principal.owner,
         speed=body.speed,
         lang=body.lang,
@@ -115,7 +132,7 @@ def submit_job(
         author=body.author,
         batch_id=batch_id,
         priority=body.priority,
-        chapters=[c.title or f"Chapter {i + 1}" for i, c in enumerate(body.chapters)]
+        chapters=[c.title or default_chapter_title(i) for i, c in enumerate(body.chapters)]
         if body.chapters
         else None,
         idempotency_key=idempotency_key,
@@ -135,10 +152,10 @@ def submit_job(
             return job
         raise
     try:
-        send_chunks(celery, settings, job.id, to_send, body.priority)
+        send_chunks(celery, job.id, to_send, body.priority, queue)
     except Exception as error:  # kombu raises several connection error types
-        with sessions.begin() as session:
-            fail_job(session, job.id, f"could not enqueue: {error}")
+        with ending_jobs(settings.sqlalchemy_url, effects) as ends:
+            ends.fail(job.id, f"could not enqueue: {error}")
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"the job queue is unreachable: {error}"
         ) from error

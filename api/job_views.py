@@ -1,0 +1,86 @@
+"""Response bodies built from stored rows: a job, a batch, and the job's ETag."""
+
+import hashlib
+from datetime import UTC, datetime
+
+from api.schemas import BatchOut, CallbackOut, JobLinks, JobOut, Progress
+from core.audio_formats import AudioFormat
+from core.states import JobStatus
+from storage.batches import batch_status
+from storage.models import Job
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        status=job.status,
+        voice=job.voice,
+        speed=job.speed,
+        lang=job.lang,
+        format=AudioFormat(job.format),
+        title=job.title,
+        author=job.author,
+        chapters=job.chapters,
+        priority=job.priority,
+        queue=job.queue,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        progress=Progress(
+            chunks_done=job.chunks_done,
+            chunks_total=job.chunks_total,
+            chars_done=job.chars_done,
+            chars_total=job.chars_total,
+            percent=round(job.percent_done, 2),
+        ),
+        audio_seconds=job.audio_seconds,
+        wall_seconds=job.wall_seconds,
+        realtime_factor=job.realtime_factor,
+        eta_seconds=eta_seconds(job),
+        error=job.error,
+        callback_url=job.callback_url,
+        callback=CallbackOut(
+            attempts=job.callback_attempts or 0,
+            delivered_at=job.callback_delivered_at,
+            error=job.callback_error,
+        )
+        if job.callback_url
+        else None,
+        links=JobLinks(
+            self=f"/v1/jobs/{job.id}",
+            audio=f"/v1/jobs/{job.id}/audio",
+            events=f"/v1/jobs/{job.id}/events",
+            stream=f"/v1/jobs/{job.id}/stream",
+        ),
+    )
+
+
+def eta_seconds(job: Job) -> float | None:
+    """Remaining characters at the rate this job has run so far."""
+    if job.status != JobStatus.RUNNING or not job.started_at or not job.chars_done:
+        return None
+    elapsed = (datetime.now(UTC) - job.started_at).total_seconds()
+    return round(elapsed / job.chars_done * (job.chars_total - job.chars_done), 1)
+
+
+def etag(job: Job) -> str:
+    state = f"{job.status}|{job.chunks_done}|{job.updated_at.isoformat()}|{job.finished_at}"
+    return '"' + hashlib.sha1(state.encode()).hexdigest()[:20] + '"'
+
+
+def batch_out(batch_id: str, created_at: datetime, jobs: list[Job]) -> BatchOut:
+    done = sum(j.chars_done for j in jobs)
+    total = sum(j.chars_total for j in jobs)
+    return BatchOut(
+        id=batch_id,
+        status=batch_status([j.status for j in jobs]),
+        created_at=created_at,
+        progress=Progress(
+            chunks_done=sum(j.chunks_done for j in jobs),
+            chunks_total=sum(j.chunks_total for j in jobs),
+            chars_done=done,
+            chars_total=total,
+            percent=round(100.0 * done / total, 2) if total else 100.0,
+        ),
+        jobs=[job_out(j) for j in jobs],
+    )

@@ -1,0 +1,128 @@
+"""The reconcile policy: which unfinished work the database knows of is sent again, and which
+jobs give up. ``worker/reconciler.py`` runs it against what the broker and workers hold."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.states import ChunkStatus, JobStatus
+from storage.db import utcnow
+from storage.job_end import JobEnds
+from storage.jobs import release_chunks
+from storage.models import Chunk, Job
+
+
+@dataclass(frozen=True)
+class ChunkToSend:
+    job_id: str
+    chunk_id: int
+    index: int
+    priority: int
+
+
+@dataclass
+class Reconciliation:
+    """What the reconciler changed; the tasks to send once it has committed."""
+
+    chunks: list[ChunkToSend]
+    assemblies: list[str]
+    failed_jobs: dict[str, str]  # job id -> error
+
+
+def reconcile_jobs(
+    ends: JobEnds,
+    *,
+    queue: str,
+    held: Callable[[int], bool],
+    assembling: Callable[[str], bool],
+    grace_s: float,
+    max_requeues: int,
+    stalled_after_s: float,
+    in_flight_per_job: int,
+) -> Reconciliation:
+    """Put unfinished work whose task is gone back in the queue.
+
+    ``held(chunk_id)`` and ``assembling(job_id)`` say whether the broker or a worker still holds
+    a task for it. Work younger than ``grace_s`` is left alone (its message may still be on its
+    way). A chunk lost ``max_requeues`` times fails its job, as does a running job with no
+    progress for ``stalled_after_s`` (0: never). Only jobs of ``queue`` are touched: pools
+    that share the database with other queues mind their own.
+    """
+    session = ends.session
+    now = utcnow()
+    cutoff = now - timedelta(seconds=grace_s)
+    result = Reconciliation(chunks=[], assemblies=[], failed_jobs={})
+    unfinished = (JobStatus.QUEUED, JobStatus.RUNNING)
+    in_flight = (ChunkStatus.QUEUED, ChunkStatus.RUNNING)
+
+    if stalled_after_s:
+        stalled = session.scalars(
+            select(Job).where(
+                Job.queue == queue,
+                Job.status == JobStatus.RUNNING,
+                Job.updated_at < now - timedelta(seconds=stalled_after_s),
+            )
+        )
+        for job in stalled:
+            result.failed_jobs[job.id] = (
+                f"no progress for {stalled_after_s:.0f} s (KQ_STALLED_JOB_TIMEOUT_S): no worker "
+                "finished a chunk of this job in that time; check that workers are running"
+            )
+
+    rows = session.execute(
+        select(Chunk, Job.priority)
+        .join(Job, Chunk.job_id == Job.id)
+        .where(Job.queue == queue, Job.status.in_(unfinished), Chunk.status.in_(in_flight))
+        .order_by(Chunk.job_id, Chunk.index)
+    ).all()
+    for chunk, priority in rows:
+        since = chunk.started_at if chunk.status == ChunkStatus.RUNNING else chunk.enqueued_at
+        if chunk.job_id in result.failed_jobs or (since and since > cutoff) or held(chunk.id):
+            continue
+        if chunk.requeues >= max_requeues:
+            result.failed_jobs[chunk.job_id] = (
+                f"chunk {chunk.index} was lost {chunk.requeues + 1} times (its worker died or "
+                "the broker lost its task); giving up"
+            )
+            continue
+        chunk.status = ChunkStatus.QUEUED
+        chunk.enqueued_at = now
+        chunk.requeues += 1
+        result.chunks.append(ChunkToSend(chunk.job_id, chunk.id, chunk.index, priority))
+
+    # Jobs with chunks left but none in flight: the releasing chunk's transaction was lost
+    idle = session.execute(
+        select(Job.id, Job.priority).where(
+            Job.queue == queue,
+            Job.status.in_(unfinished),
+            Job.updated_at < cutoff,
+            select(Chunk.id)
+            .where(Chunk.job_id == Job.id, Chunk.status == ChunkStatus.PENDING)
+            .exists(),
+            ~select(Chunk.id).where(Chunk.job_id == Job.id, Chunk.status.in_(in_flight)).exists(),
+        )
+    ).all()
+    for job_id, priority in idle:
+        if job_id not in result.failed_jobs:
+            for chunk_id, index in release_chunks(session, job_id, in_flight_per_job):
+                result.chunks.append(ChunkToSend(job_id, chunk_id, index, priority))
+
+    # Every chunk done but no assembly anywhere: its task was lost
+    complete = session.scalars(
+        select(Job.id).where(
+            Job.queue == queue,
+            Job.status == JobStatus.RUNNING,
+            Job.chunks_done == Job.chunks_total,
+            Job.updated_at < cutoff,
+        )
+    )
+    result.assemblies = [
+        job_id for job_id in complete if job_id not in result.failed_jobs and not assembling(job_id)
+    ]
+
+    for job_id, error in result.failed_jobs.items():
+        ends.fail(job_id, error)
+    result.chunks = [c for c in result.chunks if c.job_id not in result.failed_jobs]
+    return result
