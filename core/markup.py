@@ -1,0 +1,418 @@
+"""Inline markup in job text: pauses, voice changes and pronunciations, only when a job asks.
+
+A job's ``markup`` option says how its text is read:
+
+- ``"none"`` (the default): plain text, never interpreted, so book text full of brackets and
+  angle brackets is read as written. The result is one Speech segment holding the text as is.
+- ``"tags"``: square-bracket tags. ``[pause:1.5s]`` / ``[pause:500ms]`` is silence (0 to
+  MAX_PAUSE_SECONDS); ``[voice:name]`` or ``[voice:a:0.7,b:0.3]`` speaks from there on with that
+  voice or blend, ``[voice]`` / ``[voice:default]`` returns to the job's voice; ``[word](/ipa/)``
+  speaks that occurrence of ``word`` with the Kokoro IPA phonemes between the slashes. Anything
+  else in square brackets is plain text.
+- ``"ssml"``: an SSML subset. ``<speak>`` (optional around the whole text),
+  ``<break time="500ms"/>`` or ``time="2s"`` or
+  ``strength="none|x-weak|weak|medium|strong|x-strong"``,
+  ``<sub alias="spoken">written</sub>``, ``<phoneme alphabet="ipa" ph="...">word</phoneme>``,
+  ``<voice name="...">...</voice>`` (nested; the outer voice comes back after it), ``<p>`` and
+  ``<s>`` (paragraph and sentence boundaries). Any other element is read as its text content;
+  entities (``&amp;``, ``&#233;``) are decoded. DTDs and entity declarations are refused.
+
+parse_markup returns segments in order: Speech (text to say with one voice), Break (silence) and
+Boundary (a sentence or paragraph end that the worker should cut a chunk at). ``Speech.written``
+is the text with the markup removed, which is what subtitles show; its phoneme overrides and
+aliases are spans of ``written``. Consecutive text with the same voice is one Speech; Speech
+that is only whitespace is dropped.
+
+For the worker: synthesize each Speech with ``speech.voice or job.voice``, passing
+``speech.written`` and ``speech.overrides`` to core.pronunciation.phonemize_with_lexicon; when a
+Speech is cut into chunks, ``speech.cut(start, end)`` gives each chunk's segment with its spans
+re-based. Pure: the caller says which voices (and phonemes) are valid through callbacks.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+from xml.parsers import expat
+
+MARKUP_MODES = ("none", "tags", "ssml")
+MAX_PAUSE_SECONDS = 10.0
+DEFAULT_VOICE_NAMES = frozenset({"default"})  # [voice:default] / <voice name="default">
+# SSML break strengths in seconds: a comma-like pause up to a paragraph-like one
+BREAK_STRENGTHS = {
+    "none": 0.0,
+    "x-weak": 0.1,
+    "weak": 0.25,
+    "medium": 0.5,
+    "strong": 0.8,
+    "x-strong": 1.2,
+}
+DEFAULT_BREAK_STRENGTH = "medium"  # <break/> with neither time nor strength
+PHONEME_ALPHABETS = frozenset({"ipa"})
+
+# The word-phoneme form comes first so that "[voice](/vˈɔɪs/)" is a pronunciation, not a tag.
+# Tag names are case-insensitive; a tag's value runs to the first "]".
+_TAG = re.compile(
+    r"\[(?P<word>[^\[\]]+)\]\(/(?P<ipa>[^/()]*)/\)"
+    r"|\[(?i:pause)\s*:(?P<pause>[^\[\]]*)\]"
+    r"|\[(?i:voice)(?:\s*:(?P<voice>[^\[\]]*))?\]"
+)
+_DURATION = re.compile(r"\s*(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s)\s*", re.IGNORECASE)
+# Refused before parsing: a DTD could declare entities that expand exponentially
+_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_SPEAK_START = re.compile(r"\s*(?:<\?xml|<speak[\s>/])")
+_SPEAK_WRAP = ("<speak>", "</speak>")
+
+
+class MarkupError(ValueError):
+    """Markup that cannot be read; ``position`` is the 0-based offset in the job's text."""
+
+    def __init__(self, message: str, position: int):
+        super().__init__(f"{message} (at character {position})")
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class PhonemeOverride:
+    """``written[start:end]`` is spoken with these Kokoro IPA phonemes."""
+
+    start: int
+    end: int
+    phonemes: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    """``written[start:end]`` is shown but ``say`` is spoken instead (as normal text)."""
+
+    start: int
+    end: int
+    say: str
+
+
+Override = PhonemeOverride | Alias
+
+
+@dataclass(frozen=True)
+class Speech:
+    written: str
+    voice: str | None  # canonical voice spec; None means the job's voice
+    phonemes: tuple[PhonemeOverride, ...] = ()
+    aliases: tuple[Alias, ...] = ()
+
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        """Phoneme overrides and aliases together, in text order (they never overlap)."""
+        return tuple(sorted((*self.phonemes, *self.aliases), key=lambda o: o.start))
+
+    def cut(self, start: int, end: int) -> "Speech":
+        """The segment for ``written[start:end]``, spans re-based to it. A span the cut
+        crosses is left out: its word is then read plainly rather than half overridden."""
+
+        def inside(spans):
+            return tuple(
+                replace(s, start=s.start - start, end=s.end - start)
+                for s in spans
+                if start <= s.start and s.end <= end
+            )
+
+        return Speech(self.written[start:end], self.voice, inside(self.phonemes),
+                      inside(self.aliases))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Break:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Boundary:
+    kind: Literal["sentence", "paragraph"]
+
+
+Segment = Speech | Break | Boundary
+
+
+@dataclass
+class _Builder:
+    """Collects segments, merging consecutive text of one voice into one Speech."""
+
+    segments: list[Segment] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    length: int = 0
+    voice: str | None = None
+    phonemes: list[PhonemeOverride] = field(default_factory=list)
+    aliases: list[Alias] = field(default_factory=list)
+    has_words: bool = False  # the text collected so far is not only whitespace
+    boundary: Literal["sentence", "paragraph"] | None = None
+
+    def text(self, text: str, voice: str | None) -> None:
+        if not text:
+            return
+        if voice != self.voice and self.length:
+            self._flush_speech()
+        if text.strip() and not self.has_words:
+            self._flush_boundary()
+            self.has_words = True
+        self.voice = voice
+        self.written.append(text)
+        self.length += len(text)
+
+    def phoneme(self, text: str, phonemes: str, voice: str | None) -> None:
+        self.text(text, voice)
+        self.phonemes.append(PhonemeOverride(self.length - len(text), self.length, phonemes))
+
+    def alias(self, text: str, say: str, voice: str | None) -> None:
+        self.text(text, voice)
+        self.aliases.append(Alias(self.length - len(text), self.length, say))
+
+    def pause(self, seconds: float) -> None:
+        self._flush_speech()
+        self._flush_boundary()
+        self.segments.append(Break(seconds))
+
+    def mark(self, kind: Literal["sentence", "paragraph"]) -> None:
+        self._flush_speech()
+        if self.boundary != "paragraph":  # a paragraph end is also a sentence end
+            self.boundary = kind
+
+    def finish(self) -> list[Segment]:
+        self._flush_speech()
+        return self.segments
+
+    def _flush_boundary(self) -> None:
+        # No boundary before the first segment nor two in a row; a trailing one is dropped
+        if self.boundary and self.segments and not isinstance(self.segments[-1], Boundary):
+            self.segments.append(Boundary(self.boundary))
+        self.boundary = None
+
+    def _flush_speech(self) -> None:
+        if self.has_words:
+            written = "".join(self.written)
+            self.segments.append(
+                Speech(written, self.voice, tuple(self.phonemes), tuple(self.aliases))
+            )
+        self.written, self.length, self.phonemes, self.aliases = [], 0, [], []
+        self.has_words = False
+
+
+def _check(callback: Callable[[str], str] | None, value: str, what: str, position: int) -> str:
+    if callback is None:
+        return value
+    try:
+        return callback(value)
+    except ValueError as error:
+        raise MarkupError(f"{what}: {error}", position) from None
+
+
+def _seconds(value: str, where: str, position: int) -> float:
+    match = _DURATION.fullmatch(value)
+    if match is None:
+        raise MarkupError(
+            f"{where} {value.strip()!r} is not a duration; write seconds or milliseconds with "
+            f"their unit, as in 1.5s or 500ms",
+            position,
+        )
+    seconds = float(match["number"]) / (1000 if match["unit"].lower() == "ms" else 1)
+    if seconds > MAX_PAUSE_SECONDS:
+        raise MarkupError(
+            f"{where} {value.strip()!r} is longer than the {MAX_PAUSE_SECONDS:g} s a pause may "
+            f"last; use several pauses or a shorter one",
+            position,
+        )
+    return seconds
+
+
+def _parse_tags(text, check_voice, check_phonemes) -> list[Segment]:
+    out = _Builder()
+    voice: str | None = None
+    done = 0
+    for match in _TAG.finditer(text):
+        out.text(text[done : match.start()], voice)
+        done = match.end()
+        at = match.start()
+        if match["word"] is not None:
+            ipa = match["ipa"].strip()
+            if not ipa:
+                raise MarkupError(
+                    f"the pronunciation of {match['word']!r} is empty; put Kokoro IPA phonemes "
+                    f"between the slashes, as in [{match['word']}](/wˈɜːd/)",
+                    at,
+                )
+            ipa = _check(check_phonemes, ipa, f"the phonemes of {match['word']!r}", at)
+            out.phoneme(match["word"], ipa, voice)
+        elif match["pause"] is not None:
+            out.pause(_seconds(match["pause"], "the pause", at))
+        else:
+            spec = (match["voice"] or "default").strip()
+            voice = (
+                None
+                if spec.lower() in DEFAULT_VOICE_NAMES
+                else _check(check_voice, spec, f"[voice:{spec}]", at)
+            )
+    out.text(text[done:], voice)
+    return out.finish()
+
+
+class _SsmlReader:
+    """Streams expat events into segments; tracks positions for error messages."""
+
+    def __init__(self, source: str, shift: int, length: int, check_voice, check_phonemes):
+        self.source = source.encode("utf-8")
+        self.length = length  # of the job's text: a position never lies beyond it
+        self.shift = shift  # characters added in front of the job's text (a <speak> wrapper)
+        self.check_voice = check_voice
+        self.check_phonemes = check_phonemes
+        self.out = _Builder()
+        self.voices: list[str | None] = [None]
+        self.stack: list[str] = []
+        # Inside <sub> or <phoneme>: (element, depth, value, position, collected text)
+        self.capture: tuple[str, int, str, int, list[str]] | None = None
+        self.parser = expat.ParserCreate()
+        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+        self.parser.CharacterDataHandler = self.data
+        self.parser.EntityDeclHandler = self.refuse_entity
+
+    def position(self, byte_index: int) -> int:
+        chars = len(self.source[: max(byte_index, 0)].decode("utf-8", errors="ignore"))
+        return min(max(chars - self.shift, 0), self.length)
+
+    def here(self) -> int:
+        return self.position(self.parser.CurrentByteIndex)
+
+    def read(self) -> list[Segment]:
+        try:
+            self.parser.Parse(self.source, True)
+        except expat.ExpatError as error:
+            reason = expat.ErrorString(error.code)
+            open_element = f" (<{self.stack[-1]}> is still open)" if len(self.stack) > 1 else ""
+            raise MarkupError(
+                f"the SSML does not parse: {reason}{open_element}; check that every element is "
+                f"closed and that a literal & or < is written &amp; or &lt;",
+                self.position(self.parser.ErrorByteIndex),
+            ) from None
+        return self.out.finish()
+
+    def refuse_entity(self, *_args) -> None:
+        raise MarkupError("entity declarations are not allowed in SSML", self.here())
+
+    def data(self, text: str) -> None:
+        if self.capture is not None:
+            self.capture[4].append(text)
+        else:
+            self.out.text(text, self.voices[-1])
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.stack.append(name)
+        if self.capture is not None:  # inside <sub>/<phoneme>: only the text counts
+            return
+        at = self.here()
+        if name == "break":
+            self.out.pause(self.break_seconds(attrs, at))
+        elif name == "sub":
+            if "alias" not in attrs:
+                raise MarkupError('<sub> needs the spoken text: <sub alias="...">', at)
+            self.capture = (name, len(self.stack), attrs["alias"], at, [])
+        elif name == "phoneme":
+            self.capture = (name, len(self.stack), self.phoneme_value(attrs, at), at, [])
+        elif name == "voice":
+            spec = attrs.get("name", "").strip()
+            if not spec:
+                raise MarkupError('<voice> needs a voice: <voice name="...">', at)
+            self.voices.append(
+                None
+                if spec.lower() in DEFAULT_VOICE_NAMES
+                else _check(self.check_voice, spec, f'<voice name="{spec}">', at)
+            )
+        elif name in ("p", "s"):
+            self.out.mark("paragraph" if name == "p" else "sentence")
+
+    def end(self, name: str) -> None:
+        depth = len(self.stack)
+        self.stack.pop()
+        if self.capture is not None:
+            element, capture_depth, value, at, texts = self.capture
+            if depth != capture_depth:
+                return
+            self.capture = None
+            written = "".join(texts)
+            if not written.strip():
+                raise MarkupError(
+                    f"<{element}> has no written text; put the word it stands for inside, as in "
+                    f"<{element} ...>word</{element}>",
+                    at,
+                )
+            if element == "sub":
+                self.out.alias(written, value, self.voices[-1])
+            else:
+                self.out.phoneme(written, value, self.voices[-1])
+            return
+        if name == "voice":
+            self.voices.pop()
+        elif name in ("p", "s"):
+            self.out.mark("paragraph" if name == "p" else "sentence")
+
+    def phoneme_value(self, attrs: dict[str, str], at: int) -> str:
+        alphabet = attrs.get("alphabet", "ipa").strip().lower()
+        if alphabet not in PHONEME_ALPHABETS:
+            raise MarkupError(
+                f"<phoneme> alphabet {alphabet!r} is not supported; write Kokoro IPA with "
+                f'alphabet="ipa"',
+                at,
+            )
+        ph = attrs.get("ph", "").strip()
+        if not ph:
+            raise MarkupError('<phoneme> needs its phonemes: <phoneme ph="...">word</phoneme>', at)
+        return _check(self.check_phonemes, ph, "the phonemes of <phoneme>", at)
+
+    def break_seconds(self, attrs: dict[str, str], at: int) -> float:
+        if "time" in attrs:
+            return _seconds(attrs["time"], "the break time", at)
+        strength = attrs.get("strength", DEFAULT_BREAK_STRENGTH).strip().lower()
+        if strength not in BREAK_STRENGTHS:
+            raise MarkupError(
+                f"break strength {strength!r} is not one of {', '.join(BREAK_STRENGTHS)}", at
+            )
+        return BREAK_STRENGTHS[strength]
+
+
+def _parse_ssml(text, check_voice, check_phonemes) -> list[Segment]:
+    dtd = _DTD.search(text)
+    if dtd:
+        raise MarkupError(
+            "DTDs and entity declarations are not allowed in SSML; remove the <!DOCTYPE> or "
+            "<!ENTITY> and use only the predefined entities (&amp; &lt; &gt; &quot; &apos;)",
+            dtd.start(),
+        )
+    source, shift = text, 0
+    if not _SPEAK_START.match(text):
+        source = _SPEAK_WRAP[0] + text + _SPEAK_WRAP[1]
+        shift = len(_SPEAK_WRAP[0])
+    return _SsmlReader(source, shift, len(text), check_voice, check_phonemes).read()
+
+
+def parse_markup(
+    text: str,
+    mode: str,
+    *,
+    check_voice: Callable[[str], str],
+    check_phonemes: Callable[[str], str] | None = None,
+) -> list[Segment]:
+    """The segments of ``text`` read in ``mode`` (one of MARKUP_MODES).
+
+    ``check_voice(spec)`` returns the canonical voice spec or raises ValueError saying what is
+    wrong (e.g. ``lambda s: canonical_voice(s, voices)``); ``check_phonemes(ipa)``, when given,
+    returns the phonemes to use or raises ValueError (e.g. core.pronunciation.check_phonemes).
+    Raises MarkupError (a ValueError with ``position``) for markup that cannot be read, and
+    ValueError for an unknown mode.
+    """
+    if mode == "none":
+        return [Speech(text, None)]
+    if mode == "tags":
+        return _parse_tags(text, check_voice, check_phonemes)
+    if mode == "ssml":
+        return _parse_ssml(text, check_voice, check_phonemes)
+    raise ValueError(f"unknown markup mode {mode!r}; use one of {', '.join(MARKUP_MODES)}")

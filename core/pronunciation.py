@@ -1,0 +1,385 @@
+"""Pronunciations: a server-wide lexicon and per-job entries, applied when text is phonemized.
+
+An entry maps a word to how it is said. In a job's ``pronunciations`` and in the lexicon file
+(``KQ_LEXICON_PATH``, ``.toml`` or ``.json``, a table/object of the same entries):
+
+- ``"Hermione": "hɜːmˈaɪəni"``: Kokoro IPA phonemes (characters of the model's vocabulary);
+- ``"Nguyen": {"say": "win"}``: a respelling, phonemized like any other text;
+- ``"Reading": {"phonemes": "ɹˈɛdɪŋ", "case_sensitive": true}``: the long form.
+
+Entries match whole words: a match is not preceded or followed by a letter, digit or an
+apostrophe joined to one. Matching ignores case unless the entry is ``case_sensitive``; a
+case-sensitive entry is preferred over one that ignores case. A possessive counts as the word:
+"Hermione's" is the entry's phonemes plus the possessive ending (z, s or ᵻz after the entry's
+last sound; a respelling is phonemized with its "'s"). Job entries win over the server's for the
+words they cover: ``Lexicon.overlay``.
+
+phonemize_with_lexicon turns text into one phoneme string for
+``Kokoro.create(phonemes, is_phonemes=True)``: the whole text is phonemized as usual, and only
+the phonemes of the matched words are replaced, so that every other word keeps exactly the
+phonemes (stress, "the" before a vowel...) that espeak gives it in context. To find the
+matched words in espeak's output, the text is phonemized a second time with each match replaced
+by a placeholder word, and the two outputs are aligned.
+
+The API validates entries without the model: vocabulary() reads kokoro-onnx's config file only.
+"""
+
+import difflib
+import importlib.util
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from core.markup import Alias, Override, PhonemeOverride
+
+MAX_ENTRIES = 10_000  # per lexicon: the match pattern is one alternation of every word
+MAX_WORD_CHARS = 100
+MAX_PHONEMES_CHARS = 200
+LEXICON_SUFFIXES = (".toml", ".json")
+ENTRY_KEYS = frozenset({"phonemes", "say", "case_sensitive"})
+# Nonsense words espeak reads as one stable word, used to find a match in its output; the
+# first whose phonemes are not already in the text is used
+PLACEHOLDERS = ("kabuvo", "zumbaxo", "vimbalo")
+# Possessive endings by the entry's last sound, as espeak writes them ("Liz's" -> lˈɪzᵻz)
+_SIBILANTS = frozenset("szʃʒʧʤ")
+_VOICELESS = frozenset("ptkfθ")
+_PHONEME_MARKS = "ˈˌːˑ "  # stress and length marks, skipped to find the last sound
+_WORD_EDGE = re.compile(r"^[^\W_].*[^\W_]$|^[^\W_]$", re.DOTALL)
+_SPACES = re.compile(r"\s+")
+
+
+class LexiconError(ValueError):
+    """A lexicon file or a job's pronunciations that cannot be used; the message says why."""
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+    """The phoneme characters Kokoro knows, from kokoro-onnx's config.json, read without
+    importing kokoro_onnx (which would load onnxruntime into the API process)."""
+    spec = importlib.util.find_spec("kokoro_onnx")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("kokoro-onnx is not installed; install the project's dependencies")
+    config = Path(spec.origin).parent / "config.json"
+    with config.open(encoding="utf-8") as file:
+        return frozenset(json.load(file)["vocab"])
+
+
+def check_phonemes(phonemes: str) -> str:
+    """The phonemes, stripped; ValueError naming any character Kokoro does not know."""
+    phonemes = phonemes.strip()
+    if not phonemes:
+        raise ValueError("the phonemes are empty; write Kokoro IPA such as hɜːmˈaɪəni")
+    if len(phonemes) > MAX_PHONEMES_CHARS:
+        raise ValueError(f"the phonemes are longer than {MAX_PHONEMES_CHARS} characters")
+    unknown = sorted(set(phonemes) - vocabulary())
+    if unknown:
+        listed = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in unknown)
+        raise ValueError(
+            f"{phonemes!r} has characters that are not Kokoro phonemes: {listed}; use only "
+            "Kokoro's IPA (as espeak-ng en-us writes it, e.g. ˈ for stress, ɹ for r)"
+        )
+    return phonemes
+
+
+@dataclass(frozen=True)
+class Pronunciation:
+    """How a word is said: ``phonemes`` (Kokoro IPA) or ``say`` (a respelling), never both."""
+
+    phonemes: str | None = None
+    say: str | None = None
+    case_sensitive: bool = False
+
+
+def _entry(word: object, value: object, source: str) -> tuple[str, Pronunciation]:
+    if not isinstance(word, str) or not _WORD_EDGE.match(word.strip()):
+        raise LexiconError(
+            f"{source}: {word!r} is not a word; an entry's word must start and end with a "
+            "letter or digit"
+        )
+    word = _SPACES.sub(" ", word.strip())
+    where = f"{source}, entry {word!r}"
+    if len(word) > MAX_WORD_CHARS:
+        raise LexiconError(f"{where}: a word is at most {MAX_WORD_CHARS} characters")
+    if isinstance(value, str):
+        value = {"phonemes": value}
+    if not isinstance(value, Mapping):
+        raise LexiconError(
+            f'{where}: give phonemes as a string, or {{"say": "..."}} or '
+            f'{{"phonemes": "...", "case_sensitive": true}}'
+        )
+    extra = sorted(set(value) - ENTRY_KEYS)
+    if extra:
+        raise LexiconError(
+            f"{where}: unknown keys {', '.join(map(str, extra))}; use {', '.join(ENTRY_KEYS)}"
+        )
+    if ("phonemes" in value) == ("say" in value):
+        raise LexiconError(f'{where}: give exactly one of "phonemes" and "say"')
+    case_sensitive = value.get("case_sensitive", False)
+    if not isinstance(case_sensitive, bool):
+        raise LexiconError(f'{where}: "case_sensitive" must be true or false')
+    text = value.get("phonemes", value.get("say"))
+    if not isinstance(text, str) or not text.strip():
+        raise LexiconError(f"{where}: the pronunciation must be a non-empty string")
+    if "say" in value:
+        return word, Pronunciation(say=text.strip(), case_sensitive=case_sensitive)
+    try:
+        phonemes = check_phonemes(text)
+    except ValueError as error:
+        raise LexiconError(f"{where}: {error}") from None
+    return word, Pronunciation(phonemes=phonemes, case_sensitive=case_sensitive)
+
+
+@dataclass(frozen=True)
+class Match:
+    """``text[start:end]`` is said as ``pronunciation``; ``possessive`` when it ends in 's."""
+
+    start: int
+    end: int
+    pronunciation: Pronunciation
+    possessive: bool = False
+
+
+def _word_pattern(word: str) -> str:
+    """The regex for a word or phrase: any run of whitespace between a phrase's words."""
+    return r"\s+".join(map(re.escape, word.split(" ")))
+
+
+class Lexicon:
+    """Words and their pronunciations, compiled into one whole-word matcher. Immutable."""
+
+    def __init__(self, exact: Mapping[str, Pronunciation], folded: Mapping[str, Pronunciation]):
+        self._exact = dict(exact)  # case-sensitive entries by word
+        self._folded = dict(folded)  # the others by casefolded word
+        alternatives = [_word_pattern(w) for w in self._exact]
+        alternatives += ["(?i:" + _word_pattern(w) + ")" for w in self._folded]
+        alternatives.sort(key=len, reverse=True)  # the longest phrase wins: "New York City"
+        self._pattern = (
+            re.compile(
+                r"(?<![^\W_])(?<![^\W_]['’])(?P<word>" + "|".join(alternatives) + r")"
+                r"(?P<possessive>['’][sS])?(?![^\W_])(?!['’][^\W_])"
+            )
+            if alternatives
+            else None
+        )
+
+    @classmethod
+    def parse(cls, entries: object, source: str = "pronunciations") -> "Lexicon":
+        """A lexicon from a job's ``pronunciations`` (or a file's table); LexiconError naming
+        the bad entry and the fix."""
+        if entries is None:
+            return cls({}, {})
+        if not isinstance(entries, Mapping):
+            raise LexiconError(f"{source}: give an object of word: pronunciation entries")
+        if len(entries) > MAX_ENTRIES:
+            raise LexiconError(f"{source}: at most {MAX_ENTRIES} entries, not {len(entries)}")
+        exact: dict[str, Pronunciation] = {}
+        folded: dict[str, Pronunciation] = {}
+        for word, value in entries.items():
+            word, entry = _entry(word, value, source)
+            if entry.case_sensitive:
+                exact[word] = entry
+            else:
+                folded[word.casefold()] = entry
+        return cls(exact, folded)
+
+    def __len__(self) -> int:
+        return len(self._exact) + len(self._folded)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lexicon) and (self._exact, self._folded) == (
+            other._exact,
+            other._folded,
+        )
+
+    def overlay(self, job: "Lexicon") -> "Lexicon":
+        """This (server) lexicon with a job's entries on top: a job entry replaces the
+        server's for every spelling it covers (all case forms, unless it is case-sensitive)."""
+        exact = {w: e for w, e in self._exact.items() if w.casefold() not in job._folded}
+        return Lexicon({**exact, **job._exact}, {**self._folded, **job._folded})
+
+    def lookup(self, word: str) -> Pronunciation | None:
+        word = _SPACES.sub(" ", word)
+        return self._exact.get(word) or self._folded.get(word.casefold())
+
+    def matches(self, text: str) -> list[Match]:
+        """The entries' whole-word occurrences in text, in order, never overlapping."""
+        if self._pattern is None:
+            return []
+        found = []
+        for match in self._pattern.finditer(text):
+            entry = self.lookup(match["word"])
+            if entry is not None:
+                found.append(Match(match.start(), match.end(), entry, bool(match["possessive"])))
+        return found
+
+
+EMPTY_LEXICON = Lexicon({}, {})
+
+
+def load_lexicon(path: str | Path) -> Lexicon:
+    """The lexicon in a ``.toml`` or ``.json`` file; LexiconError saying what to fix."""
+    path = Path(path)
+    if path.suffix.lower() not in LEXICON_SUFFIXES:
+        raise LexiconError(
+            f"lexicon {path}: the file must end in {' or '.join(LEXICON_SUFFIXES)}, which says "
+            "how it is read"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise LexiconError(
+            f"lexicon {path} cannot be read ({error.strerror}); check KQ_LEXICON_PATH"
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+        entries = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except UnicodeDecodeError as error:
+        raise LexiconError(f"lexicon {path} is not UTF-8 (byte {error.start})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise LexiconError(f"lexicon {path} is not valid TOML: {error}") from None
+    except json.JSONDecodeError as error:
+        raise LexiconError(
+            f"lexicon {path} is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}"
+        ) from None
+    return Lexicon.parse(entries, source=f"lexicon {path}")
+
+
+def possessive_ending(phonemes: str) -> str:
+    """The 's ending after these phonemes: ᵻz after a sibilant, s after a voiceless sound."""
+    last = phonemes.rstrip(_PHONEME_MARKS)[-1:]
+    if last in _SIBILANTS:
+        return "ᵻz"
+    return "s" if last in _VOICELESS else "z"
+
+
+@dataclass(frozen=True)
+class _Replacement:
+    start: int
+    end: int
+    phonemes: str
+
+
+def _replacements(
+    text: str, lexicon: Lexicon, overrides: Sequence[Override], phonemize: Callable[[str], str]
+) -> list[_Replacement]:
+    """Every span of text to replace, with its phonemes: explicit overrides first, then the
+    lexicon's matches that do not overlap one."""
+    spans: list[_Replacement] = []
+    for override in overrides:
+        if isinstance(override, PhonemeOverride):
+            spans.append(_Replacement(override.start, override.end, override.phonemes))
+        elif isinstance(override, Alias):
+            spans.append(_Replacement(override.start, override.end, phonemize(override.say)))
+    taken = sorted((s.start, s.end) for s in spans)
+    for match in lexicon.matches(text):
+        if any(start < match.end and match.start < end for start, end in taken):
+            continue
+        entry = match.pronunciation
+        if entry.say is not None:
+            phonemes = phonemize(entry.say + ("'s" if match.possessive else ""))
+        else:
+            assert entry.phonemes is not None  # a Pronunciation has phonemes or say
+            phonemes = entry.phonemes
+            if match.possessive:
+                phonemes += possessive_ending(phonemes)
+        spans.append(_Replacement(match.start, match.end, phonemes))
+    return sorted((s for s in spans if s.phonemes.strip()), key=lambda s: s.start)
+
+
+def _with_placeholder(text: str, spans: Iterable[_Replacement], placeholder: str) -> str:
+    parts, done = [], 0
+    for span in spans:
+        parts += [text[done : span.start], placeholder]
+        done = span.end
+    return "".join([*parts, text[done:]])
+
+
+def _splice(plain: str, marked: str, mark: str, spans: list[_Replacement]) -> str | None:
+    """plain's phonemes with each placeholder of ``marked`` replaced by its span's phonemes,
+    or None when the placeholders cannot be placed.
+
+    The two outputs are aligned word by word. Around each placeholder, the words that equal
+    plain's are kept as plain has them; the placeholder's word is replaced, keeping whatever
+    espeak joined to it (punctuation, the rest of a hyphenated word).
+    """
+    plain_words, marked_words = plain.split(" "), marked.split(" ")
+    matcher = difflib.SequenceMatcher(None, marked_words, plain_words, autojunk=False)
+    out: list[str] = []
+    phonemes = [span.phonemes for span in spans]
+    placed = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += plain_words[j1:j2]
+            continue
+        region = marked_words[i1:i2]
+        holders = [k for k, word in enumerate(region) if mark in word]
+        count = sum(word.count(mark) for word in region)
+        if placed + count > len(phonemes):
+            return None
+        if count == 0:  # a neighbour espeak said differently next to the placeholder
+            out += plain_words[j1:j2]
+        elif count == 1 and (j2 - j1) >= len(region):
+            k = holders[0]
+            right = len(region) - k - 1
+            word = region[k].replace(mark, phonemes[placed])
+            out += [*plain_words[j1 : j1 + k], word, *plain_words[j2 - right : j2]]
+        else:  # several placeholders at once: their context as said around the placeholders
+            words = " ".join(region)
+            for n in range(count):
+                words = words.replace(mark, phonemes[placed + n], 1)
+            out.append(words)
+        placed += count
+    return " ".join(out) if placed == len(spans) else None
+
+
+def _split_phonemize(text: str, spans: list[_Replacement], phonemize) -> str:
+    """Fallback: the text between spans phonemized piece by piece. Neighbours may then lose
+    some context (a stress, "the" before a vowel), but every span gets its phonemes."""
+    parts: list[str] = []
+    done = 0
+    for span in [*spans, _Replacement(len(text), len(text), "")]:
+        piece = text[done : span.start]
+        if piece.strip():
+            parts.append(phonemize(piece))
+        if piece[-1:].isspace() or (piece and not piece[-1:].isalnum()):
+            parts.append(" ")
+        parts.append(span.phonemes)
+        following = text[span.end : span.end + 1]
+        if following.isspace() or (following and not following.isalnum()):
+            parts.append(" ")
+        done = span.end
+    return " ".join("".join(parts).split())
+
+
+def phonemize_with_lexicon(
+    text: str,
+    lexicon: Lexicon,
+    phonemize: Callable[[str], str],
+    overrides: Sequence[Override] = (),
+) -> str:
+    """One phoneme string for ``text``, with the lexicon's words and the explicit overrides
+    (spans of ``text``, e.g. ``Speech.overrides`` from core.markup) said as given.
+
+    ``phonemize`` turns plain text into phonemes (the worker passes kokoro-onnx's
+    ``tokenizer.phonemize(text, lang)``, after any text normalization). Text without matches
+    or overrides is phonemized as a whole, exactly as without a lexicon.
+    """
+    spans = _replacements(text, lexicon, overrides, phonemize)
+    if not spans:
+        return phonemize(text)
+    plain = phonemize(text)
+    for placeholder in PLACEHOLDERS:
+        mark = phonemize(placeholder)
+        if not mark or mark in plain or any(mark in s.phonemes for s in spans):
+            continue
+        marked = phonemize(_with_placeholder(text, spans, placeholder))
+        spliced = _splice(plain, marked, mark, spans)
+        if spliced is not None:
+            return spliced
+        break
+    return _split_phonemize(text, spans, phonemize)
