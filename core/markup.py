@@ -182,10 +182,17 @@ class _Builder:
         return self.segments
 
     def _flush_boundary(self) -> None:
-        # No boundary before the first segment nor two in a row; a trailing one is dropped
-        if self.boundary and self.segments and not isinstance(self.segments[-1], Boundary):
-            self.segments.append(Boundary(self.boundary))
-        self.boundary = None
+        # No boundary before the first text, none after the last, and one between two texts
+        # even with breaks between them (the stronger, a paragraph, if both were marked)
+        kind, self.boundary = self.boundary, None
+        last = next((i for i in range(len(self.segments) - 1, -1, -1)
+                     if not isinstance(self.segments[i], Break)), None)  # fmt: skip
+        if kind is None or last is None:
+            return
+        if not isinstance(self.segments[last], Boundary):
+            self.segments.append(Boundary(kind))
+        elif kind == "paragraph":
+            self.segments[last] = Boundary(kind)
 
     def _flush_speech(self) -> None:
         if self.has_words:
