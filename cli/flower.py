@@ -15,7 +15,7 @@ def flower_credentials(settings: Settings) -> tuple[str, str, Path | None]:
     dir (mode 0600), so a restarted stack keeps the same login. ``file`` is None when the
     password came from the environment."""
     if settings.flower_password:
-        return settings.flower_user, settings.flower_password, None
+        return settings.flower_user, settings.flower_password.get_secret_value(), None
     path = settings.data_dir / CREDENTIALS_FILE
     if path.exists():
         user, _, password = path.read_text().strip().partition(":")

@@ -106,8 +106,13 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def hook_stack(tmp_path_factory, redis_url, database_url):
+    # The receiver listens on loopback, which only an operator's say-so allows
     with running_stack(
-        tmp_path_factory.mktemp("webhooks"), redis_url, database_url, KQ_WEBHOOK_SECRET=SECRET
+        tmp_path_factory.mktemp("webhooks"),
+        redis_url,
+        database_url,
+        KQ_WEBHOOK_SECRET=SECRET,
+        KQ_WEBHOOK_ALLOW_PRIVATE="true",
     ) as running:
         yield running
 

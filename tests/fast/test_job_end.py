@@ -1,0 +1,170 @@
+"""The one job-end path, against a real SQLite database and a real local blob store: what
+failing, cancelling and succeeding do to the job, its audio and its webhook, from each place
+that ends jobs. The broker is a recording stand-in: this layer runs without Redis."""
+
+import asyncio
+
+import numpy as np
+import pytest
+from fastapi import HTTPException
+
+from api.auth import Principal
+from api.routers.speech import _audio_then_cleanup
+from api.schemas import JobCreate
+from api.submission import submit_job
+from core.audio_stream import StreamFormat, encode_chunk
+from core.queue import DELIVER_WEBHOOK
+from core.settings import Settings
+from core.states import ChunkStatus, JobStatus
+from storage.blob_store import chunk_key, job_prefix
+from storage.blobs import LocalBlobStore
+from storage.db import session_factory, transaction
+from storage.job_end import ending_jobs, job_end_effects
+from storage.jobs import ChunkTiming, finish_chunk, start_chunk
+from storage.migrate import upgrade
+from storage.models import Job
+from tests.support.fast import TEXT, RecordingCelery, store_job
+
+PRINCIPAL = Principal("", "anonymous", 1000, 2_000_000)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    settings = Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0")
+    upgrade(settings.sqlalchemy_url)
+    return settings
+
+
+@pytest.fixture
+def store(settings) -> LocalBlobStore:
+    return LocalBlobStore(settings.storage_dir)
+
+
+def timing(key: str) -> ChunkTiming:
+    return ChunkTiming(
+        tokens=10, audio_key=key, audio_seconds=0.5, peak=0.3, phonemize_ms=1, inference_ms=1,
+        encode_ms=1, worker_host="test", worker_pid=1, provider="CPUExecutionProvider",
+        worker_rss_mb=1,
+    )  # fmt: skip
+
+
+def synthesize(settings, store, job_id: str, chunk_id: int, index: int) -> None:
+    """What a worker does with a chunk, minus the model: claim it, write audio, record it."""
+    with transaction(settings.sqlalchemy_url) as session:
+        assert start_chunk(session, chunk_id, "test", 1) is not None
+    key = chunk_key(job_id, index)
+    store.put(key, encode_chunk(np.full(12_000, 0.1, dtype=np.float32)))
+    with transaction(settings.sqlalchemy_url) as session:
+        finish_chunk(session, chunk_id, timing(key))
+
+
+def job_row(settings, job_id: str) -> Job:
+    with session_factory(settings.sqlalchemy_url)() as session:
+        return session.get(Job, job_id)
+
+
+def audio_left(store: LocalBlobStore, job_id: str) -> list:
+    root = store.path(job_prefix(job_id))
+    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_a_speech_client_that_hangs_up_cancels_and_leaves_no_audio(settings, store):
+    """Bug: the hang-up cancelled the job but kept the finished chunks' audio for ever."""
+    celery = RecordingCelery()
+    effects = job_end_effects(celery, store)
+    job, released = store_job(settings)
+    synthesize(settings, store, job.id, *released[0])
+    assert audio_left(store, job.id)
+
+    async def listen_then_hang_up():
+        stream = _audio_then_cleanup(settings, effects, job.id, StreamFormat.PCM, "")
+        first = await anext(stream)  # the first chunk's audio arrives...
+        await stream.aclose()  # ...and the client goes away
+        return first
+
+    assert asyncio.run(listen_then_hang_up())
+    assert job_row(settings, job.id).status == JobStatus.CANCELLED
+    assert audio_left(store, job.id) == []
+    assert celery.sent_named(DELIVER_WEBHOOK) == [
+        (DELIVER_WEBHOOK, [job.id, JobStatus.CANCELLED], "kokoro")
+    ]
+
+
+def test_an_enqueue_that_fails_fails_the_job_and_sends_its_webhook(settings, store):
+    """Bug: the job failed, but its callback_url never heard of it."""
+    celery = RecordingCelery(broker_down=True)
+    body = JobCreate(text=TEXT, callback_url="https://hooks.example.com/kq")
+    sessions = session_factory(settings.sqlalchemy_url)
+    effects = job_end_effects(celery, store)
+    with pytest.raises(HTTPException) as refused:
+        submit_job(sessions, celery, effects, settings, PRINCIPAL, body, "jf_alpha")
+    assert refused.value.status_code == 503
+    assert "queue is unreachable" in refused.value.detail
+    with sessions() as session:
+        (job,) = session.query(Job).all()
+    assert job.status == JobStatus.FAILED and "could not enqueue" in job.error
+    assert celery.sent_named(DELIVER_WEBHOOK) == [
+        (DELIVER_WEBHOOK, [job.id, JobStatus.FAILED], "kokoro")
+    ]
+
+
+def test_a_job_ends_once_and_only_unfinished_jobs_end(settings, store):
+    celery = RecordingCelery()
+    effects = job_end_effects(celery, store)
+    job, released = store_job(settings)
+    synthesize(settings, store, job.id, *released[0])
+    url = settings.sqlalchemy_url
+    with ending_jobs(url, effects) as ends:
+        assert ends.fail(job.id, "chunk 3 failed: boom")
+        assert not ends.fail(job.id, "again")  # in the same transaction: already failed
+    with ending_jobs(url, effects) as ends:
+        assert ends.cancel(job.id, "") == (ends.session.get(Job, job.id), False)
+        assert ends.cancel(job.id, "someone else") == (None, False)
+    row = job_row(settings, job.id)
+    assert row.status == JobStatus.FAILED and row.error == "chunk 3 failed: boom"
+    assert audio_left(store, job.id) == []
+    assert len(celery.sent_named(DELIVER_WEBHOOK)) == 1  # one end, one webhook
+    with session_factory(url)() as session:
+        statuses = {c.status for c in session.get(Job, job.id).chunks}
+    # Nothing that had not started ever will
+    assert statuses <= {ChunkStatus.DONE, ChunkStatus.CANCELLED}
+
+
+def test_nothing_outside_the_database_happens_when_the_transaction_rolls_back(settings, store):
+    celery = RecordingCelery()
+    job, released = store_job(settings)
+    synthesize(settings, store, job.id, *released[0])
+    with (
+        pytest.raises(RuntimeError),
+        ending_jobs(settings.sqlalchemy_url, job_end_effects(celery, store)) as ends,
+    ):
+        ends.cancel(job.id, "")
+        raise RuntimeError("the route failed after cancelling")
+    assert job_row(settings, job.id).status == JobStatus.RUNNING
+    assert audio_left(store, job.id) and celery.sent == []
+
+
+def test_an_assembly_that_finishes_after_a_cancel_removes_what_it_wrote(settings, store):
+    celery = RecordingCelery()
+    effects = job_end_effects(celery, store)
+    job, released = store_job(settings, callback=None)
+    synthesize(settings, store, job.id, *released[0])  # the job is running now
+    with ending_jobs(settings.sqlalchemy_url, effects) as ends:
+        ends.cancel(job.id, "")
+    store.put(f"{job_prefix(job.id)}/audio.wav", b"RIFF")  # an assembly that was under way
+    with ending_jobs(settings.sqlalchemy_url, effects) as ends:
+        status = ends.succeed(job.id, audio_key="x", audio_bytes=4, audio_seconds=1.0)
+    assert status == JobStatus.CANCELLED
+    assert audio_left(store, job.id) == [] and celery.sent == []
+
+
+def test_a_chunk_that_gives_up_fails_its_job(settings, store):
+    celery = RecordingCelery()
+    job, released = store_job(settings)
+    chunk_id, _ = released[1]
+    with ending_jobs(settings.sqlalchemy_url, job_end_effects(celery, store)) as ends:
+        assert ends.fail_chunk(chunk_id, "OSError: disk full")
+    row = job_row(settings, job.id)
+    assert row.status == JobStatus.FAILED
+    assert row.error == "chunk 1 failed: OSError: disk full"
+    assert celery.sent_named(DELIVER_WEBHOOK)[0][1] == [job.id, JobStatus.FAILED]

@@ -1,0 +1,1 @@
+"""Code the tests and benchmarks share; not part of the service."""
