@@ -1,0 +1,406 @@
+"""Rules for digits: money, times, dates, units, ranges, fractions, ordinals, years, numbers.
+
+Each rule is a regex plus a handler that returns the spoken words, or None to leave the match
+alone. Whether a four-digit number is a year is decided here from its neighbours.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.normalize import numbers as nw
+from core.normalize.context import next_word, prev_word, sentence_ends_after
+from core.normalize.tables import (
+    CURRENCIES,
+    FUNCTION_WORDS,
+    MONTH_ABBREVIATIONS,
+    MONTHS,
+    SCALE_WORDS,
+    TEMPERATURE_SCALES,
+    UNITS,
+    VULGAR_FRACTIONS,
+    YEAR_CUES,
+    YEAR_FOLLOWERS,
+    words,
+)
+
+# A written number: thousands groups or plain digits, optional decimals. Never preceded by a
+# letter, digit or dot, never followed by a letter or by more digits after a dot or comma.
+LB = r"(?<![\w.,])"
+RB = r"(?![\w]|[.,]\d)"
+NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+SIGN = r"(?:(?<![\w.,\-−])(?P<sign>[-−]))?"
+DASH = r"\s?[–—]\s?|-"
+
+_MONTH_ALT = "|".join([*MONTHS, *(re.escape(a + ".") for a in MONTH_ABBREVIATIONS)])
+_MONTH = rf"(?P<month>{_MONTH_ALT})"
+_AMPM = r"(?P<ap>[aApP]\.[mM]\.|[aApP][mM](?![\w.])|[AP]\.M\.)"
+_UNIT_ALT = "|".join(
+    re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if not u.endswith(".")
+)
+_FRACTION_CHARS = "".join(VULGAR_FRACTIONS)
+_DETERMINERS = frozenset(words("the his her its their our my your this that"))
+_YEAR_COUNT_CUES = frozenset(words("no nos number numbers page pages p pp vol room flight"))
+
+
+def _month_name(written: str) -> str:
+    return MONTH_ABBREVIATIONS.get(written.rstrip("."), written)
+
+
+def _num(s: str, lang: str) -> str:
+    if len(s.replace(",", "").split(".")[0]) > nw.MAX_CARDINAL_DIGITS:
+        return nw.digits(s)
+    return nw.number(s, lang)
+
+
+def is_year_context(text: str, start: int, end: int, value: int) -> bool:
+    """A bare four-digit number 1000-2099 is a year unless a noun follows it ('1921 soldiers')
+    or a count cue precedes it ('No. 1921', 'page 1921')."""
+    if not 1000 <= value <= 2099:
+        return False
+    before = prev_word(text, start).rstrip(".").lower()
+    if before in _YEAR_COUNT_CUES:
+        return False
+    if before in ("year", "the year") or before.capitalize() in MONTHS:
+        return True
+    after = next_word(text, end)
+    if before in _DETERMINERS and after.isalpha() and not after.endswith("s"):
+        return True  # 'the 1920 election', 'his 1905 paper'
+    noun_follows = after.isalpha() and after.islower() and after not in FUNCTION_WORDS
+    return not noun_follows
+
+
+def _keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
+    if m.group(0).endswith(".") and sentence_ends_after(text, m.end(), initialism):
+        return spoken + "."
+    return spoken
+
+
+# --- money ------------------------------------------------------------------------------
+
+
+def money(m: re.Match, text: str, lang: str) -> str | None:
+    one, many, minor_one, minor_many = CURRENCIES[m.group("cur")]
+    amount = m.group("num").replace(",", "")
+    scale = m.group("scale")
+    if scale:
+        return f"{_num(amount, lang)} {SCALE_WORDS[scale]} {many}"
+    whole, _, cents = amount.partition(".")
+    if cents and (len(cents) != 2 or not minor_one):
+        return f"{_num(amount, lang)} {many}"
+    parts = []
+    if int(whole) or not cents or not int(cents):
+        parts.append(f"{nw.cardinal(int(whole), lang)} {one if whole == '1' else many}")
+    if cents and int(cents):
+        c = int(cents)
+        parts.append(f"{nw.cardinal(c, lang)} {minor_one if c == 1 else minor_many}")
+    return " and ".join(parts)
+
+
+MONEY = re.compile(
+    rf"(?P<cur>US\$|[$£€¥₹])\s?(?P<num>{NUM})"
+    r"(?:\s(?P<scale>thousand|million|billion|trillion)|(?P<scale2>k|K|m|mn|bn|b|tn|M|B))?"
+    r"(?!\w|[.,]\d)"
+)
+
+
+def money_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.group("scale2"):
+        scale = m.group("scale2")
+        cur, num = m.group("cur"), m.group("num")
+        many = CURRENCIES[cur][1]
+        return f"{_num(num, lang)} {SCALE_WORDS[scale]} {many}"
+    return money(m, text, lang)
+
+
+CENTS = re.compile(rf"{LB}(?P<num>\d+)\s?¢")
+
+
+def cents_handler(m: re.Match, text: str, lang: str) -> str:
+    n = int(m.group("num"))
+    return f"{nw.cardinal(n, lang)} {'cent' if n == 1 else 'cents'}"
+
+
+# --- times ------------------------------------------------------------------------------
+
+TIME = re.compile(rf"{LB}(?P<h>\d{{1,2}}):(?P<m>\d{{2}})(?!\d|:\d)(?:\s?{_AMPM})?")
+TIME_DOT = re.compile(rf"{LB}(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d|[.,]\d)(?:\s?{_AMPM})?")
+_TIME_CUES = frozenset(words("at until till past"))
+
+
+def time_dot_handler(m: re.Match, text: str, lang: str) -> str | None:
+    """British '9.30 a.m.' or 'at 9.30': a time only with a.m./p.m. or a time preposition."""
+    if not m.group("ap") and prev_word(text, m.start()).lower() not in _TIME_CUES:
+        return None
+    return time_handler(m, text, lang)
+
+
+HOUR_AMPM = re.compile(rf"{LB}(?P<h>\d{{1,2}})\s?{_AMPM}")
+
+
+def _ampm(m: re.Match) -> str:
+    ap = m.group("ap")
+    return " " + ("AM" if ap[0] in "aA" else "PM") if ap else ""
+
+
+def time_handler(m: re.Match, text: str, lang: str) -> str | None:
+    h, mins = int(m.group("h")), int(m.group("m"))
+    if h > 24 or mins > 59:
+        return None
+    ap = _ampm(m)
+    hour = nw.cardinal(h, lang)
+    if mins == 0:
+        nxt = next_word(text, m.end())
+        spoken = hour if ap or nxt in ("noon", "midnight") else f"{hour} o'clock"
+    elif mins < 10:
+        spoken = f"{hour} oh {nw.DIGIT_WORDS[mins]}"
+    else:
+        spoken = f"{hour} {nw.cardinal(mins, lang)}"
+    return _keep_period(m, text, spoken + ap)
+
+
+def hour_handler(m: re.Match, text: str, lang: str) -> str | None:
+    h = int(m.group("h"))
+    if not 0 < h <= 12:
+        return None
+    return _keep_period(m, text, nw.cardinal(h, lang) + _ampm(m))
+
+
+# --- dates ------------------------------------------------------------------------------
+
+_ORD = r"(?:st|nd|rd|th)?"
+MONTH_DAY = re.compile(
+    rf"\b{_MONTH}\s(?P<d>\d{{1,2}}){_ORD}(?![\w:]|[.,]\d)(?:(?P<comma>,?)\s(?P<y>\d{{4}})(?!\w))?"
+)
+DAY_MONTH = re.compile(
+    rf"{LB}(?P<d>\d{{1,2}}){_ORD}\s(?:of\s)?{_MONTH}(?![\w])(?:,?\s(?P<y>\d{{4}})(?!\w))?"
+)
+MONTH_YEAR = re.compile(rf"\b{_MONTH}\s(?P<y>\d{{4}})(?!\w|[.,]\d)")
+
+
+def _day(m: re.Match) -> int | None:
+    d = int(m.group("d"))
+    return d if 1 <= d <= 31 else None
+
+
+def month_day_handler(m: re.Match, text: str, lang: str) -> str | None:
+    d = _day(m)
+    if d is None:
+        return None
+    spoken = f"{_month_name(m.group('month'))} {nw.ordinal(d, lang)}"
+    if m.group("y"):
+        spoken += f", {nw.year(int(m.group('y')), lang)}"
+    return spoken
+
+
+def day_month_handler(m: re.Match, text: str, lang: str) -> str | None:
+    d = _day(m)
+    if d is None:
+        return None
+    the = "" if prev_word(text, m.start()).lower() == "the" else "the "
+    spoken = f"{the}{nw.ordinal(d, lang)} of {_month_name(m.group('month'))}"
+    if m.group("y"):
+        spoken += f", {nw.year(int(m.group('y')), lang)}"
+    return spoken
+
+
+def month_year_handler(m: re.Match, text: str, lang: str) -> str | None:
+    return f"{_month_name(m.group('month'))} {nw.year(int(m.group('y')), lang)}"
+
+
+# --- units, percentages, degrees --------------------------------------------------------
+
+QTY = rf"{SIGN}(?P<a>{NUM})(?:(?P<dash>{DASH})(?P<b>{NUM}))?"
+PERCENT = re.compile(rf"{LB}{QTY}\s?%")
+DEGREES = re.compile(rf"{LB}{QTY}\s?°\s?(?P<scale>[FCK](?!\w))?")
+UNIT = re.compile(rf"{LB}{QTY}(?P<sep>\s|-|)(?P<unit>{_UNIT_ALT}|in\.|sq\. ft\.)(?![\w/²])")
+FEET_INCHES = re.compile(rf"{LB}(?P<ft>\d{{1,2}})['′’]\s?(?P<inch>\d{{1,2}})(?:[\"″”]|'')")
+INCHES = re.compile(rf"{LB}(?P<inch>\d{{1,3}})[\"″](?!\w)")
+FEET = re.compile(rf"{LB}(?P<ft>\d{{1,3}})['′](?![\w'])")
+
+
+def _qty(m: re.Match, lang: str) -> tuple[str, bool]:
+    """The quantity's words and whether it takes the singular."""
+    words = _num(m.group("a"), lang)
+    if m.group("b"):
+        return f"{words} to {_num(m.group('b'), lang)}", False
+    if m.group("sign"):
+        words = "minus " + words
+    return words, nw.is_one(m.group("a"))
+
+
+def percent_handler(m: re.Match, text: str, lang: str) -> str:
+    words, _ = _qty(m, lang)
+    return f"{words} {'per cent' if lang == 'en-gb' else 'percent'}"
+
+
+def degrees_handler(m: re.Match, text: str, lang: str) -> str:
+    words, one = _qty(m, lang)
+    spoken = f"{words} {'degree' if one else 'degrees'}"
+    if m.group("scale"):
+        spoken += " " + TEMPERATURE_SCALES[m.group("scale")]
+    return spoken
+
+
+def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
+    unit = m.group("unit")
+    if unit == "sq. ft.":
+        unit = "sq ft"
+    one_word, many, british = UNITS[unit]
+    if lang == "en-gb" and british:
+        one_word = british
+        many = british.replace(" per", "s per") if " per " in british else british + "s"
+    words, one = _qty(m, lang)
+    article = prev_word(text, m.start()).lower() in ("a", "an")
+    if (m.group("sep") == "-" or article) and not m.group("b"):
+        # Adjectival '5-km walk': the unit stays singular and joins with a hyphen.
+        return f"{words}-{one_word}"
+    spoken = f"{words} {one_word if one else many}"
+    return _keep_period(m, text, spoken) if unit.endswith(".") else spoken
+
+
+def feet_inches_handler(m: re.Match, text: str, lang: str) -> str:
+    ft, inch = int(m.group("ft")), int(m.group("inch"))
+    return (
+        f"{nw.cardinal(ft, lang)} {'foot' if ft == 1 else 'feet'} "
+        f"{nw.cardinal(inch, lang)} {'inch' if inch == 1 else 'inches'}"
+    )
+
+
+def inches_handler(m: re.Match, text: str, lang: str) -> str:
+    n = int(m.group("inch"))
+    return f"{nw.cardinal(n, lang)} {'inch' if n == 1 else 'inches'}"
+
+
+def feet_handler(m: re.Match, text: str, lang: str) -> str:
+    n = int(m.group("ft"))
+    return f"{nw.cardinal(n, lang)} {'foot' if n == 1 else 'feet'}"
+
+
+# --- ranges, fractions, ordinals, decades -----------------------------------------------
+
+_INT = r"\d{1,3}(?:,\d{3})+|\d+"
+RANGE = re.compile(rf"{LB}(?P<a>{_INT})(?P<dash>{DASH})(?P<b>{_INT}){RB}(?!-\d)")
+
+
+def range_handler(m: re.Match, text: str, lang: str) -> str | None:
+    a_s, b_s = m.group("a"), m.group("b")
+    if m.group("dash") == "-" and m.start() > 0 and text[m.start() - 1] in "-–":
+        return None
+    b_s = b_s.replace(",", "")
+    a, b = int(a_s.replace(",", "")), int(b_s)
+    if (
+        len(a_s) == 4
+        and 1000 <= a <= 2099
+        and ((len(b_s) == 4 and a < b <= 2099) or (len(b_s) == 2 and b > a % 100))
+    ):
+        tail = nw.year(b, lang) if len(b_s) == 4 else nw.cardinal(b, lang)
+        return f"{nw.year(a, lang)} to {tail}"
+    if len(a_s) > 7 or len(b_s) > 7:
+        return None
+    return f"{nw.cardinal(a, lang)} to {nw.cardinal(b, lang)}"
+
+
+MIXED_FRACTION = re.compile(rf"{LB}(?P<w>\d+)[ -](?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
+FRACTION = re.compile(rf"{LB}(?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
+VULGAR = re.compile(rf"{LB}(?P<w>\d+)?[ -]?(?P<f>[{_FRACTION_CHARS}])")
+
+
+def _proper(n: int, d: int) -> bool:
+    return 0 < n < d <= 100
+
+
+def mixed_fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
+    w, n, d = int(m.group("w")), int(m.group("n")), int(m.group("d"))
+    return nw.mixed_fraction(w, n, d, lang) if _proper(n, d) and len(m.group("w")) < 7 else None
+
+
+def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
+    n, d = int(m.group("n")[:4]), int(m.group("d")[:4])
+    if (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an"):
+        return "half"  # '1/2 a cup' is 'half a cup'
+    return nw.fraction(n, d, lang) if _proper(n, d) else None
+
+
+def vulgar_handler(m: re.Match, text: str, lang: str) -> str | None:
+    n, d = VULGAR_FRACTIONS[m.group("f")]
+    w = m.group("w")
+    if not w and (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an"):
+        return "half"
+    if w:
+        return nw.mixed_fraction(int(w[:12]), n, d, lang)
+    return nw.fraction(n, d, lang)
+
+
+ORDINAL = re.compile(
+    rf"{LB}(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,15}})(?P<suf>st|nd|rd|th|ST|ND|RD|TH|d)(?!\w)"
+    r"(?P<c>\s(?:c|cent)\.)?"
+)
+
+
+def ordinal_handler(m: re.Match, text: str, lang: str) -> str | None:
+    n = int(m.group("n").replace(",", ""))
+    if m.group("suf") == "d" and n % 10 not in (2, 3):
+        return None
+    spoken = nw.ordinal(n, lang)
+    if m.group("c"):
+        return _keep_period(m, text, spoken + " century")
+    return spoken
+
+
+DECADE = re.compile(r"(?<![\w.,])(?:(?P<full>\d{1,3}0)|['’](?P<short>\d0))['’]?s(?!\w)")
+
+
+def decade_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.group("short"):
+        return nw.decade(int(m.group("short")), lang)
+    full = m.group("full")
+    n = int(full)
+    if len(full) == 2:
+        return nw.decade(n, lang) if n >= 10 else None
+    if len(full) == 3:
+        return None
+    return nw.decade(n, lang)
+
+
+# --- plain numbers ----------------------------------------------------------------------
+
+NUMBER = re.compile(rf"{SIGN}{LB}(?P<n>{NUM}){RB}")
+
+
+_STREET_AFTER = re.compile(
+    r"(?:\s[A-Z][a-z]+){1,3}\s(?:St\.?|Street|Road|Rd\.?|Avenue|Ave\.?|Lane|Square|Place|Terrace"
+    r"|Crescent|Drive|Boulevard|Blvd\.?|Gardens|Row|Court|Way)(?!\w)"
+)
+
+
+def house_number(n: int, lang: str) -> str:
+    """221 'two twenty-one', 1600 'sixteen hundred': house numbers are said in pairs."""
+    if 100 <= n <= 999 and n % 100:
+        hi, lo = divmod(n, 100)
+        tail = f"oh {nw.DIGIT_WORDS[lo]}" if lo < 10 else nw.cardinal(lo, lang)
+        return f"{nw.DIGIT_WORDS[hi]} {tail}"
+    return nw.year(n, lang)
+
+
+def number_handler(m: re.Match, text: str, lang: str) -> str | None:
+    s = m.group("n")
+    sign = "minus " if m.group("sign") else ""
+    if not sign and s.isdigit() and len(s) in (3, 4) and _STREET_AFTER.match(text, m.end()):
+        return house_number(int(s), lang)
+    if len(s) > 1 and s[0] == "0" and s[1].isdigit():
+        return nw.digits(s)
+    if "," not in s and "." not in s and len(s) == 4 and not sign:
+        value = int(s)
+        if is_year_context(text, m.start(), m.end(), value):
+            return nw.year(value, lang)
+    if not sign and "," not in s and "." not in s and len(s) <= 4:
+        after = next_word(text, m.end())
+        before = prev_word(text, m.start()).rstrip(".").lower()
+        if after.rstrip(".").lower() in YEAR_FOLLOWERS or before in ("ad", "anno"):
+            return nw.year(int(s), lang) if len(s) == 4 else nw.cardinal(int(s), lang)
+    return sign + _num(s, lang)
+
+
+def year_cue(word: str) -> bool:
+    return word.rstrip(".").lower() in YEAR_CUES

@@ -1,0 +1,364 @@
+"""Rules for letters and symbols: abbreviations, titles, Roman numerals, initialisms, symbols,
+web addresses and phone numbers."""
+
+from __future__ import annotations
+
+import re
+
+from core.normalize import numbers as nw
+from core.normalize.context import (
+    is_capitalised,
+    next_word,
+    prev_word,
+    prev_word_start,
+    sentence_ends_after,
+    starts_sentence,
+)
+from core.normalize.tables import (
+    ABBREVIATIONS,
+    DOTTED_PHRASES,
+    MONTH_ABBREVIATIONS,
+    MONTHS,
+    NUMBER_PREFIXES,
+    REGNAL_NAMES,
+    ROMAN_CARDINAL_KEYWORDS,
+    SENTENCE_STARTERS,
+    TITLE_AS_WRITTEN,
+    TITLES,
+    WEEKDAY_ABBREVIATIONS,
+    words,
+)
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
+    if sentence_ends_after(text, m.end(), initialism):
+        return spoken + "."
+    return spoken
+
+
+# --- web, e-mail, phone -----------------------------------------------------------------
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w+-]+(?:\.[\w+-]+)*@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?!\w)")
+_TLD = "com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|de|fr|ai|dev|app"
+_URL_CHAR = r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]"
+URL = re.compile(
+    rf"(?<![\w@/.-])(?:(?:https?|ftp)://{_URL_CHAR}+|www\.{_URL_CHAR}+"
+    rf"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLD})(?![\w.-]|\.\w)(?:/{_URL_CHAR}*)?)"
+)
+_URL_TRAILING = ".,;:!?)]}'\"’”"
+_URL_SYMBOLS = {
+    ".": "dot",
+    "/": "slash",
+    "-": "dash",
+    "_": "underscore",
+    "@": "at",
+    "+": "plus",
+    "?": "question mark",
+    "=": "equals",
+    "&": "and",
+    "#": "hash",
+    ":": "colon",
+    "~": "tilde",
+    "%": "percent",
+}
+_URL_PIECE = re.compile(r"[A-Za-z]+|\d+|.", re.DOTALL)
+
+
+def _say_address(s: str) -> str:
+    words = []
+    for piece in _URL_PIECE.findall(s):
+        if piece.isdigit():
+            words.append(nw.digits(piece))
+        elif piece.isalpha():
+            words.append("w w w" if piece.lower() == "www" else piece)
+        elif piece in _URL_SYMBOLS:
+            words.append(_URL_SYMBOLS[piece])
+        elif not piece.isspace():
+            words.append(piece)
+    return " ".join(words)
+
+
+def email_handler(m: re.Match, text: str, lang: str) -> str:
+    return _say_address(m.group(0))
+
+
+def url_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
+    s = m.group(0)
+    trimmed = s.rstrip(_URL_TRAILING)
+    if not trimmed or "." not in trimmed:
+        return None
+    body = re.sub(r"^(?:https?|ftp)://", "", trimmed).rstrip("/")
+    return m.start() + len(trimmed), _say_address(body)
+
+
+PHONE = re.compile(
+    r"(?<![\w+\-.,/])(?:(?P<cc>\+\d{1,3})[\s.-]?)?"
+    r"(?:\((?P<area>\d{3})\)\s?|(?P<area2>\d{3})[\s.-])(?P<x>\d{3})[\s.-](?P<y>\d{4})(?![\w-]|[.,]\d)"
+    r"|(?<![\w+\-.,/])(?P<x7>\d{3})-(?P<y7>\d{4})(?![\w-]|[.,]\d)"
+    r"|(?<![\w+])(?P<intl>\+\d{1,3}(?:[\s.-]\d{2,4}){2,4})(?![\w-]|[.,]\d)"
+    r"|(?<![\w+\-.,/])(?P<uk>0\d{2,4}[\s-]\d{3,4}[\s-]\d{3,4})(?![\w-]|[.,]\d)"
+)
+
+
+def phone_handler(m: re.Match, text: str, lang: str) -> str:
+    groups = re.findall(r"\+?\d+", m.group(0))
+    said = [("plus " if g.startswith("+") else "") + nw.digits(g) for g in groups]
+    return ", ".join(said)
+
+
+# --- abbreviations ----------------------------------------------------------------------
+
+DOTTED = re.compile(rf"(?<![\w.&])(?P<a>{_alt(DOTTED_PHRASES)})(?!\w)")
+
+
+def dotted_handler(m: re.Match, text: str, lang: str) -> str:
+    spoken = DOTTED_PHRASES[m.group("a")]
+    initialism = spoken.isupper()
+    return _keep_period(m, text, spoken, initialism)
+
+
+NUMBER_PREFIX = re.compile(
+    rf"(?<![\w.])(?P<a>{_alt(NUMBER_PREFIXES)})\.(?P<sp>\s?)(?=[-−]?\d|[IVXLC]+\b)"
+)
+
+
+def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
+    abbr = m.group("a")
+    after = text[m.end() : m.end() + 1]
+    if after in "IVXLC" and abbr.lower() not in ("vol", "vols", "ch", "chap", "art", "sec"):
+        return None
+    one, many = NUMBER_PREFIXES[abbr]
+    rest = text[m.end() : m.end() + 40]
+    plural = abbr.lower() in ("nos", "pp", "vols", "figs") or bool(
+        re.match(r"\d+\s?[–—-]\s?\d+", rest)
+    )
+    spoken = many if plural else one
+    end = m.end() - len(m.group("sp"))
+    return end, spoken + ("" if m.group("sp") else " ")
+
+
+SECTION = re.compile(r"(?P<s>§§?)\s?(?=\d)")
+
+
+def section_handler(m: re.Match, text: str, lang: str) -> str:
+    word = "sections" if m.group("s") == "§§" else "section"
+    return word + " "
+
+
+HASH_NUMBER = re.compile(r"(?<![\w&])#(?=\d)")
+
+
+def hash_handler(m: re.Match, text: str, lang: str) -> str:
+    return "number "
+
+
+_SAINT_NAMES = frozenset(
+    words(
+        "Paul Peter Mary John James Andrew Helens Helena Louis Petersburg Lawrence Augustine "
+        "Francis Patrick George Michael Mark Luke Matthew Thomas Albans Ives Kitts Lucia "
+        "Vincent Bartholomew Anne Agnes Martin Nicholas Stephen Giles Clement Bernard Pancras "
+        "Denis Cloud Malo Moritz Gallen Joseph Catherine Margaret Edmund David Benedict Jude"
+    )
+)
+
+
+def _street_context(text: str, m: re.Match) -> bool:
+    """A capitalised word right before ('Elm St.', 'Mulholland Dr.') that is not the first
+    word of the sentence."""
+    before = prev_word(text, m.start())
+    if not is_capitalised(before) or before in SENTENCE_STARTERS or before.endswith("."):
+        return False
+    return not starts_sentence(text, prev_word_start(text, m.start()))
+
+
+TITLE = re.compile(
+    rf"(?<![\w.])(?P<t>{_alt(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
+    r"(?P<dot>\.?)(?=\s|$)"
+)
+
+
+def title_handler(m: re.Match, text: str, lang: str) -> str | None:
+    t, dot = m.group("t"), m.group("dot")
+    nxt = next_word(text, m.end())
+    cap_next = is_capitalised(nxt) and nxt not in SENTENCE_STARTERS
+    if t in ("Dr", "St"):
+        if t == "St" and nxt.rstrip("'’s") in _SAINT_NAMES:
+            return "Saint"
+        if _street_context(text, m) and (not cap_next or not dot):
+            spoken = "Drive" if t == "Dr" else "Street"
+            return _keep_period(m, text, spoken) if dot else spoken
+        if cap_next:
+            return "Doctor" if t == "Dr" else "Saint"
+        if dot and _street_context(text, m):
+            return _keep_period(m, text, "Drive" if t == "Dr" else "Street")
+        return None
+    if nxt[:1].isdigit():
+        # 'Gen. 1:3', 'Rev. 3:20' cite books of the Bible, not officers and clergy.
+        return {"Gen": "Genesis", "Rev": "Revelation"}.get(t) if dot else None
+    if not dot and not cap_next:
+        return None
+    if t in TITLE_AS_WRITTEN:
+        return "Miz"
+    return TITLES[t]
+
+
+ABBREVIATION = re.compile(rf"(?<![\w.])(?P<a>{_alt(ABBREVIATIONS)})\.(?!\w)")
+
+
+def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
+    a = m.group("a")
+    if a == "ca" and not next_word(text, m.end())[:1].isdigit():
+        return None
+    return _keep_period(m, text, ABBREVIATIONS[a])
+
+
+VERSUS = re.compile(r"(?<![\w.])(?:vs\.?|v\.)(?=\s)")
+
+
+def versus_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.group(0) == "v." and not (
+        is_capitalised(prev_word(text, m.start())) and is_capitalised(next_word(text, m.end()))
+    ):
+        return None
+    return "versus"
+
+
+COMPANY = re.compile(r"(?<=[\w&] )Co\.(?!\w)")
+
+
+def company_handler(m: re.Match, text: str, lang: str) -> str:
+    return _keep_period(m, text, "Company")
+
+
+MONTH_ABBR = re.compile(rf"(?<![\w.])(?P<a>{_alt(MONTH_ABBREVIATIONS)})\.(?!\w)")
+
+
+def month_abbr_handler(m: re.Match, text: str, lang: str) -> str:
+    return _keep_period(m, text, MONTH_ABBREVIATIONS[m.group("a")])
+
+
+WEEKDAY_ABBR = re.compile(rf"(?<![\w.])(?P<a>{_alt(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s)")
+
+
+def weekday_abbr_handler(m: re.Match, text: str, lang: str) -> str | None:
+    after = text[m.end() : m.end() + 1]
+    nxt = next_word(text, m.end()).rstrip(".")
+    if after != "," and not (nxt[:1].isdigit() or nxt in MONTHS or nxt in MONTH_ABBREVIATIONS):
+        return None
+    return WEEKDAY_ABBREVIATIONS[m.group("a")]
+
+
+# Single capital letters with dots: 'U.S.', 'U.S.A.', 'M.D.'
+INITIALISM = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,}(?!\w)")
+
+
+def initialism_handler(m: re.Match, text: str, lang: str) -> str:
+    letters = m.group(0).replace(".", "")
+    return _keep_period(m, text, letters, initialism=True)
+
+
+# --- Roman numerals ---------------------------------------------------------------------
+
+ROMAN = re.compile(r"(?<![\w'’.-])[IVXLCDM]+(?![\w-])")
+_VALID_ROMAN = re.compile(r"M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_KEYWORDS = frozenset(ROMAN_CARDINAL_KEYWORDS)
+_PAIRED_KEYWORDS = {"War": "World", "Bowl": "Super"}
+_AFTER_REGNAL_I = re.compile(
+    r"(?:\s*[,;:.)!?]|['’]s\b|\s*$|\s+(?:of|who|whose|reigned|died|became|succeeded)\b)"
+)
+_LINE_ALONE = re.compile(r"[ \t]*\.?[ \t]*(?:\r?\n|$)")
+
+
+_RULER_TITLES = frozenset(words("King Queen Pope Emperor Empress Tsar Czar Kaiser Saint Sultan"))
+
+
+def _regnal_first(text: str, m: re.Match, name: str) -> bool:
+    """'Charles I' is the king only where the pronoun 'I' cannot be meant."""
+    if _AFTER_REGNAL_I.match(text, m.end()):
+        return True
+    name_start = prev_word_start(text, m.start())
+    ruler = prev_word(text, name_start) in _RULER_TITLES
+    return (ruler or starts_sentence(text, name_start)) and bool(
+        re.match(r"\s+(?:was|had|is|ruled)\b", text[m.end() : m.end() + 12])
+    )
+
+
+def roman_value(s: str) -> int | None:
+    if not s or not _VALID_ROMAN.fullmatch(s):
+        return None
+    total = 0
+    for i, c in enumerate(s):
+        v = _ROMAN_VALUES[c]
+        nxt = _ROMAN_VALUES[s[i + 1]] if i + 1 < len(s) else 0
+        total += -v if v < nxt else v
+    return total
+
+
+def _title_case(words: str) -> str:
+    return "-".join(p[:1].upper() + p[1:] for p in words.split("-"))
+
+
+def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
+    r = m.group(0)
+    value = roman_value(r)
+    if value is None or (len(r) == 1 and r not in "IVX"):
+        return None
+    before = prev_word(text, m.start())
+    bare = before.rstrip(".")
+    keyword = bare.capitalize() if bare.isupper() and len(bare) > 2 else bare
+    if keyword in _KEYWORDS:
+        pair = _PAIRED_KEYWORDS.get(keyword)
+        if pair and prev_word(text, prev_word_start(text, m.start())) != pair:
+            return None
+        return " ".join(_title_case(w) for w in nw.cardinal(value, lang).split(" "))
+    if bare in REGNAL_NAMES and before == bare:
+        if r == "I" and not _regnal_first(text, m, before):
+            return None
+        return "the " + " ".join(_title_case(w) for w in nw.ordinal(value, lang).split(" "))
+    line_start = m.start() == 0 or text[m.start() - 1] == "\n"
+    if line_start and _LINE_ALONE.match(text, m.end()) and r != "I":
+        return _title_case(nw.cardinal(value, lang))
+    return None
+
+
+# --- symbols ----------------------------------------------------------------------------
+
+AMPERSAND = re.compile(r"(?<=\s)&(?=\s)")
+
+
+def ampersand_handler(m: re.Match, text: str, lang: str) -> str:
+    return "and"
+
+
+MATH = re.compile(r"(?<=[\d\s])(?P<op>[+=×])(?=[\s\d])")
+
+
+def math_handler(m: re.Match, text: str, lang: str) -> str | None:
+    op = m.group("op")
+    left = text[m.start() - 1] if m.start() else ""
+    right = text[m.end() : m.end() + 1]
+    spoken = {"+": "plus", "=": "equals", "×": "by"}[op]
+    if op == "×" and "=" in text[m.end() : m.end() + 20]:
+        spoken = "times"
+    return (" " if left.isdigit() else "") + spoken + (" " if right.isdigit() else "")
+
+
+DIM_X = re.compile(r"(?<=\d )x(?= \d)")
+
+
+def dim_x_handler(m: re.Match, text: str, lang: str) -> str:
+    return "by"
+
+
+SLASH_WORDS = re.compile(r"(?<![\w/.])(?P<a>[A-Za-z]{2,})/(?P<b>[A-Za-z]{2,})(?![\w/])")
+
+
+def slash_handler(m: re.Match, text: str, lang: str) -> str:
+    a, b = m.group("a"), m.group("b")
+    joiner = " " if "or" in (a.lower(), b.lower()) or a.lower() == "and" else " or "
+    return a + joiner + b
