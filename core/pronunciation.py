@@ -50,6 +50,8 @@ _VOICELESS = frozenset("ptkfθ")
 _PHONEME_MARKS = "ˈˌːˑ "  # stress and length marks, skipped to find the last sound
 _WORD_EDGE = re.compile(r"^[^\W_].*[^\W_]$|^[^\W_]$", re.DOTALL)
 _SPACES = re.compile(r"\s+")
+_PUNCTUATION = ';:,.!?¡¿—…"«»“”()'  # what espeak's output keeps of the text's punctuation
+_BARE_TABLE = str.maketrans("", "", "ˈˌ " + _PUNCTUATION)
 
 
 class LexiconError(ValueError):
@@ -299,39 +301,64 @@ def _with_placeholder(text: str, spans: Iterable[_Replacement], placeholder: str
     return "".join([*parts, text[done:]])
 
 
-def _splice(plain: str, marked: str, mark: str, spans: list[_Replacement]) -> str | None:
+def _bare(phonemes: str) -> str:
+    """Phonemes without stress marks, punctuation or spaces, to compare words said apart and
+    in context (espeak lowers the stress of some words by position: ɡˈoʊɪŋ / ɡˌoʊɪŋ)."""
+    return phonemes.translate(_BARE_TABLE)
+
+
+def _place(marked: list[str], plain: list[str], mark: str, phonemes: str, alone: str) -> list[str]:
+    """The words of one differing region of plain, with the one placeholder of the same region
+    of marked standing for a span: plain's words around it are kept as plain has them.
+
+    ``alone`` is the span's text phonemized by itself: where plain has those words, they are the
+    ones to replace (keeping punctuation espeak attached). Otherwise, when the word counts agree,
+    plain's words left and right of the placeholder's place are kept, and the placeholder's
+    word is replaced with whatever espeak joined to it (the rest of a hyphenated word). Else
+    the neighbours are taken as said next to the placeholder: changed, but none lost.
+    """
+    k = next(i for i, word in enumerate(marked) if mark in word)
+    replaced = marked[k].replace(mark, phonemes)
+    size = len(alone.split())
+    target = _bare(alone)
+    for a in range(len(plain) - size + 1):
+        middle = plain[a : a + size]
+        if target and _bare(" ".join(middle)) == target:
+            lead = middle[0][: len(middle[0]) - len(middle[0].lstrip(_PUNCTUATION))]
+            trail = middle[-1][len(middle[-1].rstrip(_PUNCTUATION)) :]
+            return [*plain[:a], lead + phonemes + trail, *plain[a + size :]]
+    right = len(marked) - k - 1
+    if len(plain) == len(marked) + size - 1:
+        return [*plain[:k], replaced, *plain[len(plain) - right :]]
+    return [*marked[:k], replaced, *marked[k + 1 :]]
+
+
+def _splice(
+    plain: str, marked: str, mark: str, spans: list[_Replacement], alone: list[str]
+) -> str | None:
     """plain's phonemes with each placeholder of ``marked`` replaced by its span's phonemes,
     or None when the placeholders cannot be placed.
 
-    The two outputs are aligned word by word. Around each placeholder, the words that equal
-    plain's are kept as plain has them; the placeholder's word is replaced, keeping whatever
-    espeak joined to it (punctuation, the rest of a hyphenated word).
+    The two outputs are aligned word by word; words that are the same in both are plain's, and
+    each region where they differ is spliced by _place.
     """
     plain_words, marked_words = plain.split(" "), marked.split(" ")
     matcher = difflib.SequenceMatcher(None, marked_words, plain_words, autojunk=False)
     out: list[str] = []
-    phonemes = [span.phonemes for span in spans]
     placed = 0
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            out += plain_words[j1:j2]
-            continue
+    for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
         region = marked_words[i1:i2]
-        holders = [k for k, word in enumerate(region) if mark in word]
         count = sum(word.count(mark) for word in region)
-        if placed + count > len(phonemes):
+        if placed + count > len(spans):
             return None
-        if count == 0:  # a neighbour espeak said differently next to the placeholder
+        if count == 0:  # equal, or a neighbour espeak said differently next to the placeholder
             out += plain_words[j1:j2]
-        elif count == 1 and (j2 - j1) >= len(region):
-            k = holders[0]
-            right = len(region) - k - 1
-            word = region[k].replace(mark, phonemes[placed])
-            out += [*plain_words[j1 : j1 + k], word, *plain_words[j2 - right : j2]]
+        elif count == 1:
+            out += _place(region, plain_words[j1:j2], mark, spans[placed].phonemes, alone[placed])
         else:  # several placeholders at once: their context as said around the placeholders
             words = " ".join(region)
             for n in range(count):
-                words = words.replace(mark, phonemes[placed + n], 1)
+                words = words.replace(mark, spans[placed + n].phonemes, 1)
             out.append(words)
         placed += count
     return " ".join(out) if placed == len(spans) else None
@@ -378,7 +405,8 @@ def phonemize_with_lexicon(
         if not mark or mark in plain or any(mark in s.phonemes for s in spans):
             continue
         marked = phonemize(_with_placeholder(text, spans, placeholder))
-        spliced = _splice(plain, marked, mark, spans)
+        alone = [phonemize(text[span.start : span.end]) for span in spans]
+        spliced = _splice(plain, marked, mark, spans, alone)
         if spliced is not None:
             return spliced
         break

@@ -1,0 +1,368 @@
+"""Pronunciations: entries, the lexicon file, whole-word matching, and phonemization in which a
+lexicon word changes its own phonemes and no other word's (checked with the real espeak-ng)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from core.markup import Alias, PhonemeOverride, parse_markup
+from core.pronunciation import (
+    EMPTY_LEXICON,
+    Lexicon,
+    LexiconError,
+    Pronunciation,
+    check_phonemes,
+    load_lexicon,
+    phonemize_with_lexicon,
+    possessive_ending,
+    vocabulary,
+)
+
+HERMIONE = "hɜːmˈaɪənˌiː"  # not espeak's own hɜːmˈaɪəni, so a change is visible
+
+
+@pytest.fixture(scope="module")
+def phonemize():
+    """kokoro-onnx's espeak-ng phonemizer, as the worker uses it (about 0.5 s to construct)."""
+    from kokoro_onnx.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer()
+    return lambda text: tokenizer.phonemize(text, "en-us")
+
+
+def words_of(lexicon: Lexicon, text: str) -> list[str]:
+    return [text[m.start : m.end] for m in lexicon.matches(text)]
+
+
+# --- vocabulary and phonemes ---------------------------------------------------------------
+
+
+def test_vocabulary_is_kokoro_onnx_s_and_needs_no_model():
+    from kokoro_onnx.config import DEFAULT_VOCAB
+
+    assert vocabulary() == frozenset(DEFAULT_VOCAB)
+    code = (
+        "import sys; from core.pronunciation import vocabulary; vocabulary(); "
+        "assert 'kokoro_onnx' not in sys.modules and 'onnxruntime' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_check_phonemes_names_unknown_characters():
+    assert check_phonemes("  hɜːmˈaɪəni ") == "hɜːmˈaɪəni"
+    with pytest.raises(ValueError, match=r"'7' \(U\+0037\), '@' \(U\+0040\)"):
+        check_phonemes("k@t7")
+    with pytest.raises(ValueError, match="empty"):
+        check_phonemes("   ")
+
+
+@pytest.mark.parametrize(
+    ("phonemes", "ending"),
+    [("hɜːmˈaɪəni", "z"), ("bˈɑːb", "z"), ("mˈɑːɹk", "s"), ("klˈɪf", "s"), ("lˈɪz", "ᵻz"),
+     ("bˈɔs", "ᵻz"), ("ɹˈɪtʃ", "ᵻz"), ("dʒˈʌdʒ", "ᵻz"), ("sˈiː", "z")],
+)  # fmt: skip
+def test_possessive_ending(phonemes, ending):
+    assert possessive_ending(phonemes) == ending
+
+
+# --- entries -------------------------------------------------------------------------------
+
+
+def test_entry_forms():
+    lexicon = Lexicon.parse(
+        {
+            "Hermione": "hɜːmˈaɪəni",
+            "Nguyen": {"say": "win"},
+            "Reading": {"phonemes": "ɹˈɛdɪŋ", "case_sensitive": True},
+            " New  York ": {"phonemes": "nuː jˈɔːɹk", "case_sensitive": False},
+        }
+    )
+    assert len(lexicon) == 4
+    assert lexicon.lookup("HERMIONE") == Pronunciation(phonemes="hɜːmˈaɪəni")
+    assert lexicon.lookup("nguyen") == Pronunciation(say="win")
+    assert lexicon.lookup("Reading") == Pronunciation(phonemes="ɹˈɛdɪŋ", case_sensitive=True)
+    assert lexicon.lookup("reading") is None
+    assert lexicon.lookup("new york") == Pronunciation(phonemes="nuː jˈɔːɹk")
+    assert Lexicon.parse(None) == EMPTY_LEXICON == Lexicon.parse({})
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([], "object of word: pronunciation"),
+        ({"": "x"}, "is not a word"),
+        ({"-dash": "x"}, "is not a word"),
+        ({"word": 5}, '{"say": "..."}'),
+        ({"word": {"phonemes": "wˈɜːd", "say": "word"}}, "exactly one of"),
+        ({"word": {}}, "exactly one of"),
+        ({"word": {"ipa": "x"}}, "unknown keys ipa"),
+        ({"word": {"say": "  "}}, "non-empty string"),
+        ({"word": {"say": "w", "case_sensitive": "yes"}}, "true or false"),
+        ({"word": "wˈɜː7d"}, "entry 'word': 'wˈɜː7d' has characters that are not Kokoro"),
+        ({"w" * 101: "x"}, "at most 100 characters"),
+    ],
+)
+def test_bad_entries_are_named(entries, message):
+    with pytest.raises(LexiconError, match="^pronunciations") as caught:
+        Lexicon.parse(entries)
+    assert message in str(caught.value)
+
+
+# --- matching ------------------------------------------------------------------------------
+
+
+def test_whole_words_only_ignoring_case():
+    lexicon = Lexicon.parse({"Ron": "ɹˈɑːn", "New York": "nuː jˈɔːɹk"})
+    text = "Ron, RON and ron; Ronald, Ron2, iron, Ron_x, NEW\nYORK, New Yorker."
+    assert words_of(lexicon, text) == ["Ron", "RON", "ron", "Ron", "NEW\nYORK"]
+
+
+def test_case_sensitive_entry_is_preferred_and_exact():
+    lexicon = Lexicon.parse(
+        {"Reading": {"phonemes": "ɹˈɛdɪŋ", "case_sensitive": True}, "reading": {"say": "reeding"}}
+    )
+    found = lexicon.matches("Reading is reading, READING.")
+    assert [(m.start, m.pronunciation.phonemes or m.pronunciation.say) for m in found] == [
+        (0, "ɹˈɛdɪŋ"),
+        (11, "reeding"),
+        (20, "reeding"),
+    ]
+    only_exact = Lexicon.parse({"Reading": {"phonemes": "ɹˈɛdɪŋ", "case_sensitive": True}})
+    assert words_of(only_exact, "reading READING Reading") == ["Reading"]
+
+
+def test_possessive_and_quotes():
+    lexicon = Lexicon.parse({"Hermione": "hɜːmˈaɪəni"})
+    text = "Hermione's, Hermione’s, HERMIONE'S, 'Hermione', “Hermione”, Hermione'd, d'Hermione"
+    found = lexicon.matches(text)
+    assert [text[m.start : m.end] for m in found] == [
+        "Hermione's",
+        "Hermione’s",
+        "HERMIONE'S",
+        "Hermione",
+        "Hermione",
+    ]
+    assert [m.possessive for m in found] == [True, True, True, False, False]
+
+
+def test_longest_phrase_wins():
+    lexicon = Lexicon.parse({"New York": "a", "New York City": "b", "York": "c"})
+    found = lexicon.matches("New York City, New York, York")
+    assert [m.pronunciation.phonemes for m in found] == ["b", "a", "c"]
+
+
+def test_job_entries_win_over_the_server_s():
+    server = Lexicon.parse(
+        {
+            "Hermione": "hɜːmˈaɪəni",
+            "Reading": {"phonemes": "ɹˈɛdɪŋ", "case_sensitive": True},
+            "Ron": "ɹˈɑːn",
+            "Tom": {"say": "tom", "case_sensitive": True},
+        }
+    )
+    job = Lexicon.parse(
+        {
+            "hermione": {"say": "her my oh nee"},
+            "reading": "ɹˈiːdɪŋ",
+            "TOM": {"say": "tee oh em", "case_sensitive": True},
+        }
+    )
+    lexicon = server.overlay(job)
+    assert lexicon.lookup("Hermione") == Pronunciation(say="her my oh nee")
+    assert lexicon.lookup("Reading") == Pronunciation(phonemes="ɹˈiːdɪŋ")  # all case forms
+    assert lexicon.lookup("Ron") == Pronunciation(phonemes="ɹˈɑːn")
+    assert lexicon.lookup("TOM") == Pronunciation(say="tee oh em", case_sensitive=True)
+    assert lexicon.lookup("Tom") == Pronunciation(say="tom", case_sensitive=True)
+    assert server.overlay(EMPTY_LEXICON) == server
+
+
+# --- lexicon files -------------------------------------------------------------------------
+
+
+def test_toml_and_json_files(tmp_path):
+    toml = tmp_path / "lexicon.toml"
+    toml.write_text(
+        '"Hermione" = "hɜːmˈaɪəni"\nNguyen = { say = "win" }\n\n'
+        '[Reading]\nphonemes = "ɹˈɛdɪŋ"\ncase_sensitive = true\n',
+        encoding="utf-8",
+    )
+    js = tmp_path / "lexicon.JSON"
+    js.write_text(
+        json.dumps(
+            {
+                "Hermione": "hɜːmˈaɪəni",
+                "Nguyen": {"say": "win"},
+                "Reading": {"phonemes": "ɹˈɛdɪŋ", "case_sensitive": True},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    assert load_lexicon(toml) == load_lexicon(str(js))
+    assert load_lexicon(toml).lookup("Reading") == Pronunciation("ɹˈɛdɪŋ", case_sensitive=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("l.toml", None, "cannot be read"),
+        ("l.yaml", "a: b", "must end in .toml or .json"),
+        ("l.toml", 'a = "x"\nb = = 1\n', "not valid TOML: Invalid value (at line 2, column 5)"),
+        ("l.json", '{"a": "x",\n "b": }', "not valid JSON: Expecting value at line 2, column 7"),
+        ("l.json", '["a"]', "give an object of word: pronunciation entries"),
+        ("l.toml", '"Hermione" = "h3rm"', "entry 'Hermione': 'h3rm' has characters that are"),
+        ("l.json", '{"Nguyen": {"sya": "win"}}', "entry 'Nguyen': unknown keys sya"),
+    ],
+)
+def test_bad_files_say_what_to_fix(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(LexiconError) as caught:
+        load_lexicon(path)
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_file_not_utf8(tmp_path):
+    path = tmp_path / "l.json"
+    path.write_bytes(b'{"caf\xe9": "x"}')
+    with pytest.raises(LexiconError, match="not UTF-8"):
+        load_lexicon(path)
+
+
+# --- phonemization: pure ---------------------------------------------------------------------
+
+
+def fake_phonemize(text: str) -> str:
+    """A context-free stand-in: each word upper-cased, punctuation kept."""
+    return " ".join(text.upper().split())
+
+
+def test_no_match_is_phonemized_as_a_whole():
+    calls = []
+
+    def phonemize(text):
+        calls.append(text)
+        return "ALL"
+
+    assert phonemize_with_lexicon("Plain text.", EMPTY_LEXICON, phonemize) == "ALL"
+    assert calls == ["Plain text."]
+
+
+def test_pure_substitution_and_overrides():
+    lexicon = Lexicon.parse({"Hermione": "hɜː", "Nguyen": {"say": "win"}})
+    text = "Hermione met Nguyen's cat and Hermione."
+    assert phonemize_with_lexicon(text, lexicon, fake_phonemize) == "hɜː MET WIN'S CAT AND hɜː."
+    # explicit overrides (spans of the text) win over the lexicon
+    overrides = [PhonemeOverride(0, 8, "ɛɹ"), Alias(13, 19, "nuyen")]
+    assert (
+        phonemize_with_lexicon(text, lexicon, fake_phonemize, overrides)
+        == "ɛɹ MET NUYEN'S CAT AND hɜː."
+    )
+
+
+# --- phonemization: real espeak-ng -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I met Hermione yesterday.",
+        "Give it to Hermione and the owl.",
+        "Where are you going to, Hermione?",
+        "Hermione read the book; then she read it again.",
+        "“Hermione!” he shouted, and the apple fell.",
+        "The (Hermione) question is 3.5 times harder than the other one.",
+        "He said Hermione's cat is an orange one, in 2021.",
+        "Mr. Smith and Hermione walked to the old mill at 5 p.m.",
+        "A Hermione-like answer, isn't it?",
+    ],
+)
+def test_a_lexicon_word_changes_its_phonemes_and_no_other_word_s(phonemize, sentence):
+    plain = phonemize(sentence)
+    alone = phonemize("Hermione")
+    assert plain.count(alone) == 1  # so that the expectation below is unambiguous
+    lexicon = Lexicon.parse({"Hermione": HERMIONE})
+    result = phonemize_with_lexicon(sentence, lexicon, phonemize)
+    assert result == plain.replace(alone, HERMIONE)
+
+
+def test_several_words_in_one_sentence(phonemize):
+    lexicon = Lexicon.parse({"Hermione": HERMIONE, "Granger": "ɡɹˈɑːndʒeɪ", "owl": "ˈuːl"})
+    sentence = "Hermione Granger gave the owl to Hermione, not to the other owl."
+    plain = phonemize(sentence)
+    expected = plain
+    for word, phonemes in [("Hermione", HERMIONE), ("Granger", "ɡɹˈɑːndʒeɪ"), ("owl", "ˈuːl")]:
+        expected = expected.replace(phonemize(word), phonemes)
+    assert phonemize_with_lexicon(sentence, lexicon, phonemize) == expected
+
+
+def test_only_the_word_differs_word_by_word(phonemize):
+    lexicon = Lexicon.parse({"Nguyen": {"say": "win"}, "Reading": "ɹˈɛdɪŋ"})
+    for sentence in [
+        "Doctor Nguyen lives near the station, in a quiet street.",
+        "The train to Reading leaves at noon, doesn't it?",
+    ]:
+        plain = phonemize(sentence).split()
+        result = phonemize_with_lexicon(sentence, lexicon, phonemize).split()
+        assert len(result) == len(plain)
+        changed = [i for i, (a, b) in enumerate(zip(plain, result, strict=True)) if a != b]
+        assert len(changed) == 1, (plain, result)
+        assert result[changed[0]].rstrip(",.?") in (phonemize("win"), "ɹˈɛdɪŋ")
+
+
+def test_neighbours_espeak_joins_differently_after_the_placeholder(phonemize):
+    # espeak says "Most of the" as mˈoʊst əv ðɪ but "<placeholder> of the" as ... ʌvðɪ: the
+    # word is found by its own phonemes, so "of" is neither lost nor changed
+    lexicon = Lexicon.parse({"Most": "mˈɔːst"})
+    sentence = "Most of the attributes check the type of the value."
+    plain = phonemize(sentence)
+    assert phonemize_with_lexicon(sentence, lexicon, phonemize) == plain.replace(
+        phonemize("Most"), "mˈɔːst"
+    )
+
+
+def test_a_function_word_entry_loses_no_neighbour(phonemize):
+    # espeak joins "of the" into one word (ʌvðə); an entry for "of" cannot keep that joint,
+    # but every other word is still said
+    lexicon = Lexicon.parse({"of": "ɒv"})
+    sentence = "The end of the story."
+    plain = phonemize(sentence).split()
+    result = phonemize_with_lexicon(sentence, lexicon, phonemize).split()
+    assert "ɒv" in result
+    assert [plain[0], plain[1], plain[-1]] == [result[0], result[1], result[-1]]
+    assert len(result) == len(plain) + 1  # "the" on its own again
+
+
+def test_respelled_possessive(phonemize):
+    lexicon = Lexicon.parse({"Nguyen": {"say": "win"}})
+    result = phonemize_with_lexicon("It is Nguyen's turn.", lexicon, phonemize)
+    assert result == phonemize("It is win's turn.")
+
+
+def test_markup_overrides_with_the_real_phonemizer(phonemize):
+    [speech] = parse_markup(
+        "I [read](/ɹˈɛd/) the note by Hermione.", "tags", check_voice=lambda voice: voice
+    )
+    lexicon = Lexicon.parse({"Hermione": HERMIONE})
+    result = phonemize_with_lexicon(speech.written, lexicon, phonemize, speech.overrides)
+    plain = phonemize(speech.written)
+    assert result == plain.replace(phonemize("read"), "ɹˈɛd").replace(
+        phonemize("Hermione"), HERMIONE
+    )
+    [speech] = parse_markup(
+        '<sub alias="World Wide Web">WWW</sub> pages', "ssml", check_voice=lambda voice: voice
+    )
+    result = phonemize_with_lexicon(speech.written, EMPTY_LEXICON, phonemize, speech.overrides)
+    assert result == phonemize("World Wide Web pages")
+
+
+def test_a_span_inside_a_word_falls_back_to_pieces(phonemize):
+    # "[Her](/hˈɜː/)mione": no placeholder word can stand for part of a word
+    result = phonemize_with_lexicon(
+        "Hermione smiled.", EMPTY_LEXICON, phonemize, [PhonemeOverride(0, 3, "hˈɜː")]
+    )
+    assert result == "hˈɜː" + phonemize("mione smiled.")
