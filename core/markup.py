@@ -39,14 +39,8 @@ MARKUP_MODES = ("none", "tags", "ssml")
 MAX_PAUSE_SECONDS = 10.0
 DEFAULT_VOICE_NAMES = frozenset({"default"})  # [voice:default] / <voice name="default">
 # SSML break strengths in seconds: a comma-like pause up to a paragraph-like one
-BREAK_STRENGTHS = {
-    "none": 0.0,
-    "x-weak": 0.1,
-    "weak": 0.25,
-    "medium": 0.5,
-    "strong": 0.8,
-    "x-strong": 1.2,
-}
+BREAK_STRENGTHS = {"none": 0.0, "x-weak": 0.1, "weak": 0.25, "medium": 0.5, "strong": 0.8,
+                   "x-strong": 1.2}  # fmt: skip
 DEFAULT_BREAK_STRENGTH = "medium"  # <break/> with neither time nor strength
 PHONEME_ALPHABETS = frozenset({"ipa"})
 
@@ -263,7 +257,8 @@ def _parse_tags(text, check_voice, check_phonemes) -> list[Segment]:
 
 
 class _SsmlReader:
-    """Streams expat events into segments; tracks positions for error messages."""
+    """Streams expat (the parser under xml.etree) events into segments, keeping the position
+    of each element for error messages."""
 
     def __init__(self, source: str, shift: int, length: int, check_voice, check_phonemes):
         self.source = source.encode("utf-8")
@@ -288,7 +283,9 @@ class _SsmlReader:
         return min(max(chars - self.shift, 0), self.length)
 
     def here(self) -> int:
-        return self.position(self.parser.CurrentByteIndex)
+        # A byte index: handlers raise MarkupError with it and read() converts it to characters
+        # only then, as converting costs a pass over the text
+        return self.parser.CurrentByteIndex
 
     def read(self) -> list[Segment]:
         try:
@@ -301,6 +298,8 @@ class _SsmlReader:
                 f"closed and that a literal & or < is written &amp; or &lt;",
                 self.position(self.parser.ErrorByteIndex),
             ) from None
+        except MarkupError as error:
+            raise MarkupError(error.message, self.position(error.position)) from None
         return self.out.finish()
 
     def refuse_entity(self, *_args) -> None:

@@ -29,7 +29,7 @@ import importlib.util
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,8 +48,11 @@ PLACEHOLDERS = ("kabuvo", "zumbaxo", "vimbalo")
 _SIBILANTS = frozenset("szʃʒʧʤ")
 _VOICELESS = frozenset("ptkfθ")
 _PHONEME_MARKS = "ˈˌːˑ "  # stress and length marks, skipped to find the last sound
-_WORD_EDGE = re.compile(r"^[^\W_].*[^\W_]$|^[^\W_]$", re.DOTALL)
 _SPACES = re.compile(r"\s+")
+# A word: letters and digits, with apostrophes inside ("O'Brien", "Hermione's") but not at its
+# ends, where they are quotes. Underscores and hyphens separate words.
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_APOSTROPHES = "'’"
 _PUNCTUATION = ';:,.!?¡¿—…"«»“”()'  # what espeak's output keeps of the text's punctuation
 _BARE_TABLE = str.maketrans("", "", "ˈˌ " + _PUNCTUATION)
 
@@ -96,8 +99,14 @@ class Pronunciation:
     case_sensitive: bool = False
 
 
+def _is_word(word: str) -> bool:
+    """Whether a word or phrase starts and ends with a whole word, as matching needs."""
+    words = list(_WORD.finditer(word))
+    return bool(words) and words[0].start() == 0 and words[-1].end() == len(word)
+
+
 def _entry(word: object, value: object, source: str) -> tuple[str, Pronunciation]:
-    if not isinstance(word, str) or not _WORD_EDGE.match(word.strip()):
+    if not isinstance(word, str) or not _is_word(word.strip()):
         raise LexiconError(
             f"{source}: {word!r} is not a word; an entry's word must start and end with a "
             "letter or digit"
@@ -145,28 +154,18 @@ class Match:
     possessive: bool = False
 
 
-def _word_pattern(word: str) -> str:
-    """The regex for a word or phrase: any run of whitespace between a phrase's words."""
-    return r"\s+".join(map(re.escape, word.split(" ")))
-
-
 class Lexicon:
-    """Words and their pronunciations, compiled into one whole-word matcher. Immutable."""
+    """Words and their pronunciations, matched as whole words. Immutable.
+
+    Matching looks words up rather than running one pattern of every entry, so a lexicon of
+    thousands of entries costs a dictionary lookup per word (and per phrase length) of text.
+    """
 
     def __init__(self, exact: Mapping[str, Pronunciation], folded: Mapping[str, Pronunciation]):
         self._exact = dict(exact)  # case-sensitive entries by word
         self._folded = dict(folded)  # the others by casefolded word
-        alternatives = [_word_pattern(w) for w in self._exact]
-        alternatives += ["(?i:" + _word_pattern(w) + ")" for w in self._folded]
-        alternatives.sort(key=len, reverse=True)  # the longest phrase wins: "New York City"
-        self._pattern = (
-            re.compile(
-                r"(?<![^\W_])(?<![^\W_]['’])(?P<word>" + "|".join(alternatives) + r")"
-                r"(?P<possessive>['’][sS])?(?![^\W_])(?!['’][^\W_])"
-            )
-            if alternatives
-            else None
-        )
+        # the most words in one entry ("New York City": 3), so phrases are tried longest first
+        self._longest = max((len(_WORD.findall(w)) for w in (*exact, *folded)), default=0)
 
     @classmethod
     def parse(cls, entries: object, source: str = "pronunciations") -> "Lexicon":
@@ -192,10 +191,8 @@ class Lexicon:
         return len(self._exact) + len(self._folded)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Lexicon) and (self._exact, self._folded) == (
-            other._exact,
-            other._folded,
-        )
+        same = isinstance(other, Lexicon) and self._exact == other._exact
+        return same and self._folded == other._folded
 
     def overlay(self, job: "Lexicon") -> "Lexicon":
         """This (server) lexicon with a job's entries on top: a job entry replaces the
@@ -208,15 +205,34 @@ class Lexicon:
         return self._exact.get(word) or self._folded.get(word.casefold())
 
     def matches(self, text: str) -> list[Match]:
-        """The entries' whole-word occurrences in text, in order, never overlapping."""
-        if self._pattern is None:
+        """The entries' whole-word occurrences in text, in order, never overlapping; at each
+        word the entry of the most words wins ("New York City" over "New York")."""
+        if not self._longest:
             return []
-        found = []
-        for match in self._pattern.finditer(text):
-            entry = self.lookup(match["word"])
-            if entry is not None:
-                found.append(Match(match.start(), match.end(), entry, bool(match["possessive"])))
+        words = list(_WORD.finditer(text))
+        found: list[Match] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self._longest, len(words) - i), 0, -1):
+                match = self._match(text, words[i].start(), words[i + n - 1].end())
+                if match is not None:
+                    found.append(match)
+                    i += n
+                    break
+            else:
+                i += 1
         return found
+
+    def _match(self, text: str, start: int, end: int) -> Match | None:
+        phrase = text[start:end]
+        entry = self.lookup(phrase)
+        if entry is not None:
+            return Match(start, end, entry)
+        if phrase[-2:-1] in _APOSTROPHES and phrase[-1:] in "sS":
+            entry = self.lookup(phrase[:-2])
+            if entry is not None:
+                return Match(start, end, entry, possessive=True)
+        return None
 
 
 EMPTY_LEXICON = Lexicon({}, {})
@@ -285,15 +301,14 @@ def _replacements(
         if entry.say is not None:
             phonemes = phonemize(entry.say + ("'s" if match.possessive else ""))
         else:
-            assert entry.phonemes is not None  # a Pronunciation has phonemes or say
-            phonemes = entry.phonemes
+            phonemes = entry.phonemes or ""
             if match.possessive:
                 phonemes += possessive_ending(phonemes)
         spans.append(_Replacement(match.start, match.end, phonemes))
     return sorted((s for s in spans if s.phonemes.strip()), key=lambda s: s.start)
 
 
-def _with_placeholder(text: str, spans: Iterable[_Replacement], placeholder: str) -> str:
+def _with_placeholder(text: str, spans: list[_Replacement], placeholder: str) -> str:
     parts, done = [], 0
     for span in spans:
         parts += [text[done : span.start], placeholder]
@@ -342,7 +357,7 @@ def _splice(
     The two outputs are aligned word by word; words that are the same in both are plain's, and
     each region where they differ is spliced by _place.
     """
-    plain_words, marked_words = plain.split(" "), marked.split(" ")
+    plain_words, marked_words = plain.split(), marked.split()
     matcher = difflib.SequenceMatcher(None, marked_words, plain_words, autojunk=False)
     out: list[str] = []
     placed = 0
@@ -366,20 +381,17 @@ def _splice(
 
 def _split_phonemize(text: str, spans: list[_Replacement], phonemize) -> str:
     """Fallback: the text between spans phonemized piece by piece. Neighbours may then lose
-    some context (a stress, "the" before a vowel), but every span gets its phonemes."""
+    some context (a stress, "the" before a vowel), but every span gets its phonemes; a span
+    inside a word stays joined to the rest of it."""
     parts: list[str] = []
     done = 0
-    for span in [*spans, _Replacement(len(text), len(text), "")]:
-        piece = text[done : span.start]
-        if piece.strip():
-            parts.append(phonemize(piece))
-        if piece[-1:].isspace() or (piece and not piece[-1:].isalnum()):
-            parts.append(" ")
+    for span in spans:
+        parts.append(phonemize(text[done : span.start]) if text[done : span.start].strip() else "")
+        parts.append("" if text[span.start - 1 : span.start].isalnum() else " ")
         parts.append(span.phonemes)
-        following = text[span.end : span.end + 1]
-        if following.isspace() or (following and not following.isalnum()):
-            parts.append(" ")
+        parts.append("" if text[span.end : span.end + 1].isalnum() else " ")
         done = span.end
+    parts.append(phonemize(text[done:]) if text[done:].strip() else "")
     return " ".join("".join(parts).split())
 
 
@@ -399,6 +411,7 @@ def phonemize_with_lexicon(
     spans = _replacements(text, lexicon, overrides, phonemize)
     if not spans:
         return phonemize(text)
+    phonemize = lru_cache(maxsize=None)(phonemize)  # a word may be looked up several times
     plain = phonemize(text)
     for placeholder in PLACEHOLDERS:
         mark = phonemize(placeholder)

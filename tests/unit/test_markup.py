@@ -1,6 +1,7 @@
 """Inline markup: tags and the SSML subset become Speech, Break and Boundary segments."""
 
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -178,7 +179,12 @@ def test_phonemes_are_checked_when_asked():
     assert speech.phonemes == (PhonemeOverride(4, 7, "kˈæt"),)
 
 
-_TAG_RE = re.compile(r"\[[^\[\]]*\](?:\(/[^/()]*/\))?")
+# The three tag forms, a pronunciation first: "[[pause:1s](/x/)" is "[" and the word "pause:1s"
+_TAG_RE = re.compile(
+    r"\[(?P<word>[^\[\]]+)\]\(/[^/()]*/\)"
+    r"|\[(?i:pause)\s*:[^\[\]]*\]"
+    r"|\[(?i:voice)(?:\s*:[^\[\]]*)?\]"
+)
 _tag_text = st.sampled_from(
     ["[pause:1s]", "[pause:99s]", "[pause:x]", "[voice:am_adam]", "[voice:nobody]", "[voice]",
      "[w](/wˈɜːd/)", "[w](//)", "[", "]", "(/", "/)", "[x]", " ", "\n", "é"]
@@ -197,8 +203,7 @@ def test_tags_never_raise_anything_else_and_keep_all_text(text):
     spoken = "".join(s.written for s in segments if isinstance(s, Speech))
     # Every character outside a recognised tag is kept, in order (a pronunciation tag keeps
     # its word); only whitespace between tags may be dropped
-    expected = re.sub(r"\[(?i:pause)\s*:[^\[\]]*\]|\[(?i:voice)(?:\s*:[^\[\]]*)?\]", "", text)
-    expected = re.sub(r"\[([^\[\]]+)\]\(/[^/()]*/\)", r"\1", expected)
+    expected = _TAG_RE.sub(lambda tag: tag["word"] or "", text)
     assert "".join(spoken.split()) == "".join(expected.split())
     for speech in (s for s in segments if isinstance(s, Speech)):
         for override in speech.phonemes:
@@ -354,6 +359,17 @@ def test_ssml_refuses_dtds_and_entity_declarations(text):
     error = error_of(text, "ssml")
     assert "not allowed" in str(error)
     assert text[error.position] == "<"
+
+
+def test_long_ssml_parses_in_linear_time():
+    text = "<speak>" + '<s>Word <break time="1ms"/> é <voice name="am_adam">x</voice></s>' * 20_000
+    started = time.perf_counter()
+    segments = ssml(text + "</speak>")
+    assert len(segments) == 20_000 * 5 - 1
+    assert time.perf_counter() - started < 5.0
+    # an error near the end is still placed exactly
+    error = error_of(text + "<break time='x'/></speak>", "ssml")
+    assert error.position == len(text)
 
 
 def test_cut_rebases_spans_and_drops_crossed_ones():

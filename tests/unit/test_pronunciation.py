@@ -4,12 +4,14 @@ lexicon word changes its own phonemes and no other word's (checked with the real
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 from core.markup import Alias, PhonemeOverride, parse_markup
 from core.pronunciation import (
     EMPTY_LEXICON,
+    MAX_ENTRIES,
     Lexicon,
     LexiconError,
     Pronunciation,
@@ -145,6 +147,22 @@ def test_possessive_and_quotes():
         "Hermione",
     ]
     assert [m.possessive for m in found] == [True, True, True, False, False]
+
+
+def test_words_with_apostrophes_and_hyphens():
+    lexicon = Lexicon.parse({"O'Brien": "oʊbɹˈaɪən", "Jean-Luc": "ʒˌɑːnlˈuːk", "Luc": "lˈuːk"})
+    text = "O'Brien met Jean-Luc, Jean - Luc and O'Brien's friend Luc-like."
+    assert words_of(lexicon, text) == ["O'Brien", "Jean-Luc", "Luc", "O'Brien's", "Luc"]
+
+
+def test_a_large_lexicon_matches_quickly():
+    entries = {f"word{n}": "wˈɜːd" for n in range(MAX_ENTRIES - 1)}
+    entries["Hermione"] = "hɜːmˈaɪəni"
+    lexicon = Lexicon.parse(entries)
+    text = "Hermione read a book about word1 and other words. " * 2_000  # 100 kB
+    started = time.perf_counter()
+    assert len(lexicon.matches(text)) == 4_000
+    assert time.perf_counter() - started < 2.0
 
 
 def test_longest_phrase_wins():
