@@ -322,37 +322,56 @@ def _bare(phonemes: str) -> str:
     return phonemes.translate(_BARE_TABLE)
 
 
-def _place(marked: list[str], plain: list[str], mark: str, phonemes: str, alone: str) -> list[str]:
-    """The words of one differing region of plain, with the one placeholder of the same region
-    of marked standing for a span: plain's words around it are kept as plain has them.
+def _find(plain: list[str], alone: str, start: int) -> tuple[int, int] | None:
+    """Where in plain, from word ``start`` on, the words of ``alone`` are (stress aside)."""
+    size, target = len(alone.split()), _bare(alone)
+    for a in range(start, len(plain) - size + 1):
+        if target and _bare(" ".join(plain[a : a + size])) == target:
+            return a, a + size
+    return None
 
-    ``alone`` is the span's text phonemized by itself: where plain has those words, they are the
-    ones to replace (keeping punctuation espeak attached). Otherwise, when the word counts agree,
-    plain's words left and right of the placeholder's place are kept, and the placeholder's
-    word is replaced with whatever espeak joined to it (the rest of a hyphenated word). Else
-    the neighbours are taken as said next to the placeholder: changed, but none lost.
+
+def _place(
+    marked: list[str], plain: list[str], mark: str, spans: list[tuple[str, str]]
+) -> list[str]:
+    """The words of one region where plain and marked differ, with the region's placeholders
+    in marked standing for ``spans`` (their phonemes, and their text phonemized alone).
+
+    Where plain has a span's text said as it is alone, those words are replaced, keeping the
+    punctuation espeak attached, and all the other words are plain's. Otherwise, for a single
+    placeholder with word counts that agree, plain's words left and right of its place are
+    kept and the placeholder's word is replaced with whatever espeak joined to it (the rest of
+    a hyphenated word). Else the neighbours are taken as said next to the placeholders:
+    changed, but none lost.
     """
-    k = next(i for i, word in enumerate(marked) if mark in word)
-    replaced = marked[k].replace(mark, phonemes)
-    size = len(alone.split())
-    target = _bare(alone)
-    for a in range(len(plain) - size + 1):
-        middle = plain[a : a + size]
-        if target and _bare(" ".join(middle)) == target:
-            lead = middle[0][: len(middle[0]) - len(middle[0].lstrip(_PUNCTUATION))]
-            trail = middle[-1][len(middle[-1].rstrip(_PUNCTUATION)) :]
-            return [*plain[:a], lead + phonemes + trail, *plain[a + size :]]
-    right = len(marked) - k - 1
-    if len(plain) == len(marked) + size - 1:
-        return [*plain[:k], replaced, *plain[len(plain) - right :]]
-    return [*marked[:k], replaced, *marked[k + 1 :]]
+    out: list[str] = []
+    cursor = 0
+    for phonemes, alone in spans:
+        found = _find(plain, alone, cursor)
+        if found is None:
+            break
+        a, b = found
+        lead = plain[a][: len(plain[a]) - len(plain[a].lstrip(_PUNCTUATION))]
+        trail = plain[b - 1][len(plain[b - 1].rstrip(_PUNCTUATION)) :]
+        out += [*plain[cursor:a], lead + phonemes + trail]
+        cursor = b
+    else:
+        return out + plain[cursor:]
+    words = " ".join(marked)
+    for phonemes, _alone in spans:
+        words = words.replace(mark, phonemes, 1)
+    if len(spans) == 1:
+        k = next(i for i, word in enumerate(marked) if mark in word)
+        right = len(marked) - k - 1
+        if len(plain) == len(marked) + len(spans[0][1].split()) - 1:
+            return [*plain[:k], marked[k].replace(mark, spans[0][0]), *plain[len(plain) - right :]]
+    return words.split()
 
 
-def _splice(
-    plain: str, marked: str, mark: str, spans: list[_Replacement], alone: list[str]
-) -> str | None:
-    """plain's phonemes with each placeholder of ``marked`` replaced by its span's phonemes,
-    or None when the placeholders cannot be placed.
+def _splice(plain: str, marked: str, mark: str, spans: list[tuple[str, str]]) -> str | None:
+    """plain's phonemes with each placeholder of ``marked`` replaced by its span's phonemes
+    (``spans``: phonemes and the span's text phonemized alone, in text order), or None when
+    the placeholders cannot be placed.
 
     The two outputs are aligned word by word; words that are the same in both are plain's, and
     each region where they differ is spliced by _place.
@@ -368,13 +387,8 @@ def _splice(
             return None
         if count == 0:  # equal, or a neighbour espeak said differently next to the placeholder
             out += plain_words[j1:j2]
-        elif count == 1:
-            out += _place(region, plain_words[j1:j2], mark, spans[placed].phonemes, alone[placed])
-        else:  # several placeholders at once: their context as said around the placeholders
-            words = " ".join(region)
-            for n in range(count):
-                words = words.replace(mark, spans[placed + n].phonemes, 1)
-            out.append(words)
+        else:
+            out += _place(region, plain_words[j1:j2], mark, spans[placed : placed + count])
         placed += count
     return " ".join(out) if placed == len(spans) else None
 
@@ -418,8 +432,8 @@ def phonemize_with_lexicon(
         if not mark or mark in plain or any(mark in s.phonemes for s in spans):
             continue
         marked = phonemize(_with_placeholder(text, spans, placeholder))
-        alone = [phonemize(text[span.start : span.end]) for span in spans]
-        spliced = _splice(plain, marked, mark, spans, alone)
+        pairs = [(span.phonemes, phonemize(text[span.start : span.end])) for span in spans]
+        spliced = _splice(plain, marked, mark, pairs)
         if spliced is not None:
             return spliced
         break

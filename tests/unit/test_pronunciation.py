@@ -23,6 +23,7 @@ from core.pronunciation import (
 )
 
 HERMIONE = "hɜːmˈaɪənˌiː"  # not espeak's own hɜːmˈaɪəni, so a change is visible
+PUNCTUATION = ';:,.!?—…"()“”'  # what espeak's output keeps of the text's punctuation
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +307,31 @@ def test_a_lexicon_word_changes_its_phonemes_and_no_other_word_s(phonemize, sent
     lexicon = Lexicon.parse({"Hermione": HERMIONE})
     result = phonemize_with_lexicon(sentence, lexicon, phonemize)
     assert result == plain.replace(alone, HERMIONE)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "word"),
+    [
+        # "another exception": espeak links ɐnˈʌðɚɹ to the vowel; the placeholder has none
+        ("During handling of the above exception, another exception occurred.", "exception"),
+        ("The statement, the statement and the statement.", "statement"),
+        ("Objects are Python's abstraction for data; objects have identity.", "objects"),
+    ],
+)
+def test_repeated_words_keep_their_neighbours(phonemize, sentence, word):
+    alone = phonemize(word)
+    plain = phonemize(sentence)
+    expected = " ".join(
+        token[: len(token) - len(token.lstrip(PUNCTUATION))]
+        + HERMIONE
+        + token[len(token.rstrip(PUNCTUATION)) :]
+        if token.strip(PUNCTUATION) == alone
+        else token
+        for token in plain.split()
+    )
+    assert expected.count(HERMIONE) >= 2
+    lexicon = Lexicon.parse({word: HERMIONE})
+    assert phonemize_with_lexicon(sentence, lexicon, phonemize) == expected
 
 
 def test_several_words_in_one_sentence(phonemize):
