@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean chromium compose
+.PHONY: install run test test-fast lint format clean chromium compose
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: install
 # With KQ_TEST_POSTGRES_URL set, every integration test also runs against PostgreSQL.
 test: install lint chromium compose
 	$(PY) -m pytest
+
+# The fast layer alone (tests/fast, tests/unit): no Redis, worker or model, under two minutes
+test-fast: install
+	$(PY) -m pytest -m "not integration"
 
 # The dashboard test renders the page in a real headless Chromium (Debian's package)
 chromium:

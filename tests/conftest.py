@@ -22,11 +22,24 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cli.embedded_redis import redis_answers, start_embedded_redis
-from core.queue import drop_queue
+from tests.support.queues import drop_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_REDIS = "redis://127.0.0.1:6379/13"
 STARTUP_TIMEOUT_S = 120.0
+
+
+# Layers by directory, so `-m "not integration"` (make test-fast) needs no Redis, worker or model
+LAYER_MARKERS = {"fast": "fast", "unit": "fast", "integration": "integration"}
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        relative = Path(item.path).resolve().relative_to(tests_dir)
+        marker = LAYER_MARKERS.get(relative.parts[0]) if len(relative.parts) > 1 else None
+        if marker:
+            item.add_marker(marker)
 
 
 def free_port() -> int:

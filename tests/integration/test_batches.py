@@ -2,7 +2,6 @@
 
 from tests.conftest import wait_for
 from tests.epub_factory import build_epub
-from tests.integration.test_bad_input import unchanged  # noqa: F401  (fixture)
 
 
 def test_json_batch_runs_every_job_under_one_status(stack):
@@ -44,16 +43,3 @@ def test_multipart_batch_makes_one_job_per_file(stack):
     assert [j["title"] for j in batch["jobs"]] == ["one", "A Harbour Town"]
     assert [j["format"] for j in batch["jobs"]] == ["flac", "flac"]
     assert [j["chapters"] for j in batch["jobs"]] == [["One"], ["Only"]]
-
-
-def test_a_bad_job_rejects_the_whole_batch(stack, unchanged):  # noqa: F811
-    good, bad = {"text": "Fine."}, {"text": "Fine.", "voice": "af_nobody"}
-    with stack.client() as http:
-        rejected = http.post("/v1/batches", json={"jobs": [good, bad]})
-        empty = http.post("/v1/batches", json={"jobs": []})
-        too_many = http.post("/v1/batches", json={"jobs": [good] * 101})
-        missing = http.get("/v1/batches/" + "0" * 32)
-        junk = http.get("/v1/batches/%00")
-    assert rejected.status_code == 422 and "af_nobody" in rejected.json()["detail"]
-    assert empty.status_code == too_many.status_code == 422
-    assert missing.status_code == junk.status_code == 404

@@ -58,13 +58,3 @@ def test_metrics_expose_counts_in_prometheus_format(stack):
     assert value("kq_inference_seconds_sum") > 0
     assert value("kq_audio_seconds_total") > 1
     assert value('kq_queue_depth{source="broker"}') >= 0
-
-
-def test_stats_rejects_bad_windows(stack):
-    with stack.client() as http:
-        naive = http.get("/v1/stats", params={"since": "2026-01-01T00:00:00"})
-        backwards = http.get(
-            "/v1/stats", params={"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
-        )
-        junk = http.get("/v1/stats", params={"since": "yesterday"})
-    assert naive.status_code == backwards.status_code == junk.status_code == 422
