@@ -23,10 +23,14 @@ is the text with the markup removed, which is what subtitles show; its phoneme o
 aliases are spans of ``written``. Consecutive text with the same voice is one Speech; Speech
 that is only whitespace is dropped.
 
-For the worker: synthesize each Speech with ``speech.voice or job.voice``, passing
-``speech.written`` and ``speech.overrides`` to core.pronunciation.phonemize_with_lexicon; when a
-Speech is cut into chunks, ``speech.cut(start, end)`` gives each chunk's segment with its spans
-re-based. Pure: the caller says which voices (and phonemes) are valid through callbacks.
+Use: the API validates a job with ``parse_markup(text, mode, check_voice=lambda spec:
+canonical_voice(spec, voices), check_phonemes=core.pronunciation.check_phonemes)`` and answers
+a MarkupError with 422 and its ``position``. The worker parses the same way, speaks each Speech
+with ``speech.voice or job.voice``, cuts a Speech into chunks with ``speech.cut(start, end)``
+(spans re-based to the chunk), phonemizes a chunk with
+``core.pronunciation.phonemize_with_lexicon(chunk.written, lexicon, phonemize,
+chunk.overrides)``, inserts a Break's silence, and ends a chunk at a Boundary with the pause of
+a sentence or paragraph end. Pure: callbacks say which voices and phonemes are valid.
 """
 
 import re
@@ -65,6 +69,9 @@ class MarkupError(ValueError):
         super().__init__(f"{message} (at character {position})")
         self.message = message
         self.position = position
+
+    def __reduce__(self):  # so that it survives pickling (a Celery result, a process pool)
+        return type(self), (self.message, self.position)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,19 @@ last sound; a respelling is phonemized with its "'s"). Job entries win over the 
 words they cover: ``Lexicon.overlay``.
 
 phonemize_with_lexicon turns text into one phoneme string for
-``Kokoro.create(phonemes, is_phonemes=True)``: the whole text is phonemized as usual, and only
-the phonemes of the matched words are replaced, so that every other word keeps exactly the
-phonemes (stress, "the" before a vowel...) that espeak gives it in context. To find the
-matched words in espeak's output, the text is phonemized a second time with each match replaced
-by a placeholder word, and the two outputs are aligned.
+``Kokoro.create(phonemes, is_phonemes=True)``: the whole text is phonemized as usual and only
+the matched words' phonemes are replaced, so every other word keeps exactly the phonemes that
+espeak gives it in context (stress by position, "the" before a vowel, a linking r). To find
+the matched words in espeak's output, the text is phonemized again with each match replaced by
+a placeholder word, the two outputs are aligned word by word, and each match is found among
+the differing words by its own phonemes.
 
-The API validates entries without the model: vocabulary() reads kokoro-onnx's config file only.
+Use: the server loads ``load_lexicon(KQ_LEXICON_PATH)`` once (EMPTY_LEXICON without one); the
+API checks a job with ``Lexicon.parse(job_pronunciations)`` (LexiconError -> 422) and, without
+the model, phonemes with check_phonemes (vocabulary() reads kokoro-onnx's config file only).
+The worker phonemizes each chunk with ``phonemize_with_lexicon(text, server.overlay(job),
+lambda s: kokoro.tokenizer.phonemize(s, lang), overrides)``; ``overrides`` are the chunk's
+core.markup spans (``Speech.overrides``).
 """
 
 import difflib
@@ -31,7 +37,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from core.markup import Alias, Override, PhonemeOverride
@@ -154,18 +160,21 @@ class Match:
     possessive: bool = False
 
 
+@dataclass(frozen=True)
 class Lexicon:
-    """Words and their pronunciations, matched as whole words. Immutable.
+    """Words and their pronunciations, matched as whole words; build one with parse.
 
     Matching looks words up rather than running one pattern of every entry, so a lexicon of
     thousands of entries costs a dictionary lookup per word (and per phrase length) of text.
     """
 
-    def __init__(self, exact: Mapping[str, Pronunciation], folded: Mapping[str, Pronunciation]):
-        self._exact = dict(exact)  # case-sensitive entries by word
-        self._folded = dict(folded)  # the others by casefolded word
-        # the most words in one entry ("New York City": 3), so phrases are tried longest first
-        self._longest = max((len(_WORD.findall(w)) for w in (*exact, *folded)), default=0)
+    exact: Mapping[str, Pronunciation]  # case-sensitive entries by word
+    folded: Mapping[str, Pronunciation]  # the others by casefolded word
+
+    @cached_property
+    def _longest(self) -> int:
+        """The most words in one entry ("New York City": 3): phrases are tried longest first."""
+        return max((len(_WORD.findall(w)) for w in (*self.exact, *self.folded)), default=0)
 
     @classmethod
     def parse(cls, entries: object, source: str = "pronunciations") -> "Lexicon":
@@ -187,22 +196,15 @@ class Lexicon:
                 folded[word.casefold()] = entry
         return cls(exact, folded)
 
-    def __len__(self) -> int:
-        return len(self._exact) + len(self._folded)
-
-    def __eq__(self, other: object) -> bool:
-        same = isinstance(other, Lexicon) and self._exact == other._exact
-        return same and self._folded == other._folded
-
     def overlay(self, job: "Lexicon") -> "Lexicon":
         """This (server) lexicon with a job's entries on top: a job entry replaces the
         server's for every spelling it covers (all case forms, unless it is case-sensitive)."""
-        exact = {w: e for w, e in self._exact.items() if w.casefold() not in job._folded}
-        return Lexicon({**exact, **job._exact}, {**self._folded, **job._folded})
+        exact = {w: e for w, e in self.exact.items() if w.casefold() not in job.folded}
+        return Lexicon({**exact, **job.exact}, {**self.folded, **job.folded})
 
     def lookup(self, word: str) -> Pronunciation | None:
         word = _SPACES.sub(" ", word)
-        return self._exact.get(word) or self._folded.get(word.casefold())
+        return self.exact.get(word) or self.folded.get(word.casefold())
 
     def matches(self, text: str) -> list[Match]:
         """The entries' whole-word occurrences in text, in order, never overlapping; at each
@@ -228,7 +230,7 @@ class Lexicon:
         entry = self.lookup(phrase)
         if entry is not None:
             return Match(start, end, entry)
-        if phrase[-2:-1] in _APOSTROPHES and phrase[-1:] in "sS":
+        if len(phrase) > 2 and phrase[-2] in _APOSTROPHES and phrase[-1] in "sS":
             entry = self.lookup(phrase[:-2])
             if entry is not None:
                 return Match(start, end, entry, possessive=True)

@@ -372,6 +372,28 @@ def test_long_ssml_parses_in_linear_time():
     assert error.position == len(text)
 
 
+_ssml_text = st.sampled_from(
+    ["<speak>", "</speak>", "<p>", "</p>", "<s>", "</s>", "<b>", "</b>", '<break time="1s"/>',
+     '<break time="x"/>', "<break/>", '<voice name="am_adam">', '<voice name="x">', "</voice>",
+     '<sub alias="a">', "</sub>", '<phoneme ph="kˈæt">', "<phoneme>", "</phoneme>", "&amp;",
+     "&", "<", ">", "&#0;", "<!DOCTYPE x>", "<?xml version='1.0'?>", "\x00", "é", " "]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=6), _ssml_text), max_size=12).map("".join))
+def test_ssml_never_raises_anything_but_markup_error(text):
+    try:
+        segments = ssml(text)
+    except MarkupError as error:
+        assert 0 <= error.position <= len(text)
+        return
+    for speech in (s for s in segments if isinstance(s, Speech)):
+        assert speech.written.strip()
+        for span in speech.overrides:
+            assert 0 <= span.start < span.end <= len(speech.written)
+
+
 def test_cut_rebases_spans_and_drops_crossed_ones():
     [speech] = tags("Say [Hermione](/hɜːmˈaɪəni/) and [Ron](/ɹˈɑːn/) now")
     assert speech.written == "Say Hermione and Ron now"
