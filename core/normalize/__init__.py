@@ -34,47 +34,113 @@ class Rewrite:
 # up to ``end``, or None to leave the match alone.
 Handler = Callable[[re.Match, str, str], "str | tuple[int, str] | None"]
 
-RULES: tuple[tuple[re.Pattern, Handler], ...] = (
-    (w.EMAIL, w.email_handler),
-    (w.URL, w.url_handler),
-    (w.PHONE, w.phone_handler),
-    (n.MONEY, n.money_handler),
-    (n.CENTS, n.cents_handler),
-    (n.TIME, n.time_handler),
-    (n.TIME_DOT, n.time_dot_handler),
-    (n.HOUR_AMPM, n.hour_handler),
-    (n.MONTH_DAY, n.month_day_handler),
-    (n.DAY_MONTH, n.day_month_handler),
-    (n.MONTH_YEAR, n.month_year_handler),
-    (w.NUMBER_PREFIX, w.number_prefix_handler),
-    (w.SECTION, w.section_handler),
-    (w.HASH_NUMBER, w.hash_handler),
-    (n.FEET_INCHES, n.feet_inches_handler),
-    (n.PERCENT, n.percent_handler),
-    (n.DEGREES, n.degrees_handler),
-    (n.UNIT, n.unit_handler),
-    (n.INCHES, n.inches_handler),
-    (n.FEET, n.feet_handler),
-    (n.DECADE, n.decade_handler),
-    (n.ORDINAL, n.ordinal_handler),
-    (n.MIXED_FRACTION, n.mixed_fraction_handler),
-    (n.VULGAR, n.vulgar_handler),
-    (n.FRACTION, n.fraction_handler),
-    (n.RANGE, n.range_handler),
-    (n.NUMBER, n.number_handler),
-    (w.DOTTED, w.dotted_handler),
-    (w.VERSUS, w.versus_handler),
-    (w.COMPANY, w.company_handler),
-    (w.TITLE, w.title_handler),
-    (w.ABBREVIATION, w.abbreviation_handler),
-    (w.MONTH_ABBR, w.month_abbr_handler),
-    (w.WEEKDAY_ABBR, w.weekday_abbr_handler),
-    (w.INITIALISM, w.initialism_handler),
-    (w.ROMAN, w.roman_handler),
-    (w.AMPERSAND, w.ampersand_handler),
-    (w.MATH, w.math_handler),
-    (w.DIM_X, w.dim_x_handler),
-    (w.SLASH_WORDS, w.slash_handler),
+
+_DIGITS = re.compile(r"\d+")
+# A window reaches this far either side of what a rule is near, past any written cue
+# ('September ', 'pp. '), then on to the next space; never further than _SPAN_LIMIT more.
+_REACH = 64
+_SPAN_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern
+    handler: Handler
+    # Only scanned near what this finds (a digit, '%', '@'): most of a book has none of it,
+    # and a rule can only match close to it. None: scan everything.
+    near: re.Pattern | None
+    # A character the match may not follow (checked here: a leading look-behind would keep
+    # the regex engine from skipping ahead quickly).
+    not_after: re.Pattern | None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(w.EMAIL, w.email_handler, near=re.compile("@"), not_after=re.compile(r"[\w.+-]")),
+    Rule(
+        w.URL,
+        w.url_handler,
+        near=re.compile(r"://|www\.|\.[a-z]{2,4}\b"),
+        not_after=re.compile(r"[\w@/.-]"),
+    ),
+    Rule(
+        w.PHONE, w.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
+    ),
+    Rule(n.MONEY, n.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
+    Rule(n.CENTS, n.cents_handler, near=re.compile("¢"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.TIME, n.time_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(
+        n.TIME_DOT, n.time_dot_handler, near=re.compile(r"\d\.\d\d"), not_after=n.NOT_AFTER_NUMBER
+    ),
+    Rule(
+        n.HOUR_AMPM,
+        n.hour_handler,
+        near=re.compile(r"\d\s?[aApP]\.?[mM]"),
+        not_after=n.NOT_AFTER_NUMBER,
+    ),
+    Rule(n.MONTH_DAY, n.month_day_handler, near=_DIGITS, not_after=None),
+    Rule(n.DAY_MONTH, n.day_month_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.MONTH_YEAR, n.month_year_handler, near=_DIGITS, not_after=None),
+    Rule(w.NUMBER_PREFIX, w.number_prefix_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(w.SECTION, w.section_handler, near=re.compile("§"), not_after=None),
+    Rule(w.HASH_NUMBER, w.hash_handler, near=re.compile(r"#\d"), not_after=None),
+    Rule(
+        n.FEET_INCHES,
+        n.feet_inches_handler,
+        near=re.compile(r"\d['′’\"″]"),
+        not_after=n.NOT_AFTER_NUMBER,
+    ),
+    Rule(n.PERCENT, n.percent_handler, near=re.compile("%"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.DEGREES, n.degrees_handler, near=re.compile("°"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.UNIT, n.unit_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.INCHES, n.inches_handler, near=re.compile(r"\d[\"″]"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.FEET, n.feet_handler, near=re.compile(r"\d['′]"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.DECADE, n.decade_handler, near=re.compile(r"0['’]?s\b"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(
+        n.ORDINAL,
+        n.ordinal_handler,
+        near=re.compile(r"\d(?:st|nd|rd|th|d|ST|ND|RD|TH)\b"),
+        not_after=n.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        n.MIXED_FRACTION,
+        n.mixed_fraction_handler,
+        near=re.compile(r"\d/\d"),
+        not_after=n.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        n.VULGAR,
+        n.vulgar_handler,
+        near=re.compile(f"[{n.FRACTION_CHARS}]"),
+        not_after=n.NOT_AFTER_NUMBER,
+    ),
+    Rule(n.FRACTION, n.fraction_handler, near=re.compile(r"\d/\d"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(
+        n.RANGE, n.range_handler, near=re.compile(r"\d\s?[–—-]\s?\d"), not_after=n.NOT_AFTER_NUMBER
+    ),
+    Rule(n.NUMBER, n.number_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
+    Rule(
+        w.DOTTED,
+        w.dotted_handler,
+        near=re.compile(r"[A-Za-z]\.[A-Za-z]|&c\."),
+        not_after=re.compile(r"[\w.&]"),
+    ),
+    Rule(w.VERSUS, w.versus_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(w.COMPANY, w.company_handler, near=None, not_after=None),
+    Rule(w.TITLE, w.title_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(w.ABBREVIATION, w.abbreviation_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(w.MONTH_ABBR, w.month_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(w.WEEKDAY_ABBR, w.weekday_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(
+        w.INITIALISM,
+        w.initialism_handler,
+        near=re.compile(r"[A-Z]\.[A-Z]"),
+        not_after=re.compile(r"[\w.]"),
+    ),
+    Rule(w.ROMAN, w.roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
+    Rule(w.AMPERSAND, w.ampersand_handler, near=re.compile("&"), not_after=None),
+    Rule(w.MATH, w.math_handler, near=re.compile("[+=×]"), not_after=None),
+    Rule(w.DIM_X, w.dim_x_handler, near=re.compile(r"\d x \d"), not_after=None),
+    Rule(w.SLASH_WORDS, w.slash_handler, near=re.compile("/"), not_after=None),
 )
 
 
@@ -85,6 +151,49 @@ def _language(lang: object) -> str | None:
     return lang if lang in LANGUAGES else None
 
 
+def _windows(text: str, near: re.Pattern) -> list[tuple[int, int]]:
+    """Merged stretches of text around each hit of ``near``, bounded by spaces."""
+    windows: list[tuple[int, int]] = []
+    for m in near.finditer(text):
+        lo = max(0, m.start() - _REACH)
+        if windows and lo <= windows[-1][1]:
+            lo = windows[-1][0]
+        else:
+            space = text.rfind(" ", max(0, lo - _SPAN_LIMIT), lo)
+            lo = max(0, lo - _SPAN_LIMIT) if space == -1 else space
+        hi = m.end() + _REACH
+        space = text.find(" ", hi, hi + _SPAN_LIMIT)
+        hi = min(len(text), hi + _SPAN_LIMIT if space == -1 else space + 1)
+        if windows and lo == windows[-1][0]:
+            windows[-1] = (lo, max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    return windows
+
+
+def _try(rule: Rule, m: re.Match, text: str, lang: str, claimed: bytearray) -> Rewrite | None:
+    start, end = m.span()
+    if start == end or claimed.find(1, start, end) != -1:
+        return None
+    if rule.not_after is not None and start and rule.not_after.match(text, start - 1):
+        return None
+    try:
+        result = rule.handler(m, text, lang)
+    except Exception:  # a rule's bug must never cost the listener the sentence
+        return None
+    if result is None:
+        return None
+    if isinstance(result, tuple):
+        end, result = result
+        if not start < end <= m.end():
+            return None
+    if result == text[start:end]:
+        return None
+    if result[:1].islower() and text[start].isupper() and starts_sentence(text, start):
+        result = result[0].upper() + result[1:]
+    return Rewrite(start, end, result)
+
+
 def spoken_rewrites(text: str, lang: str = "en-us") -> list[Rewrite]:
     """Every change that turns ``text`` into its spoken form: ordered, non-overlapping."""
     language = _language(lang)
@@ -92,27 +201,20 @@ def spoken_rewrites(text: str, lang: str = "en-us") -> list[Rewrite]:
         return []
     claimed = bytearray(len(text))
     found: list[Rewrite] = []
-    for pattern, handler in RULES:
-        for m in pattern.finditer(text):
-            start, end = m.span()
-            if start == end or claimed.find(1, start, end) != -1:
-                continue
-            try:
-                result = handler(m, text, language)
-            except Exception:  # a rule's bug must never cost the listener the sentence
-                result = None
-            if result is None:
-                continue
-            if isinstance(result, tuple):
-                end, result = result
-                if not start < end <= m.end():
-                    continue
-            if result == text[start:end]:
-                continue
-            if result[:1].islower() and text[start].isupper() and starts_sentence(text, start):
-                result = result[0].upper() + result[1:]
-            claimed[start:end] = b"\x01" * (end - start)
-            found.append(Rewrite(start, end, result))
+    everywhere = ((0, len(text)),)
+    windows: dict[re.Pattern, list[tuple[int, int]]] = {}
+    for rule in RULES:
+        spans = everywhere
+        if rule.near is not None:
+            if rule.near not in windows:
+                windows[rule.near] = _windows(text, rule.near)
+            spans = windows[rule.near]
+        for lo, hi in spans:
+            for m in rule.pattern.finditer(text, lo, hi):
+                rewrite = _try(rule, m, text, language, claimed)
+                if rewrite is not None:
+                    claimed[rewrite.start : rewrite.end] = b"\x01" * (rewrite.end - rewrite.start)
+                    found.append(rewrite)
     found.sort(key=lambda r: r.start)
     return found
 

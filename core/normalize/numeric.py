@@ -27,9 +27,16 @@ from core.normalize.tables import (
 # A written number: thousands groups or plain digits, optional decimals. Never preceded by a
 # letter, digit or dot, never followed by a letter or by more digits after a dot or comma.
 LB = r"(?<![\w.,])"
+# Rules that start with a number say which character may not precede it through this, checked
+# outside the regex so the scan can jump from digit to digit.
+NOT_AFTER_NUMBER = re.compile(r"[\w.,]")
+# The same test inside the regex, after a look-ahead for the first character: it keeps a scan
+# from restarting inside a long run of digits (quadratic) while still letting it skip ahead.
+AT_DIGIT = r"(?=\d)(?<![\w.,])"
+AT_NUMBER = r"(?=[-−\d])(?<![\w.,])"
 RB = r"(?![\w]|[.,]\d)"
 NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-SIGN = r"(?:(?<![\w.,\-−])(?P<sign>[-−]))?"
+SIGN = r"(?:(?P<sign>[-−])(?<![\w.,\-−][-−]))?"
 DASH = r"\s?[–—]\s?|-"
 
 _MONTH_ALT = "|".join([*MONTHS, *(re.escape(a + ".") for a in MONTH_ABBREVIATIONS)])
@@ -38,7 +45,7 @@ _AMPM = r"(?P<ap>[aApP]\.[mM]\.|[aApP][mM](?![\w.])|[AP]\.M\.)"
 _UNIT_ALT = "|".join(
     re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if not u.endswith(".")
 )
-_FRACTION_CHARS = "".join(VULGAR_FRACTIONS)
+FRACTION_CHARS = "".join(VULGAR_FRACTIONS)
 _DETERMINERS = frozenset(words("the his her its their our my your this that"))
 _YEAR_COUNT_CUES = frozenset(words("no nos number numbers page pages p pp vol room flight"))
 
@@ -113,7 +120,7 @@ def money_handler(m: re.Match, text: str, lang: str) -> str | None:
     return money(m, text, lang)
 
 
-CENTS = re.compile(rf"{LB}(?P<num>\d+)\s?¢")
+CENTS = re.compile(AT_DIGIT + r"(?P<num>\d+)\s?¢")
 
 
 def cents_handler(m: re.Match, text: str, lang: str) -> str:
@@ -123,8 +130,8 @@ def cents_handler(m: re.Match, text: str, lang: str) -> str:
 
 # --- times ------------------------------------------------------------------------------
 
-TIME = re.compile(rf"{LB}(?P<h>\d{{1,2}}):(?P<m>\d{{2}})(?!\d|:\d)(?:\s?{_AMPM})?")
-TIME_DOT = re.compile(rf"{LB}(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d|[.,]\d)(?:\s?{_AMPM})?")
+TIME = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}}):(?P<m>\d{{2}})(?!\d|:\d)(?:\s?{_AMPM})?")
+TIME_DOT = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d|[.,]\d)(?:\s?{_AMPM})?")
 _TIME_CUES = frozenset(words("at until till past"))
 
 
@@ -135,7 +142,7 @@ def time_dot_handler(m: re.Match, text: str, lang: str) -> str | None:
     return time_handler(m, text, lang)
 
 
-HOUR_AMPM = re.compile(rf"{LB}(?P<h>\d{{1,2}})\s?{_AMPM}")
+HOUR_AMPM = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}})\s?{_AMPM}")
 
 
 def _ampm(m: re.Match) -> str:
@@ -173,7 +180,7 @@ MONTH_DAY = re.compile(
     rf"\b{_MONTH}\s(?P<d>\d{{1,2}}){_ORD}(?![\w:]|[.,]\d)(?:(?P<comma>,?)\s(?P<y>\d{{4}})(?!\w))?"
 )
 DAY_MONTH = re.compile(
-    rf"{LB}(?P<d>\d{{1,2}}){_ORD}\s(?:of\s)?{_MONTH}(?![\w])(?:,?\s(?P<y>\d{{4}})(?!\w))?"
+    AT_DIGIT + rf"(?P<d>\d{{1,2}}){_ORD}\s(?:of\s)?{_MONTH}(?![\w])(?:,?\s(?P<y>\d{{4}})(?!\w))?"
 )
 MONTH_YEAR = re.compile(rf"\b{_MONTH}\s(?P<y>\d{{4}})(?!\w|[.,]\d)")
 
@@ -211,12 +218,12 @@ def month_year_handler(m: re.Match, text: str, lang: str) -> str | None:
 # --- units, percentages, degrees --------------------------------------------------------
 
 QTY = rf"{SIGN}(?P<a>{NUM})(?:(?P<dash>{DASH})(?P<b>{NUM}))?"
-PERCENT = re.compile(rf"{LB}{QTY}\s?%")
-DEGREES = re.compile(rf"{LB}{QTY}\s?°\s?(?P<scale>[FCK](?!\w))?")
-UNIT = re.compile(rf"{LB}{QTY}(?P<sep>\s|-|)(?P<unit>{_UNIT_ALT}|in\.|sq\. ft\.)(?![\w/²])")
-FEET_INCHES = re.compile(rf"{LB}(?P<ft>\d{{1,2}})['′’]\s?(?P<inch>\d{{1,2}})(?:[\"″”]|'')")
-INCHES = re.compile(rf"{LB}(?P<inch>\d{{1,3}})[\"″](?!\w)")
-FEET = re.compile(rf"{LB}(?P<ft>\d{{1,3}})['′](?![\w'])")
+PERCENT = re.compile(AT_NUMBER + rf"{QTY}\s?%")
+DEGREES = re.compile(AT_NUMBER + rf"{QTY}\s?°\s?(?P<scale>[FCK](?!\w))?")
+UNIT = re.compile(AT_NUMBER + rf"{QTY}(?P<sep>\s|-|)(?P<unit>{_UNIT_ALT}|in\.|sq\. ft\.)(?![\w/²])")
+FEET_INCHES = re.compile(AT_DIGIT + r"(?P<ft>\d{1,2})['′’]\s?(?P<inch>\d{1,2})(?:[\"″”]|'')")
+INCHES = re.compile(AT_DIGIT + r"(?P<inch>\d{1,3})[\"″](?!\w)")
+FEET = re.compile(AT_DIGIT + r"(?P<ft>\d{1,3})['′](?![\w'])")
 
 
 def _qty(m: re.Match, lang: str) -> tuple[str, bool]:
@@ -280,7 +287,7 @@ def feet_handler(m: re.Match, text: str, lang: str) -> str:
 # --- ranges, fractions, ordinals, decades -----------------------------------------------
 
 _INT = r"\d{1,3}(?:,\d{3})+|\d+"
-RANGE = re.compile(rf"{LB}(?P<a>{_INT})(?P<dash>{DASH})(?P<b>{_INT}){RB}(?!-\d)")
+RANGE = re.compile(AT_DIGIT + rf"(?P<a>{_INT})(?P<dash>{DASH})(?P<b>{_INT}){RB}(?!-\d)")
 
 
 def range_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -301,9 +308,11 @@ def range_handler(m: re.Match, text: str, lang: str) -> str | None:
     return f"{nw.cardinal(a, lang)} to {nw.cardinal(b, lang)}"
 
 
-MIXED_FRACTION = re.compile(rf"{LB}(?P<w>\d+)[ -](?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
-FRACTION = re.compile(rf"{LB}(?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
-VULGAR = re.compile(rf"{LB}(?P<w>\d+)?[ -]?(?P<f>[{_FRACTION_CHARS}])")
+MIXED_FRACTION = re.compile(AT_DIGIT + rf"(?P<w>\d+)[ -](?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
+FRACTION = re.compile(AT_DIGIT + rf"(?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
+VULGAR = re.compile(
+    rf"(?=[\d{FRACTION_CHARS}])(?<![\w.,])(?:(?P<w>\d+)[ -]?)?(?P<f>[{FRACTION_CHARS}])"
+)
 
 
 def _proper(n: int, d: int) -> bool:
@@ -333,7 +342,7 @@ def vulgar_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 
 ORDINAL = re.compile(
-    rf"{LB}(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,15}})(?P<suf>st|nd|rd|th|ST|ND|RD|TH|d)(?!\w)"
+    AT_DIGIT + r"(?P<n>\d{1,3}(?:,\d{3})+|\d{1,15})(?P<suf>st|nd|rd|th|ST|ND|RD|TH|d)(?!\w)"
     r"(?P<c>\s(?:c|cent)\.)?"
 )
 
@@ -348,7 +357,7 @@ def ordinal_handler(m: re.Match, text: str, lang: str) -> str | None:
     return spoken
 
 
-DECADE = re.compile(r"(?<![\w.,])(?:(?P<full>\d{1,3}0)|['’](?P<short>\d0))['’]?s(?!\w)")
+DECADE = re.compile(r"(?=[\d'’])(?<![\w.,])(?:(?P<full>\d{1,3}0)|['’](?P<short>\d0))['’]?s(?!\w)")
 
 
 def decade_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -365,7 +374,7 @@ def decade_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 # --- plain numbers ----------------------------------------------------------------------
 
-NUMBER = re.compile(rf"{SIGN}{LB}(?P<n>{NUM}){RB}")
+NUMBER = re.compile(AT_NUMBER + rf"{SIGN}(?P<n>{NUM}){RB}")
 
 
 _STREET_AFTER = re.compile(

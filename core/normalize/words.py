@@ -112,7 +112,7 @@ def phone_handler(m: re.Match, text: str, lang: str) -> str:
 
 # --- abbreviations ----------------------------------------------------------------------
 
-DOTTED = re.compile(rf"(?<![\w.&])(?P<a>{_alt(DOTTED_PHRASES)})(?!\w)")
+DOTTED = re.compile(rf"(?P<a>{_alt(DOTTED_PHRASES)})(?!\w)")
 
 
 def dotted_handler(m: re.Match, text: str, lang: str) -> str:
@@ -121,9 +121,7 @@ def dotted_handler(m: re.Match, text: str, lang: str) -> str:
     return _keep_period(m, text, spoken, initialism)
 
 
-NUMBER_PREFIX = re.compile(
-    rf"(?<![\w.])(?P<a>{_alt(NUMBER_PREFIXES)})\.(?P<sp>\s?)(?=[-−]?\d|[IVXLC]+\b)"
-)
+NUMBER_PREFIX = re.compile(rf"(?P<a>{_alt(NUMBER_PREFIXES)})\.(?P<sp>\s?)(?=[-−]?\d|[IVXLC]+\b)")
 
 
 def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
@@ -176,7 +174,7 @@ def _street_context(text: str, m: re.Match) -> bool:
 
 
 TITLE = re.compile(
-    rf"(?<![\w.])(?P<t>{_alt(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
+    rf"(?P<t>{_alt(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
     r"(?P<dot>\.?)(?=\s|$)"
 )
 
@@ -206,7 +204,7 @@ def title_handler(m: re.Match, text: str, lang: str) -> str | None:
     return TITLES[t]
 
 
-ABBREVIATION = re.compile(rf"(?<![\w.])(?P<a>{_alt(ABBREVIATIONS)})\.(?!\w)")
+ABBREVIATION = re.compile(rf"(?P<a>{_alt(ABBREVIATIONS)})\.(?!\w)")
 
 
 def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -216,7 +214,7 @@ def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
     return _keep_period(m, text, ABBREVIATIONS[a])
 
 
-VERSUS = re.compile(r"(?<![\w.])(?:vs\.?|v\.)(?=\s)")
+VERSUS = re.compile(r"(?:vs\.?|v\.)(?=\s)")
 
 
 def versus_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -227,21 +225,21 @@ def versus_handler(m: re.Match, text: str, lang: str) -> str | None:
     return "versus"
 
 
-COMPANY = re.compile(r"(?<=[\w&] )Co\.(?!\w)")
+COMPANY = re.compile(r"Co\.(?<=[\w&] Co\.)(?!\w)")
 
 
 def company_handler(m: re.Match, text: str, lang: str) -> str:
     return _keep_period(m, text, "Company")
 
 
-MONTH_ABBR = re.compile(rf"(?<![\w.])(?P<a>{_alt(MONTH_ABBREVIATIONS)})\.(?!\w)")
+MONTH_ABBR = re.compile(rf"(?P<a>{_alt(MONTH_ABBREVIATIONS)})\.(?!\w)")
 
 
 def month_abbr_handler(m: re.Match, text: str, lang: str) -> str:
     return _keep_period(m, text, MONTH_ABBREVIATIONS[m.group("a")])
 
 
-WEEKDAY_ABBR = re.compile(rf"(?<![\w.])(?P<a>{_alt(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s)")
+WEEKDAY_ABBR = re.compile(rf"(?P<a>{_alt(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s)")
 
 
 def weekday_abbr_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -253,7 +251,7 @@ def weekday_abbr_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 
 # Single capital letters with dots: 'U.S.', 'U.S.A.', 'M.D.'
-INITIALISM = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,}(?!\w)")
+INITIALISM = re.compile(r"[A-Z]\.(?:[A-Z]\.)+(?!\w)")
 
 
 def initialism_handler(m: re.Match, text: str, lang: str) -> str:
@@ -263,7 +261,7 @@ def initialism_handler(m: re.Match, text: str, lang: str) -> str:
 
 # --- Roman numerals ---------------------------------------------------------------------
 
-ROMAN = re.compile(r"(?<![\w'’.-])[IVXLCDM]+(?![\w-])")
+ROMAN = re.compile(r"[IVXLCDM]+(?![\w-])")
 _VALID_ROMAN = re.compile(r"M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _KEYWORDS = frozenset(ROMAN_CARDINAL_KEYWORDS)
@@ -328,14 +326,14 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 # --- symbols ----------------------------------------------------------------------------
 
-AMPERSAND = re.compile(r"(?<=\s)&(?=\s)")
+AMPERSAND = re.compile(r"&(?<=\s&)(?=\s)")
 
 
 def ampersand_handler(m: re.Match, text: str, lang: str) -> str:
     return "and"
 
 
-MATH = re.compile(r"(?<=[\d\s])(?P<op>[+=×])(?=[\s\d])")
+MATH = re.compile(r"(?P<op>[+=×])(?<=[\d\s].)(?=[\s\d])")
 
 
 def math_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -348,17 +346,23 @@ def math_handler(m: re.Match, text: str, lang: str) -> str | None:
     return (" " if left.isdigit() else "") + spoken + (" " if right.isdigit() else "")
 
 
-DIM_X = re.compile(r"(?<=\d )x(?= \d)")
+DIM_X = re.compile(r"x(?<=\d x)(?= \d)")
 
 
 def dim_x_handler(m: re.Match, text: str, lang: str) -> str:
     return "by"
 
 
-SLASH_WORDS = re.compile(r"(?<![\w/.])(?P<a>[A-Za-z]{2,})/(?P<b>[A-Za-z]{2,})(?![\w/])")
+SLASH_WORDS = re.compile(r"/(?<=[A-Za-z]{2}/)(?=[A-Za-z]{2})")
+_WORD_BEFORE = re.compile(r"(?<![\w/.])([A-Za-z]{2,})$")
+_WORD_AFTER = re.compile(r"([A-Za-z]{2,})(?![\w/])")
 
 
-def slash_handler(m: re.Match, text: str, lang: str) -> str:
-    a, b = m.group("a"), m.group("b")
-    joiner = " " if "or" in (a.lower(), b.lower()) or a.lower() == "and" else " or "
-    return a + joiner + b
+def slash_handler(m: re.Match, text: str, lang: str) -> str | None:
+    """'his/her' -> 'his or her'; 'and/or' -> 'and or'. Only the slash is replaced."""
+    before = _WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())
+    after = _WORD_AFTER.match(text, m.end())
+    if not before or not after:
+        return None
+    words_ = (before.group(1).lower(), after.group(1).lower())
+    return " " if "or" in words_ or words_[0] == "and" else " or "
