@@ -47,6 +47,7 @@ BREAK_STRENGTHS = {"none": 0.0, "x-weak": 0.1, "weak": 0.25, "medium": 0.5, "str
                    "x-strong": 1.2}  # fmt: skip
 DEFAULT_BREAK_STRENGTH = "medium"  # <break/> with neither time nor strength
 PHONEME_ALPHABETS = frozenset({"ipa"})
+_BOUNDARIES: dict[str, Literal["sentence", "paragraph"]] = {"p": "paragraph", "s": "sentence"}
 
 # The word-phoneme form comes first so that "[voice](/vˈɔɪs/)" is a pronunciation, not a tag.
 # Tag names are case-insensitive; a tag's value runs to the first "]".
@@ -147,6 +148,7 @@ class _Builder:
     aliases: list[Alias] = field(default_factory=list)
     has_words: bool = False  # the text collected so far is not only whitespace
     boundary: Literal["sentence", "paragraph"] | None = None
+    last: int | None = None  # index of the last segment that is not a Break
 
     def text(self, text: str, voice: str | None) -> None:
         if not text:
@@ -186,18 +188,18 @@ class _Builder:
         # No boundary before the first text, none after the last, and one between two texts
         # even with breaks between them (the stronger, a paragraph, if both were marked)
         kind, self.boundary = self.boundary, None
-        last = next((i for i in range(len(self.segments) - 1, -1, -1)
-                     if not isinstance(self.segments[i], Break)), None)  # fmt: skip
-        if kind is None or last is None:
+        if kind is None or self.last is None:
             return
-        if not isinstance(self.segments[last], Boundary):
+        if not isinstance(self.segments[self.last], Boundary):
+            self.last = len(self.segments)
             self.segments.append(Boundary(kind))
         elif kind == "paragraph":
-            self.segments[last] = Boundary(kind)
+            self.segments[self.last] = Boundary(kind)
 
     def _flush_speech(self) -> None:
         if self.has_words:
             written = "".join(self.written)
+            self.last = len(self.segments)
             self.segments.append(
                 Speech(written, self.voice, tuple(self.phonemes), tuple(self.aliases))
             )
@@ -212,6 +214,11 @@ def _check(callback: Callable[[str], str] | None, value: str, what: str, positio
         return callback(value)
     except ValueError as error:
         raise MarkupError(f"{what}: {error}", position) from None
+
+
+def _voice(check_voice, spec: str, what: str, at: int) -> str | None:
+    """The canonical voice of a tag or element; None for the job's own voice."""
+    return None if spec.lower() in DEFAULT_VOICE_NAMES else _check(check_voice, spec, what, at)
 
 
 def _seconds(value: str, where: str, position: int) -> float:
@@ -254,11 +261,7 @@ def _parse_tags(text, check_voice, check_phonemes) -> list[Segment]:
             out.pause(_seconds(match["pause"], "the pause", at))
         else:
             spec = (match["voice"] or "default").strip()
-            voice = (
-                None
-                if spec.lower() in DEFAULT_VOICE_NAMES
-                else _check(check_voice, spec, f"[voice:{spec}]", at)
-            )
+            voice = _voice(check_voice, spec, f"[voice:{spec}]", at)
     out.text(text[done:], voice)
     return out.finish()
 
@@ -326,7 +329,7 @@ class _SsmlReader:
         if name == "break":
             self.out.pause(self.break_seconds(attrs, at))
         elif name == "sub":
-            if "alias" not in attrs:
+            if not attrs.get("alias", "").strip():
                 raise MarkupError('<sub> needs the spoken text: <sub alias="...">', at)
             self.capture = (name, len(self.stack), attrs["alias"], at, [])
         elif name == "phoneme":
@@ -335,13 +338,9 @@ class _SsmlReader:
             spec = attrs.get("name", "").strip()
             if not spec:
                 raise MarkupError('<voice> needs a voice: <voice name="...">', at)
-            self.voices.append(
-                None
-                if spec.lower() in DEFAULT_VOICE_NAMES
-                else _check(self.check_voice, spec, f'<voice name="{spec}">', at)
-            )
-        elif name in ("p", "s"):
-            self.out.mark("paragraph" if name == "p" else "sentence")
+            self.voices.append(_voice(self.check_voice, spec, f'<voice name="{spec}">', at))
+        elif name in _BOUNDARIES:
+            self.out.mark(_BOUNDARIES[name])
 
     def end(self, name: str) -> None:
         depth = len(self.stack)
@@ -365,8 +364,8 @@ class _SsmlReader:
             return
         if name == "voice":
             self.voices.pop()
-        elif name in ("p", "s"):
-            self.out.mark("paragraph" if name == "p" else "sentence")
+        elif name in _BOUNDARIES:
+            self.out.mark(_BOUNDARIES[name])
 
     def phoneme_value(self, attrs: dict[str, str], at: int) -> str:
         alphabet = attrs.get("alphabet", "ipa").strip().lower()

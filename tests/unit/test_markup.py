@@ -367,6 +367,10 @@ def test_long_ssml_parses_in_linear_time():
     segments = ssml(text + "</speak>")
     assert len(segments) == 20_000 * 5 - 1
     assert time.perf_counter() - started < 5.0
+    many_breaks = "<p>a</p>" + "<p><break time='1ms'/></p>" * 20_000 + "<p>b</p>"
+    started = time.perf_counter()
+    assert len(ssml(many_breaks)) == 20_000 + 3
+    assert time.perf_counter() - started < 5.0
     # an error near the end is still placed exactly
     error = error_of(text + "<break time='x'/></speak>", "ssml")
     assert error.position == len(text)
