@@ -290,7 +290,14 @@ def _replacements(
     """Every span of text to replace, with its phonemes: explicit overrides first, then the
     lexicon's matches that do not overlap one."""
     spans: list[_Replacement] = []
-    for override in overrides:
+    done = 0
+    for override in sorted(overrides, key=lambda o: o.start):
+        if not done <= override.start < override.end <= len(text):
+            raise ValueError(
+                f"override {override} lies outside the text of {len(text)} characters or "
+                "overlaps another; give spans of this text, as Speech.cut re-bases them"
+            )
+        done = override.end
         if isinstance(override, PhonemeOverride):
             spans.append(_Replacement(override.start, override.end, override.phonemes))
         elif isinstance(override, Alias):

@@ -408,6 +408,19 @@ def test_markup_overrides_with_the_real_phonemizer(phonemize):
     assert result == phonemize("World Wide Web pages")
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [PhonemeOverride(5, 20, "x")],
+        [PhonemeOverride(2, 2, "x")],
+        [PhonemeOverride(0, 4, "x"), Alias(3, 6, "y")],
+    ],
+)
+def test_overrides_must_be_spans_of_the_text(overrides):
+    with pytest.raises(ValueError, match="outside the text of 9 characters or overlaps"):
+        phonemize_with_lexicon("some text", EMPTY_LEXICON, fake_phonemize, overrides)
+
+
 def test_a_span_inside_a_word_falls_back_to_pieces(phonemize):
     # "[Her](/hˈɜː/)mione": no placeholder word can stand for part of a word
     result = phonemize_with_lexicon(
