@@ -177,15 +177,17 @@ class Lexicon:
         return max((len(_WORD.findall(w)) for w in (*self.exact, *self.folded)), default=0)
 
     @classmethod
-    def parse(cls, entries: object, source: str = "pronunciations") -> "Lexicon":
+    def parse(
+        cls, entries: object, source: str = "pronunciations", max_entries: int = MAX_ENTRIES
+    ) -> "Lexicon":
         """A lexicon from a job's ``pronunciations`` (or a file's table); LexiconError naming
-        the bad entry and the fix."""
+        the bad entry and the fix. The API may hold a job to fewer entries than a file."""
         if entries is None:
             return cls({}, {})
         if not isinstance(entries, Mapping):
             raise LexiconError(f"{source}: give an object of word: pronunciation entries")
-        if len(entries) > MAX_ENTRIES:
-            raise LexiconError(f"{source}: at most {MAX_ENTRIES} entries, not {len(entries)}")
+        if len(entries) > max_entries:
+            raise LexiconError(f"{source}: at most {max_entries} entries, not {len(entries)}")
         exact: dict[str, Pronunciation] = {}
         folded: dict[str, Pronunciation] = {}
         for word, value in entries.items():

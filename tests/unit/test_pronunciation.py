@@ -154,6 +154,11 @@ def test_possessive_and_quotes():
     assert [m.possessive for m in found] == [True, True, True, False, False]
 
 
+def test_entry_limit():
+    with pytest.raises(LexiconError, match="at most 2 entries, not 3"):
+        Lexicon.parse({"a": "ɐ", "b": "b", "c": "k"}, max_entries=2)
+
+
 def test_words_with_apostrophes_and_hyphens():
     lexicon = Lexicon.parse({"O'Brien": "oʊbɹˈaɪən", "Jean-Luc": "ʒˌɑːnlˈuːk", "Luc": "lˈuːk"})
     text = "O'Brien met Jean-Luc, Jean - Luc and O'Brien's friend Luc-like."
