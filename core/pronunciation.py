@@ -433,11 +433,11 @@ def phonemize_with_lexicon(
     ``tokenizer.phonemize(text, lang)``, after any text normalization). Text without matches
     or overrides is phonemized as a whole, exactly as without a lexicon.
     """
-    spans = _replacements(text, lexicon, overrides, phonemize)
-    if not spans:
-        return phonemize(text)
     phonemize = lru_cache(maxsize=None)(phonemize)  # a word may be looked up several times
+    spans = _replacements(text, lexicon, overrides, phonemize)
     plain = phonemize(text)
+    if not spans:
+        return plain
     for placeholder in PLACEHOLDERS:
         mark = phonemize(placeholder)
         if not mark or mark in plain or any(mark in s.phonemes for s in spans):
