@@ -18,10 +18,11 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/kokoro-queue up --sample
 
-# Lint, then the suite against real Redis, a real Celery worker and the real model.
-# With KQ_TEST_POSTGRES_URL set, every integration test also runs against PostgreSQL.
+# Lint, then the suite against real Redis, a real Celery worker and the real model, every
+# integration test on SQLite and on PostgreSQL: KQ_TEST_POSTGRES_URL's server, else the local
+# one, else a throwaway cluster (tests/support/postgres.py; KQ_TEST_POSTGRES=throwaway forces it)
 test: install lint chromium compose
-	$(PY) -m pytest
+	$(PY) -m tests.support.postgres $(PY) -m pytest
 
 # The fast layer alone (tests/fast, tests/unit): no Redis, worker or model, under two minutes
 test-fast: install

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from core.timeline import PAUSE_SECONDS
 from core.model_files import EMBEDDED_MODEL_NAME
 from core.text import normalize_text
+from core.timeline import PAUSE_SECONDS
 from storage.blob_store import chunk_key, job_audio_key, job_prefix
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
@@ -30,11 +30,12 @@ def hosts_loaded(database_url: str) -> set[str]:
         engine.dispose()
 
 
+# Several hosts share PostgreSQL, never a SQLite file: PostgreSQL only (make test always has one)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_hosts_share_one_book_through_postgresql_and_s3(
     tmp_path, redis_url, database_url, s3_server
 ):
-    if database_url.startswith("sqlite"):
-        pytest.skip("several hosts share PostgreSQL, not a SQLite file")
+    assert database_url.startswith("postgresql")
     bucket = s3_server.new_bucket()
     data_dirs = {name: tmp_path / name for name in ("api", *HOSTS)}
     for path in data_dirs.values():

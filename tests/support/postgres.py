@@ -1,0 +1,196 @@
+"""A PostgreSQL server for the test suite, so its PostgreSQL half never vanishes silently.
+
+    python -m tests.support.postgres COMMAND...
+
+runs COMMAND (``make test``: pytest) with ``KQ_TEST_POSTGRES_URL`` set to a server's URL, and
+exits with COMMAND's status. The server is, in this order:
+
+1. ``KQ_TEST_POSTGRES_URL`` when it is already set (used as it is);
+2. the local one at 127.0.0.1:5432 (database ``test``, trust auth) when it answers;
+3. otherwise a throwaway cluster: Debian's ``postgresql`` package (installed with apt-get when
+   missing), ``initdb`` in a temporary directory, trust auth, its own free port on 127.0.0.1
+   only (its socket in that directory too), run as the ``postgres`` user when this runs as root
+   (PostgreSQL refuses root), stopped and removed when COMMAND ends.
+
+``KQ_TEST_POSTGRES=throwaway`` skips 1 and 2: the throwaway cluster, whatever else answers.
+"""
+
+import getpass
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+LOCAL_URL = "postgresql+psycopg://{user}@127.0.0.1:5432/test"
+SUPERUSER = "kq_test"
+START_TIMEOUT_S = 60
+# Throwaway data: durability is not wanted, speed is. A stack is an API, a worker and its
+# children, each with a pool: more connections than the default 100 at times
+SERVER_OPTIONS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "300",
+}
+
+
+def log(message: str) -> None:
+    print(f"tests/support/postgres: {message}", file=sys.stderr, flush=True)
+
+
+def answers(url: str) -> bool:
+    """True when ``url`` takes a connection and a query within a few seconds."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def binaries() -> Path | None:
+    """The directory of Debian's newest PostgreSQL server programs, or of those on PATH."""
+    installed = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if installed:
+        return installed[-1].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).resolve().parent if on_path else None
+
+
+def install() -> Path:
+    """Debian's PostgreSQL package, as the Makefile installs Chromium; its programs' directory."""
+    log("no PostgreSQL server programs; installing Debian's postgresql package")
+    if os.geteuid() != 0:
+        raise SystemExit(
+            "tests/support/postgres: PostgreSQL is not installed and this is not root: install "
+            "Debian's postgresql package, or set KQ_TEST_POSTGRES_URL to a server of your own"
+        )
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
+        check=True,
+        env=env,
+    )
+    found = binaries()
+    if found is None:
+        raise SystemExit("tests/support/postgres: postgresql installed, but no initdb found")
+    return found
+
+
+def server_user() -> str | None:
+    """Who runs the server: None for this user, unless this is root (PostgreSQL refuses root):
+    then the package's ``postgres`` user, made when it does not exist."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"],
+            check=True,
+        )
+    return "postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """A new cluster in a temporary directory for as long as the block runs; its URL."""
+    bin_dir = binaries() or install()
+    user = server_user()
+
+    def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+        command = [str(bin_dir / args[0]), *args[1:]]
+        if user:
+            command = ["runuser", "-u", user, "--", *command]
+        return subprocess.run(command, check=True, **kwargs)
+
+    root = Path(tempfile.mkdtemp(prefix="kq-postgres-"))
+    data = root / "data"
+    if user:
+        shutil.chown(root, user)
+    started = False
+    try:
+        run(
+            "initdb", "--pgdata", str(data), "--username", SUPERUSER, "--auth", "trust",
+            "--encoding", "UTF8",
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        port = free_port()
+        options = [
+            "-c listen_addresses=127.0.0.1",
+            f"-c port={port}",
+            f"-c unix_socket_directories={root}",
+            *(f"-c {name}={value}" for name, value in SERVER_OPTIONS.items()),
+        ]
+        run(
+            "pg_ctl", "--pgdata", str(data), "--log", str(root / "server.log"), "--wait",
+            f"--timeout={START_TIMEOUT_S}", "--options", " ".join(options), "start",
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        started = True
+        url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres"
+        if not answers(url):
+            raise SystemExit(f"tests/support/postgres: the throwaway cluster is silent: {url}")
+        log(f"throwaway PostgreSQL ({bin_dir.parent.name}) at 127.0.0.1:{port}, in {root}")
+        yield url
+    except subprocess.CalledProcessError:
+        with suppress(OSError):
+            sys.stderr.write((root / "server.log").read_text())
+        raise
+    finally:
+        if started:
+            run("pg_ctl", "--pgdata", str(data), "--mode", "fast", "--wait", "stop",
+                stdout=subprocess.DEVNULL)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+        log("throwaway PostgreSQL stopped and removed")
+
+
+@contextmanager
+def postgres_url() -> Iterator[str]:
+    """The URL of a PostgreSQL server for the tests (see the module's docstring)."""
+    forced = os.environ.get("KQ_TEST_POSTGRES", "").lower() == "throwaway"
+    given = os.environ.get("KQ_TEST_POSTGRES_URL")
+    if given and not forced:
+        yield given
+        return
+    local = LOCAL_URL.format(user=getpass.getuser())
+    if not forced and answers(local):
+        log(f"the local PostgreSQL: {local}")
+        yield local
+        return
+    with throwaway_cluster() as url:
+        yield url
+
+
+def main(command: list[str]) -> int:
+    if not command:
+        raise SystemExit(__doc__)
+    with postgres_url() as url:
+        child = subprocess.Popen(command, env=os.environ | {"KQ_TEST_POSTGRES_URL": url})
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached the command too: let it finish its own cleanup first
+            return child.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
