@@ -42,7 +42,7 @@ from pathlib import Path
 
 from core.markup import Alias, Override, PhonemeOverride
 
-MAX_ENTRIES = 10_000  # per lexicon: the match pattern is one alternation of every word
+MAX_ENTRIES = 10_000  # per lexicon: bounds its memory and the time to check it
 MAX_WORD_CHARS = 100
 MAX_PHONEMES_CHARS = 200
 LEXICON_SUFFIXES = (".toml", ".json")
