@@ -3,6 +3,7 @@ HTTP on loopback), downloads through the API with Range and presigned redirects,
 whose workers write nothing to local disk."""
 
 import itertools
+import re
 import tempfile
 from pathlib import Path
 
@@ -96,12 +97,21 @@ def test_a_failed_writer_block_uploads_nothing(store, s3_env):
     assert s3_env.keys(store.bucket) == [f"{PREFIX}/{key}"]
 
 
-def test_large_blobs_go_up_in_a_multipart_upload(store, monkeypatch):
+def test_large_blobs_go_up_in_a_multipart_upload(store, s3_env, monkeypatch):
     monkeypatch.setattr(storage.s3, "MULTIPART_THRESHOLD", 1024)
     data = bytes(range(256)) * 40
     with store.writer("jobs/big/audio.wav") as tmp:
         tmp.write_bytes(data)
+    with store.writer("jobs/small/audio.wav") as tmp:
+        tmp.write_bytes(data[:1024])
     assert store.get("jobs/big/audio.wav") == data
+
+    def etag(key: str) -> str:
+        return s3_env.client().head_object(Bucket=store.bucket, Key=f"{PREFIX}/{key}")["ETag"]
+
+    # S3 tags a multipart object "<md5 of the parts' md5s>-<parts>", a single PUT's "<md5>"
+    assert re.fullmatch(r'"[0-9a-f]{32}-1"', etag("jobs/big/audio.wav"))
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag("jobs/small/audio.wav"))
 
 
 def test_a_missing_blob_is_blob_not_found(store):
