@@ -36,13 +36,21 @@ def test_two_api_processes_serve_and_sigterm_finishes_inflight_requests(stack, t
 
         # A request still uploading when SIGTERM arrives completes normally
         result: dict = {}
+        pieces_sent = 0
+        uploading = threading.Event()  # the server has the request's first pieces
 
         def slow_upload():
             def body():
+                nonlocal pieces_sent
                 yield b'{"text": "'
                 for _ in range(6):
+                    # Resumed: httpx has sent what this yielded last
+                    pieces_sent += 1
+                    if pieces_sent == 2:
+                        uploading.set()
                     time.sleep(0.5)
                     yield b"Graceful shutdown lets this request finish. "
+                pieces_sent += 1
                 yield b'"}'
 
             with httpx.Client(base_url=url, timeout=30) as http:
@@ -52,8 +60,9 @@ def test_two_api_processes_serve_and_sigterm_finishes_inflight_requests(stack, t
 
         uploader = threading.Thread(target=slow_upload)
         uploader.start()
-        time.sleep(1.0)
+        assert uploading.wait(timeout=30), "the upload did not start"
         master.send_signal(signal.SIGTERM)
+        assert pieces_sent < 7  # the signal came mid-upload
         uploader.join(timeout=60)
         assert result["response"].status_code == 202, result["response"].text
         assert master.wait(timeout=30) == 0

@@ -4,6 +4,8 @@ streamed in order while it is made, equal to the final file's samples."""
 import io
 import json
 import struct
+import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 import av
@@ -18,12 +20,27 @@ from tests.integration.test_pipeline import BOOK
 from worker.audio import book_gain
 
 EVENT_LATENESS_S = 1.0
+# How long following one job live may take in all. A stream that stops sending fails sooner,
+# at the client's read timeout; one that keeps sending (keep-alive comments every 15 s) would
+# otherwise never end
+LIVE_DEADLINE_S = 300.0
 
 
-def read_events(response, limit: int | None = None) -> list[dict]:
+def until_deadline(items: Iterable, timeout_s: float, what: str) -> Iterator:
+    """``items`` as they come, failing the test once ``timeout_s`` have passed in all."""
+    deadline = time.monotonic() + timeout_s
+    for item in items:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s {what}")
+        yield item
+
+
+def read_events(
+    response, limit: int | None = None, timeout_s: float = LIVE_DEADLINE_S
+) -> list[dict]:
     """Parse an SSE stream into {id, event, data, at}; stop after ``limit`` chunk events."""
     events, fields = [], {}
-    for line in response.iter_lines():
+    for line in until_deadline(response.iter_lines(), timeout_s, "reading events"):
         if line == "":
             if "event" in fields:
                 events.append(fields | {"at": datetime.now(UTC)})
@@ -100,7 +117,8 @@ def test_stream_starts_before_the_job_ends_and_equals_the_final_file(stack):
         with http.stream("GET", f"/v1/jobs/{job['id']}/stream?format=wav") as response:
             assert response.status_code == 200
             assert response.headers["content-type"] == "audio/wav"
-            for piece in response.iter_bytes():
+            pieces = until_deadline(response.iter_bytes(), LIVE_DEADLINE_S, "streaming")
+            for piece in pieces:
                 received += piece
                 if status_at_first_audio is None and len(received) > 44:
                     status_at_first_audio = http.get(f"/v1/jobs/{job['id']}").json()["status"]
@@ -148,7 +166,7 @@ def test_cli_client_follows_events_to_the_end(stack):
     with stack.client() as http:
         job = http.post("/v1/jobs", json={"text": BOOK[:600]}).json()
     client = Client(stack.api_url)
-    events = list(client.events(job["id"]))
+    events = list(until_deadline(client.events(job["id"]), LIVE_DEADLINE_S, "following"))
     assert [name for name, _ in events[:-1]] == ["chunk"] * job["progress"]["chunks_total"]
     assert events[-1][0] == "finished" and events[-1][1]["status"] == "succeeded"
     assert [data["chunks_done"] for _, data in events[:-1]] == list(
