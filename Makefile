@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format clean chromium compose
+.PHONY: install run test test-fast bench lint format clean chromium compose
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: install lint chromium compose
 # The fast layer alone (tests/fast, tests/unit): no Redis, worker or model, under two minutes
 test-fast: install
 	$(PY) -m pytest -m "not integration"
+
+# Throughput benchmark (benchmarks/throughput.py, about 8 minutes on 2 cores): a checkout-only
+# tool, not in the wheel or the image; BENCH_ARGS passes its flags, e.g. BENCH_ARGS=--no-readme
+bench: install
+	$(PY) benchmarks/throughput.py $(BENCH_ARGS)
 
 # The dashboard test renders the page in a real headless Chromium (Debian's package)
 chromium:

@@ -8,7 +8,7 @@ then the time to first chunk stored for a 50,000-character job on idle workers.
 Every figure is input characters per wall-second on the same text, so padding with silence
 cannot help. Writes benchmarks/results/throughput.json and the README table.
 
-    .venv/bin/python benchmarks/throughput.py            # or: kokoro-queue bench
+    .venv/bin/python benchmarks/throughput.py            # or: make bench
 """
 
 import argparse

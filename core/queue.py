@@ -145,20 +145,6 @@ def _queue_keys(settings: Settings) -> list[str]:
     return [settings.queue] + [f"{settings.queue}:{step}" for step in PRIORITY_STEPS[1:]]
 
 
-def drop_queue(redis_url: str, queue: str) -> int:
-    """Delete every Redis key of ``queue`` (its priority lists, its unacked hash, index and
-    mutex, and kombu's bindings ``_kombu.binding*.<queue>``): what a test or a benchmark that
-    made the queue leaves behind. How many keys went."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{queue}*")) + list(client.scan_iter(f"_kombu.binding*.{queue}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-    return len(keys)
-
-
 def send_assembly(celery: Celery, job_id: str, queue: str) -> None:
     """Enqueue a job's assembly ahead of any chunk: the job is done but for this."""
     celery.send_task(ASSEMBLE_JOB, args=[job_id], queue=queue, priority=0)

@@ -11,8 +11,8 @@ import uuid
 import httpx
 import soundfile as sf
 
-from core.queue import drop_queue
 from tests.conftest import ROOT, free_port, wait_for
+from tests.support.queues import drop_queue
 
 
 def test_up_runs_the_stack_synthesizes_the_sample_and_stops_cleanly(tmp_path, redis_url):

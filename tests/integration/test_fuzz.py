@@ -29,12 +29,12 @@ from sqlalchemy import create_engine, select, update
 
 from api.main import create_app
 from core.audio_stream import encode_chunk
-from core.queue import drop_queue
 from core.states import ChunkStatus, JobStatus
 from storage.blob_store import chapter_audio_key, chunk_key, job_audio_key
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
 from tests.conftest import free_port, stack_env, start_api, stop_process, wait_for
+from tests.support.queues import drop_queue
 
 STARTUP_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0

@@ -17,14 +17,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.states import ChunkStatus, JobStatus
-from storage.api_keys import create_key, hash_key
+from core.states import JobStatus
+from storage.api_keys import create_key
 from storage.db import get_engine, session_factory, transaction
-from storage.jobs import list_jobs
+from storage.job_queries import list_jobs
 from storage.migrate import upgrade
-from storage.models import ApiKey, Chunk, Job
-from storage.query_plans import explain, hot_queries, last_statement, plan_problems, uses_index
+from storage.models import Job
 from tests.conftest import _backends, _postgres_database
+from tests.support.query_plans import (
+    explain,
+    hot_queries,
+    last_statement,
+    plan_problems,
+    uses_index,
+)
+from tests.support.seeding import insert_rows, job_rows, key_rows
 
 JOBS = 5000
 OTHER_KEYS = 1000  # enough keys that the lookup by hash is an index search on PostgreSQL too
@@ -75,69 +82,18 @@ def seed(url: str) -> tuple[str, str, str, list[str]]:
         other = create_key(session, "other").row.id
     rng = random.Random(8)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    statuses, weights = zip(*STATUSES, strict=True)
-    jobs, chunks, mine = [], [], []
-    for i in range(JOBS):
-        job_id = f"{rng.getrandbits(128):032x}"
-        status = rng.choices(statuses, weights)[0]
-        created_at = start + timedelta(seconds=37 * i)
-        count = rng.randint(1, 3)
-        done = count if status == JobStatus.SUCCEEDED else 0
-        jobs.append(
-            {
-                "id": job_id,
-                "owner": owner if i % 2 == 0 else other,
-                "status": status.value,
-                "voice": "af_heart",
-                "speed": 1.0,
-                "lang": "en-us",
-                "format": "mp3",
-                "priority": 0,
-                "chunks_total": count,
-                "chunks_done": done,
-                "chars_total": 40 * count,
-                "chars_done": 40 * done,
-                "created_at": created_at,
-                "updated_at": created_at,
-                "callback_attempts": 0,
-            }
-        )
-        if i % 2 == 0:
-            mine.append(job_id)
-        chunks.extend(
-            {
-                "job_id": job_id,
-                "index": n,
-                "chapter": 0,
-                "text": "A sentence of about forty characters....",
-                "chars": 40,
-                "pause_after": "none",
-                "status": (ChunkStatus.DONE if n < done else ChunkStatus.PENDING).value,
-                "attempts": 1 if n < done else 0,
-                "requeues": 0,
-            }
-            for n in range(count)
-        )
-    keys = [
-        {
-            "id": f"{rng.getrandbits(128):032x}",
-            "name": f"client {n}",
-            "key_hash": hash_key(f"kq_other_{n}"),
-            "prefix": f"kq_o{n}",
-            "created_at": start,
-        }
-        for n in range(OTHER_KEYS)
-    ]
-    engine = get_engine(url)
-    with engine.begin() as connection:
-        connection.execute(Job.__table__.insert(), jobs)
-        connection.execute(Chunk.__table__.insert(), chunks)
-        connection.execute(ApiKey.__table__.insert(), keys)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        # What autovacuum does after a bulk load: statistics, and on PostgreSQL the visibility
-        # map that lets a count read the index alone
-        postgres = engine.dialect.name == "postgresql"
-        connection.exec_driver_sql("VACUUM ANALYZE" if postgres else "ANALYZE")
+    jobs, chunks = job_rows(
+        rng,
+        range(JOBS),
+        [owner, other],
+        start=start,
+        step=timedelta(seconds=37),
+        status_weights=STATUSES,
+        max_chunks=3,
+        chunk_texts=["A sentence of about forty characters...."],
+    )
+    insert_rows(url, jobs, chunks, key_rows(rng, OTHER_KEYS, start))
+    mine = [job["id"] for job in jobs if job["owner"] == owner]
     return url, owner, key, mine
 
 

@@ -1,7 +1,7 @@
 """What the database does with the API's hot queries: the exact statements that storage's
 functions send (captured at the driver), their plans, and whether those plans read ``jobs``
-through an index. Used by ``tests/integration/test_query_plans.py`` and
-``benchmarks/api_load.py``.
+through an index. Used by ``tests/integration/test_query_plans.py`` and the API load
+benchmark (``benchmarks/api_load_sizes.py``); the service itself never explains its queries.
 """
 
 from collections.abc import Callable, Iterator
@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from storage.api_keys import active_key, any_active_key
-from storage.jobs import encode_cursor, get_job, list_jobs, owned_job, unfinished_jobs
+from storage.job_queries import encode_cursor, get_job, list_jobs, owned_job, unfinished_jobs
 
 
 @dataclass(frozen=True)
