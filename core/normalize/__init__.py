@@ -101,6 +101,7 @@ RULES: tuple[Rule, ...] = (
         near=re.compile(r"\d(?:st|nd|rd|th|d|ST|ND|RD|TH)\b"),
         not_after=n.NOT_AFTER_NUMBER,
     ),
+    Rule(n.NUMERIC_DATE, n.numeric_date_handler, near=re.compile(r"\d/\d"), not_after=None),
     Rule(
         n.MIXED_FRACTION,
         n.mixed_fraction_handler,

@@ -10,23 +10,53 @@ import re
 from core.normalize.tables import SENTENCE_STARTERS
 
 _WINDOW = 80
-_PREV_WORD = re.compile(r"([^\W\d_][\w'’.&-]*|\d[\w,.]*)[ \t]+$")
+_WORD_INNER = "_'’.&-,"
 _NEXT_WORD = re.compile(r"[ \t]+([^\W_][\w'’-]*)")
 _AFTER_DOT = re.compile(
     r"[\"'”’»)\]]*(?P<ws>[ \t]*)(?:(?P<nl>\r?\n|$)|(?P<word>[\"“‘(\[]*[^\W\d_]\w*))?"
 )
 
 
+def _prev_span(text: str, start: int) -> tuple[int, int]:
+    """Where the word right before ``start`` lies (only spaces or tabs between), or (-1, -1).
+
+    A word starts with a letter and goes on with letters, digits and ' ’ . & - (or starts
+    with a digit and may hold commas: '1,234'). Scanned backwards by hand: a regex search
+    would retry every position of the window.
+    """
+    lo = max(0, start - _WINDOW)
+    end = start
+    while end > lo and text[end - 1] in " \t":
+        end -= 1
+    if end == start:
+        return -1, -1
+    i = end
+    while i > lo and (text[i - 1].isalnum() or text[i - 1] in _WORD_INNER):
+        i -= 1
+    while i < end and not (text[i].isalnum() and text[i] != "_"):
+        i += 1
+    if i == end:
+        return -1, -1
+    if not text[i].isdigit():
+        comma = text.rfind(",", i, end)
+        if comma != -1:
+            i = comma + 1
+            while i < end and not text[i].isalpha():
+                i += 1
+            if i == end or text[end - 1] == ",":
+                return -1, -1
+    return i, end
+
+
 def prev_word(text: str, start: int) -> str:
     """The word right before ``start`` (only spaces between), or '' when punctuation or a line
     break intervenes."""
-    m = _PREV_WORD.search(text, max(0, start - _WINDOW), start)
-    return m.group(1) if m else ""
+    i, end = _prev_span(text, start)
+    return text[i:end] if i != -1 else ""
 
 
 def prev_word_start(text: str, start: int) -> int:
-    m = _PREV_WORD.search(text, max(0, start - _WINDOW), start)
-    return m.start(1) if m else -1
+    return _prev_span(text, start)[0]
 
 
 def next_word(text: str, end: int) -> str:

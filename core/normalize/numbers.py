@@ -87,6 +87,12 @@ def year(n: int, lang: str = "en-us") -> str:
     return f"{cardinal(hi, lang)} {cardinal(lo, lang)}"
 
 
+def house_year(two_digits: str) -> str:
+    """The '21 of '3/4/21': 'twenty-one'; '05' is 'oh five'."""
+    n = int(two_digits)
+    return f"oh {DIGIT_WORDS[n]}" if two_digits[0] == "0" else cardinal(n)
+
+
 def decade(n: int, lang: str = "en-us") -> str:
     """1980 -> 'nineteen eighties', 1800 -> 'eighteen hundreds', 2000 -> 'two thousands',
     70 -> 'seventies'."""

@@ -16,6 +16,7 @@ from core.normalize.tables import (
     MONTH_ABBREVIATIONS,
     MONTHS,
     SCALE_WORDS,
+    SENTENCE_STARTERS,
     TEMPERATURE_SCALES,
     UNITS,
     VULGAR_FRACTIONS,
@@ -73,7 +74,11 @@ def is_year_context(text: str, start: int, end: int, value: int) -> bool:
     after = next_word(text, end)
     if before in _DETERMINERS and after.isalpha() and not after.endswith("s"):
         return True  # 'the 1920 election', 'his 1905 paper'
-    noun_follows = after.isalpha() and after.islower() and after not in FUNCTION_WORDS
+    # A verb or adverb after it ('of 1666 destroyed', '1805 finally') is no counted noun.
+    verbish = after.endswith(("ed", "ly"))
+    noun_follows = (
+        after.isalpha() and after.islower() and after not in FUNCTION_WORDS and not verbish
+    )
     return not noun_follows
 
 
@@ -219,8 +224,11 @@ def month_year_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 QTY = rf"{SIGN}(?P<a>{NUM})(?:(?P<dash>{DASH})(?P<b>{NUM}))?"
 PERCENT = re.compile(AT_NUMBER + rf"{QTY}\s?%")
-DEGREES = re.compile(AT_NUMBER + rf"{QTY}\s?°\s?(?P<scale>[FCK](?!\w))?")
-UNIT = re.compile(AT_NUMBER + rf"{QTY}(?P<sep>\s|-|)(?P<unit>{_UNIT_ALT}|in\.|sq\. ft\.)(?![\w/²])")
+DEGREES = re.compile(AT_NUMBER + rf"{QTY}\s?°(?:\s?(?P<scale>[FCK])(?!\w))?")
+UNIT = re.compile(
+    AT_NUMBER
+    + rf"{QTY}(?P<sep>\s|-|)(?P<unit>{_UNIT_ALT}|in\.|sq\. ft\.)(?![\w/²])(?P<dot>\.(?!\w))?"
+)
 FEET_INCHES = re.compile(AT_DIGIT + r"(?P<ft>\d{1,2})['′’]\s?(?P<inch>\d{1,2})(?:[\"″”]|'')")
 INCHES = re.compile(AT_DIGIT + r"(?P<inch>\d{1,3})[\"″](?!\w)")
 FEET = re.compile(AT_DIGIT + r"(?P<ft>\d{1,3})['′](?![\w'])")
@@ -263,7 +271,7 @@ def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
         # Adjectival '5-km walk': the unit stays singular and joins with a hyphen.
         return f"{words}-{one_word}"
     spoken = f"{words} {one_word if one else many}"
-    return _keep_period(m, text, spoken) if unit.endswith(".") else spoken
+    return _keep_period(m, text, spoken)
 
 
 def feet_inches_handler(m: re.Match, text: str, lang: str) -> str:
@@ -308,6 +316,24 @@ def range_handler(m: re.Match, text: str, lang: str) -> str | None:
     return f"{nw.cardinal(a, lang)} to {nw.cardinal(b, lang)}"
 
 
+NUMERIC_DATE = re.compile(
+    AT_DIGIT + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})(?![\w/]|[.,]\d)"
+)
+
+
+def numeric_date_handler(m: re.Match, text: str, lang: str) -> str | None:
+    """'3/4/1921': month first in en-us, day first in en-gb, unless only one order works."""
+    a, b = int(m.group("a")), int(m.group("b"))
+    month, day = (b, a) if lang == "en-gb" else (a, b)
+    if month > 12:
+        month, day = day, month
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    y = m.group("y")
+    year = nw.year(int(y), lang) if len(y) == 4 else nw.house_year(y)
+    return f"{MONTHS[month - 1]} {nw.ordinal(day, lang)}, {year}"
+
+
 MIXED_FRACTION = re.compile(AT_DIGIT + rf"(?P<w>\d+)[ -](?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
 FRACTION = re.compile(AT_DIGIT + rf"(?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
 VULGAR = re.compile(
@@ -328,7 +354,12 @@ def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
     n, d = int(m.group("n")[:4]), int(m.group("d")[:4])
     if (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an"):
         return "half"  # '1/2 a cup' is 'half a cup'
-    return nw.fraction(n, d, lang) if _proper(n, d) else None
+    if _proper(n, d):
+        return nw.fraction(n, d, lang)
+    if n >= d and len(m.group("n")) <= 3 and len(m.group("d")) <= 3:
+        # '24/7', '50/50': said as the two numbers.
+        return f"{nw.cardinal(n, lang)} {nw.cardinal(d, lang)}"
+    return None
 
 
 def vulgar_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -383,6 +414,32 @@ _STREET_AFTER = re.compile(
 )
 
 
+# Capitalised words after which a number is counted ('Chapter 101', 'Psalm 119').
+_COUNTING_NAMES = frozenset(
+    words("Chapter Psalm Page Part Book Volume Section Article Verse Line Number No Nos Hymn")
+)
+
+
+def _is_name_number(text: str, start: int) -> bool:
+    """'Room 101', 'Fahrenheit 451', 'Flight 370': a number that names a thing after a
+    capitalised word is said like a house number."""
+    before = prev_word(text, start)
+    if not before[:1].isupper() or not before.isalpha() or before in _COUNTING_NAMES:
+        return False
+    return before not in MONTHS and before not in SENTENCE_STARTERS and not before.isupper()
+
+
+# Before a three-digit number these make it a year of the first millennium ('in 476').
+_EARLY_YEAR_CUES = frozenset(words("in since until till by ad anno"))
+
+
+def _is_early_year(text: str, start: int, end: int) -> bool:
+    if prev_word(text, start).rstrip(".").lower() not in _EARLY_YEAR_CUES:
+        return False
+    after = next_word(text, end)
+    return not (after.isalpha() and after.islower() and after not in FUNCTION_WORDS)
+
+
 def house_number(n: int, lang: str) -> str:
     """221 'two twenty-one', 1600 'sixteen hundred': house numbers are said in pairs."""
     if 100 <= n <= 999 and n % 100:
@@ -392,10 +449,16 @@ def house_number(n: int, lang: str) -> str:
     return nw.year(n, lang)
 
 
+def _said_in_pairs(text: str, m: re.Match) -> bool:
+    return _is_name_number(text, m.start()) or _is_early_year(text, m.start(), m.end())
+
+
 def number_handler(m: re.Match, text: str, lang: str) -> str | None:
     s = m.group("n")
     sign = "minus " if m.group("sign") else ""
     if not sign and s.isdigit() and len(s) in (3, 4) and _STREET_AFTER.match(text, m.end()):
+        return house_number(int(s), lang)
+    if not sign and len(s) == 3 and s.isdigit() and s[0] != "0" and _said_in_pairs(text, m):
         return house_number(int(s), lang)
     if len(s) > 1 and s[0] == "0" and s[1].isdigit():
         return nw.digits(s)

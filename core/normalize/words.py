@@ -204,14 +204,19 @@ def title_handler(m: re.Match, text: str, lang: str) -> str | None:
     return TITLES[t]
 
 
-ABBREVIATION = re.compile(rf"(?P<a>{_alt(ABBREVIATIONS)})\.(?!\w)")
+# Lowercase abbreviations also open sentences ('Approx. 300 men').
+_ABBREVIATIONS = {
+    **{k.capitalize(): v.capitalize() for k, v in ABBREVIATIONS.items() if k.islower()},
+    **ABBREVIATIONS,
+}
+ABBREVIATION = re.compile(rf"(?P<a>{_alt(_ABBREVIATIONS)})\.(?!\w)")
 
 
 def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
     a = m.group("a")
-    if a == "ca" and not next_word(text, m.end())[:1].isdigit():
+    if a in ("ca", "Ca") and not next_word(text, m.end())[:1].isdigit():
         return None
-    return _keep_period(m, text, ABBREVIATIONS[a])
+    return _keep_period(m, text, _ABBREVIATIONS[a])
 
 
 VERSUS = re.compile(r"(?:vs\.?|v\.)(?=\s)")
@@ -353,6 +358,13 @@ def dim_x_handler(m: re.Match, text: str, lang: str) -> str:
     return "by"
 
 
+_NUMBER_WORDS = frozenset(
+    words(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+        "eighty ninety hundred thousand million billion trillion oh"
+    )
+)
 SLASH_WORDS = re.compile(r"/(?<=[A-Za-z]{2}/)(?=[A-Za-z]{2})")
 _WORD_BEFORE = re.compile(r"(?<![\w/.])([A-Za-z]{2,})$")
 _WORD_AFTER = re.compile(r"([A-Za-z]{2,})(?![\w/])")
@@ -365,4 +377,6 @@ def slash_handler(m: re.Match, text: str, lang: str) -> str | None:
     if not before or not after:
         return None
     words_ = (before.group(1).lower(), after.group(1).lower())
+    if words_[0] in _NUMBER_WORDS or words_[1] in _NUMBER_WORDS:
+        return None  # digits this module already said ('1/1921'), left as they were
     return " " if "or" in words_ or words_[0] == "and" else " or "
