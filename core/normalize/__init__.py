@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.normalize import numeric as n
+from core.normalize import quantities as q
 from core.normalize import words as w
 from core.normalize.context import starts_sentence
 
@@ -65,8 +66,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         w.PHONE, w.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
     ),
-    Rule(n.MONEY, n.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
-    Rule(n.CENTS, n.cents_handler, near=re.compile("¢"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(q.MONEY, q.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
+    Rule(q.CENTS, q.cents_handler, near=re.compile("¢"), not_after=n.NOT_AFTER_NUMBER),
     Rule(n.TIME, n.time_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
     Rule(
         n.TIME_DOT, n.time_dot_handler, near=re.compile(r"\d\.\d\d"), not_after=n.NOT_AFTER_NUMBER
@@ -84,16 +85,16 @@ RULES: tuple[Rule, ...] = (
     Rule(w.SECTION, w.section_handler, near=re.compile("§"), not_after=None),
     Rule(w.HASH_NUMBER, w.hash_handler, near=re.compile(r"#\d"), not_after=None),
     Rule(
-        n.FEET_INCHES,
-        n.feet_inches_handler,
+        q.FEET_INCHES,
+        q.feet_inches_handler,
         near=re.compile(r"\d['′’\"″]"),
         not_after=n.NOT_AFTER_NUMBER,
     ),
-    Rule(n.PERCENT, n.percent_handler, near=re.compile("%"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.DEGREES, n.degrees_handler, near=re.compile("°"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.UNIT, n.unit_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.INCHES, n.inches_handler, near=re.compile(r"\d[\"″]"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.FEET, n.feet_handler, near=re.compile(r"\d['′]"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(q.PERCENT, q.percent_handler, near=re.compile("%"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(q.DEGREES, q.degrees_handler, near=re.compile("°"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(q.UNIT, q.unit_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
+    Rule(q.INCHES, q.inches_handler, near=re.compile(r"\d[\"″]"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(q.FEET, q.feet_handler, near=re.compile(r"\d['′]"), not_after=n.NOT_AFTER_NUMBER),
     Rule(n.DECADE, n.decade_handler, near=re.compile(r"0['’]?s\b"), not_after=n.NOT_AFTER_NUMBER),
     Rule(
         n.ORDINAL,

@@ -1,4 +1,4 @@
-"""Rules for digits: money, times, dates, units, ranges, fractions, ordinals, years, numbers.
+"""Rules for digits: times, dates, ranges, fractions, ordinals, decades, years, numbers.
 
 Each rule is a regex plus a handler that returns the spoken words, or None to leave the match
 alone. Whether a four-digit number is a year is decided here from its neighbours.
@@ -11,14 +11,10 @@ import re
 from core.normalize import numbers as nw
 from core.normalize.context import next_word, prev_word, sentence_ends_after
 from core.normalize.tables import (
-    CURRENCIES,
     FUNCTION_WORDS,
     MONTH_ABBREVIATIONS,
     MONTHS,
-    SCALE_WORDS,
     SENTENCE_STARTERS,
-    TEMPERATURE_SCALES,
-    UNITS,
     VULGAR_FRACTIONS,
     YEAR_CUES,
     YEAR_FOLLOWERS,
@@ -43,9 +39,6 @@ DASH = r"\s?[–—]\s?|-"
 _MONTH_ALT = "|".join([*MONTHS, *(re.escape(a + ".") for a in MONTH_ABBREVIATIONS)])
 _MONTH = rf"(?P<month>{_MONTH_ALT})"
 _AMPM = r"(?P<ap>[aApP]\.[mM]\.|[aApP][mM](?![\w.])|[AP]\.M\.)"
-_UNIT_ALT = "|".join(
-    re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if not u.endswith(".")
-)
 FRACTION_CHARS = "".join(VULGAR_FRACTIONS)
 _DETERMINERS = frozenset(words("the his her its their our my your this that"))
 _YEAR_COUNT_CUES = frozenset(words("no nos number numbers page pages p pp vol room flight"))
@@ -55,7 +48,7 @@ def _month_name(written: str) -> str:
     return MONTH_ABBREVIATIONS.get(written.rstrip("."), written)
 
 
-def _num(s: str, lang: str) -> str:
+def say_number(s: str, lang: str) -> str:
     if len(s.replace(",", "").split(".")[0]) > nw.MAX_CARDINAL_DIGITS:
         return nw.digits(s)
     return nw.number(s, lang)
@@ -82,55 +75,10 @@ def is_year_context(text: str, start: int, end: int, value: int) -> bool:
     return not noun_follows
 
 
-def _keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
+def keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
     if m.group(0).endswith(".") and sentence_ends_after(text, m.end(), initialism):
         return spoken + "."
     return spoken
-
-
-# --- money ------------------------------------------------------------------------------
-
-
-def money(m: re.Match, text: str, lang: str) -> str | None:
-    one, many, minor_one, minor_many = CURRENCIES[m.group("cur")]
-    amount = m.group("num").replace(",", "")
-    scale = m.group("scale")
-    if scale:
-        return f"{_num(amount, lang)} {SCALE_WORDS[scale]} {many}"
-    whole, _, cents = amount.partition(".")
-    if cents and (len(cents) != 2 or not minor_one):
-        return f"{_num(amount, lang)} {many}"
-    parts = []
-    if int(whole) or not cents or not int(cents):
-        parts.append(f"{nw.cardinal(int(whole), lang)} {one if whole == '1' else many}")
-    if cents and int(cents):
-        c = int(cents)
-        parts.append(f"{nw.cardinal(c, lang)} {minor_one if c == 1 else minor_many}")
-    return " and ".join(parts)
-
-
-MONEY = re.compile(
-    rf"(?P<cur>US\$|[$£€¥₹])\s?(?P<num>{NUM})"
-    r"(?:\s(?P<scale>thousand|million|billion|trillion)|(?P<scale2>k|K|m|mn|bn|b|tn|M|B))?"
-    r"(?!\w|[.,]\d)"
-)
-
-
-def money_handler(m: re.Match, text: str, lang: str) -> str | None:
-    if m.group("scale2"):
-        scale = m.group("scale2")
-        cur, num = m.group("cur"), m.group("num")
-        many = CURRENCIES[cur][1]
-        return f"{_num(num, lang)} {SCALE_WORDS[scale]} {many}"
-    return money(m, text, lang)
-
-
-CENTS = re.compile(AT_DIGIT + r"(?P<num>\d+)\s?¢")
-
-
-def cents_handler(m: re.Match, text: str, lang: str) -> str:
-    n = int(m.group("num"))
-    return f"{nw.cardinal(n, lang)} {'cent' if n == 1 else 'cents'}"
 
 
 # --- times ------------------------------------------------------------------------------
@@ -168,14 +116,14 @@ def time_handler(m: re.Match, text: str, lang: str) -> str | None:
         spoken = f"{hour} oh {nw.DIGIT_WORDS[mins]}"
     else:
         spoken = f"{hour} {nw.cardinal(mins, lang)}"
-    return _keep_period(m, text, spoken + ap)
+    return keep_period(m, text, spoken + ap)
 
 
 def hour_handler(m: re.Match, text: str, lang: str) -> str | None:
     h = int(m.group("h"))
     if not 0 < h <= 12:
         return None
-    return _keep_period(m, text, nw.cardinal(h, lang) + _ampm(m))
+    return keep_period(m, text, nw.cardinal(h, lang) + _ampm(m))
 
 
 # --- dates ------------------------------------------------------------------------------
@@ -218,78 +166,6 @@ def day_month_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 def month_year_handler(m: re.Match, text: str, lang: str) -> str | None:
     return f"{_month_name(m.group('month'))} {nw.year(int(m.group('y')), lang)}"
-
-
-# --- units, percentages, degrees --------------------------------------------------------
-
-QTY = rf"{SIGN}(?P<a>{NUM})(?:(?P<dash>{DASH})(?P<b>{NUM}))?"
-PERCENT = re.compile(AT_NUMBER + rf"{QTY}\s?%")
-DEGREES = re.compile(AT_NUMBER + rf"{QTY}\s?°(?:\s?(?P<scale>[FCK])(?!\w))?")
-UNIT = re.compile(
-    AT_NUMBER
-    + rf"{QTY}(?P<sep>\s|-|)(?P<unit>{_UNIT_ALT}|in\.|sq\. ft\.)(?![\w/²])(?P<dot>\.(?!\w))?"
-)
-FEET_INCHES = re.compile(AT_DIGIT + r"(?P<ft>\d{1,2})['′’]\s?(?P<inch>\d{1,2})(?:[\"″”]|'')")
-INCHES = re.compile(AT_DIGIT + r"(?P<inch>\d{1,3})[\"″](?!\w)")
-FEET = re.compile(AT_DIGIT + r"(?P<ft>\d{1,3})['′](?![\w'])")
-
-
-def _qty(m: re.Match, lang: str) -> tuple[str, bool]:
-    """The quantity's words and whether it takes the singular."""
-    words = _num(m.group("a"), lang)
-    if m.group("b"):
-        return f"{words} to {_num(m.group('b'), lang)}", False
-    if m.group("sign"):
-        words = "minus " + words
-    return words, nw.is_one(m.group("a"))
-
-
-def percent_handler(m: re.Match, text: str, lang: str) -> str:
-    words, _ = _qty(m, lang)
-    return f"{words} {'per cent' if lang == 'en-gb' else 'percent'}"
-
-
-def degrees_handler(m: re.Match, text: str, lang: str) -> str:
-    words, one = _qty(m, lang)
-    spoken = f"{words} {'degree' if one else 'degrees'}"
-    if m.group("scale"):
-        spoken += " " + TEMPERATURE_SCALES[m.group("scale")]
-    return spoken
-
-
-def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
-    unit = m.group("unit")
-    if unit == "sq. ft.":
-        unit = "sq ft"
-    one_word, many, british = UNITS[unit]
-    if lang == "en-gb" and british:
-        one_word = british
-        many = british.replace(" per", "s per") if " per " in british else british + "s"
-    words, one = _qty(m, lang)
-    article = prev_word(text, m.start()).lower() in ("a", "an")
-    if (m.group("sep") == "-" or article) and not m.group("b"):
-        # Adjectival '5-km walk': the unit stays singular and joins with a hyphen.
-        return f"{words}-{one_word}"
-    spoken = f"{words} {one_word if one else many}"
-    return _keep_period(m, text, spoken)
-
-
-def feet_inches_handler(m: re.Match, text: str, lang: str) -> str:
-    ft, inch = int(m.group("ft")), int(m.group("inch"))
-    return (
-        f"{nw.cardinal(ft, lang)} {'foot' if ft == 1 else 'feet'} "
-        f"{nw.cardinal(inch, lang)} {'inch' if inch == 1 else 'inches'}"
-    )
-
-
-def inches_handler(m: re.Match, text: str, lang: str) -> str:
-    n = int(m.group("inch"))
-    return f"{nw.cardinal(n, lang)} {'inch' if n == 1 else 'inches'}"
-
-
-def feet_handler(m: re.Match, text: str, lang: str) -> str:
-    n = int(m.group("ft"))
-    return f"{nw.cardinal(n, lang)} {'foot' if n == 1 else 'feet'}"
 
 
 # --- ranges, fractions, ordinals, decades -----------------------------------------------
@@ -384,7 +260,7 @@ def ordinal_handler(m: re.Match, text: str, lang: str) -> str | None:
         return None
     spoken = nw.ordinal(n, lang)
     if m.group("c"):
-        return _keep_period(m, text, spoken + " century")
+        return keep_period(m, text, spoken + " century")
     return spoken
 
 
@@ -471,7 +347,7 @@ def number_handler(m: re.Match, text: str, lang: str) -> str | None:
         before = prev_word(text, m.start()).rstrip(".").lower()
         if after.rstrip(".").lower() in YEAR_FOLLOWERS or before in ("ad", "anno"):
             return nw.year(int(s), lang) if len(s) == 4 else nw.cardinal(int(s), lang)
-    return sign + _num(s, lang)
+    return sign + say_number(s, lang)
 
 
 def year_cue(word: str) -> bool:
