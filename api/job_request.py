@@ -1,5 +1,6 @@
 """The body of ``POST /v1/jobs``: JSON, or a multipart form with a book file."""
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,11 @@ from core.books import BookError, Chapter, read_epub, split_markdown, split_txt
 
 TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}
 BOOK_TYPES = ".txt, .md or .epub"
-FORM_FIELDS = {"voice", "speed", "lang", "format", "title", "author", "priority", "callback_url"}
+FORM_FIELDS = {
+    "voice", "speed", "lang", "format", "title", "author", "priority", "callback_url", "queue",
+    "markup", "pronunciations",
+}  # fmt: skip
+JSON_FORM_FIELDS = {"pronunciations"}  # a form field can only be a string: these carry JSON
 
 
 def _validated(data: dict | bytes) -> JobCreate:
@@ -70,6 +75,14 @@ async def _form_jobs(request: Request, max_bytes: int, max_files: int) -> list[J
             f"unknown form fields: {', '.join(sorted(unknown))}",
         )
     fields = {k: v for k, v in form.items() if k in FORM_FIELDS}
+    for name in JSON_FORM_FIELDS & set(fields):
+        try:
+            fields[name] = json.loads(str(fields[name]))
+        except json.JSONDecodeError as error:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"form field {name} must be JSON: {error.msg} at character {error.pos}",
+            ) from error
     return [_validated({**fields, **await _uploaded_book(upload, form)}) for upload in uploads]
 
 

@@ -10,15 +10,18 @@ from fastapi.responses import JSONResponse
 from api.body_limit import BodySizeLimit
 from api.loopback_guard import LoopbackOnlyWithoutKeys
 from api.openapi import complete_error_responses
-from api.routers import batches, dashboard, health, jobs, speech, stats, voices
+from api.routers import batches, dashboard, health, jobs, speech, stats, text, voices
 from api.schemas import BatchCreate, JobCreate
 from core.queue import make_celery
 from core.settings import Settings, get_settings
+from core.speech import server_lexicon
 from storage.blobs import blob_store
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # A bad lexicon file stops the API at start, saying what to fix, not at the first job
+    server_lexicon(settings.lexicon_path)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         batches.router,
         voices.router,
         speech.router,
+        text.router,
         stats.router,
         dashboard.router,
         health.router,

@@ -16,9 +16,11 @@ from pydantic import (
 )
 
 from core.audio_formats import AudioFormat
+from core.pronunciation import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
 from core.text import has_speakable_text
 
 MAX_BATCH_JOBS = 100
+MAX_JOB_PRONUNCIATIONS = 1000
 
 Speed = Annotated[float, Field(ge=0.5, le=2.0, description="0.5 (slow) to 2.0 (fast)")]
 
@@ -76,6 +78,26 @@ class ChapterIn(BaseModel):
     _check_text = field_validator("text")(_speakable)
 
 
+class PronunciationIn(BaseModel):
+    """How a word is said: Kokoro IPA ``phonemes`` or a respelling to ``say``."""
+
+    model_config = ConfigDict(extra="forbid")
+    phonemes: str | None = Field(default=None, max_length=MAX_PHONEMES_CHARS)
+    say: str | None = Field(default=None, max_length=MAX_PHONEMES_CHARS)
+    case_sensitive: bool = False
+
+
+Pronunciations = Annotated[
+    dict[Annotated[str, Field(max_length=MAX_WORD_CHARS)], str | PronunciationIn],
+    Field(
+        max_length=MAX_JOB_PRONUNCIATIONS,
+        description="word: Kokoro IPA phonemes, or {say: respelling} or {phonemes, "
+        "case_sensitive}; whole words, case-insensitive unless the entry says otherwise; "
+        "over the server's lexicon (KQ_LEXICON_PATH)",
+    ),
+]
+
+
 class JobCreate(BaseModel):
     """A text (or chapters) to synthesize into one audio file."""
 
@@ -107,6 +129,12 @@ class JobCreate(BaseModel):
         "and KQ_QUEUES (default: KQ_QUEUE)",
     )
     callback_url: CallbackUrl | None = None
+    markup: Literal["none", "tags", "ssml"] = Field(
+        default="none",
+        description="how the text is read: plain (none), with [pause:1s] [voice:x] "
+        "[word](/ipa/) tags, or as SSML",
+    )
+    pronunciations: Pronunciations | None = None
 
     @field_validator("text")
     @classmethod
@@ -118,6 +146,15 @@ class JobCreate(BaseModel):
         if (self.text is None) == (self.chapters is None):
             raise ValueError("give either `text` or `chapters`, not both and not neither")
         return self
+
+    def pronunciation_entries(self) -> dict | None:
+        """The pronunciations as core.pronunciation reads them."""
+        if not self.pronunciations:
+            return None
+        return {
+            word: entry if isinstance(entry, str) else entry.model_dump(exclude_defaults=True)
+            for word, entry in self.pronunciations.items()
+        }
 
     def texts(self) -> list[str]:
         if self.chapters is not None:
@@ -223,3 +260,21 @@ class ErrorOut(BaseModel):
     """Every error answer: what went wrong in words, or for invalid input what is wrong where."""
 
     detail: str | list[ValidationIssue]
+
+
+class PreviewChunk(BaseModel):
+    index: int
+    chapter: int
+    text: str = Field(description="the written text of the chunk, as subtitles show it")
+    spoken: str = Field(description="what is said: the spoken form, pronunciations applied")
+    phonemes: str = Field(description="the phonemes the model reads")
+    tokens: int = Field(description="phoneme tokens (the model reads at most 510 at once)")
+    voice: str
+    pause_after: str = Field(description="the boundary after it: clause, sentence, paragraph...")
+    pause_seconds: float = Field(description="the silence after it")
+
+
+class PreviewOut(BaseModel):
+    spoken: str = Field(description="the whole text as it will be said")
+    chunks: list[PreviewChunk]
+    estimated_audio_seconds: float

@@ -3,6 +3,7 @@ and enqueue its chunks."""
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from celery import Celery
 from fastapi import HTTPException, status
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import Principal
 from api.schemas import JobCreate
 from core.callback_urls import written_address_refusal
+from core.chunk_plan import ChapterMarkupError, PlannedChunk, plan_chunks
 from core.model_files import default_voice, list_voices
+from core.pronunciation import Lexicon, LexiconError
 from core.queue import send_chunks
 from core.settings import Settings
-from core.text import chunk_chapters, normalize_text
 from core.timeline import default_chapter_title
 from core.voices import canonical_voice
 from storage.job_end import JobEndEffects, ending_jobs
@@ -34,9 +36,18 @@ def _unprocessable(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
-def check_submission(settings: Settings, principal: Principal, body: JobCreate) -> str:
+@dataclass(frozen=True)
+class CheckedJob:
+    """A submission that passed every check: the job's voice and its planned chunks."""
+
+    voice: str
+    chunks: list[PlannedChunk]
+
+
+def check_submission(settings: Settings, principal: Principal, body: JobCreate) -> CheckedJob:
     """The checks a body alone cannot make, against this server's settings and the caller's
-    limits (413, 422); returns the canonical voice the job will use."""
+    limits (413, 422): callback, queue, size, voice, pronunciations and markup. Plans the
+    chunks, which reads the markup."""
     if body.callback_url is not None:
         if not settings.webhook_secret:
             raise _unprocessable(
@@ -59,7 +70,27 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"text has {chars} characters; the limit is {principal.max_text_chars}",
         )
-    return resolve_voice(settings, body.voice)
+    voice = resolve_voice(settings, body.voice)
+    try:
+        Lexicon.parse(body.pronunciation_entries())
+    except LexiconError as error:
+        raise _unprocessable(str(error)) from error
+    voices = list_voices(settings)
+    try:
+        chunks = plan_chunks(
+            body.texts(),
+            lang=body.lang,
+            markup=body.markup,
+            check_voice=lambda spec: canonical_voice(spec, voices),
+            max_tokens=settings.chunk_tokens,
+            first_chunk_tokens=settings.first_chunk_tokens,
+        )
+    except ChapterMarkupError as error:
+        chapter = f" of chapter {error.chapter + 1}" if body.chapters else ""
+        raise _unprocessable(
+            f"markup ({body.markup}): {error.message} at character {error.position}{chapter}"
+        ) from error
+    return CheckedJob(voice, chunks)
 
 
 def resolve_voice(settings: Settings, spec: str | None) -> str:
@@ -105,7 +136,7 @@ def submit_job(
     settings: Settings,
     principal: Principal,
     body: JobCreate,
-    voice: str,
+    checked: CheckedJob,
     idempotency_key: str | None = None,
     batch_id: str | None = None,
     counted: bool = True,
@@ -116,13 +147,9 @@ def submit_job(
     batch checks all of its jobs at once)."""
     if idempotency_key and (job := replayed_job(sessions, principal.owner, idempotency_key, body)):
         return job
-    texts = [normalize_text(t) for t in body.texts()]
-    chunks = chunk_chapters(
-        texts, max_tokens=settings.chunk_tokens, first_chunk_tokens=settings.first_chunk_tokens
-    )
     queue = body.queue or settings.queue
     spec = NewJob(
-        voice=voice,
+        voice=checked.voice,
         queue=queue,
         owner=principal.owner,
         speed=body.speed,
@@ -138,12 +165,16 @@ def submit_job(
         idempotency_key=idempotency_key,
         request_hash=request_hash(body) if idempotency_key else None,
         callback_url=str(body.callback_url) if body.callback_url else None,
+        markup=body.markup,
+        pronunciations=body.pronunciation_entries(),
     )
     try:
         with sessions.begin() as session:
             if counted:
                 enforce_quota(session, principal, new_jobs=1)
-            job, to_send = create_job(session, spec, chunks, release=settings.in_flight_per_job)
+            job, to_send = create_job(
+                session, spec, checked.chunks, release=settings.in_flight_per_job
+            )
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key stored its job first
         if idempotency_key and (

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     api_threads: int = Field(default=8, ge=1)
     max_text_chars: int = 2_000_000
     max_request_bytes: int = 10 * 1024 * 1024
+    # POST /v1/text/preview phonemizes every chunk while the client waits: a few pages at once
+    preview_max_chars: int = Field(default=100_000, ge=1)
 
     # Clients: with keys (here as "name=key,..." or made by `kokoro-queue keys create`) every
     # /v1 route needs `Authorization: Bearer <key>` and a key sees only its own jobs. Without
@@ -110,6 +112,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("KQ_VOICES_PATH", "KOKORO_VOICES_PATH")
     )
     default_voice: str | None = None
+    # Pronunciations for every job (TOML or JSON: word = "IPA" or {say = "..."}); a job's own
+    # `pronunciations` win over it
+    lexicon_path: Path | None = None
     # Comma-separated ONNX Runtime providers to try, e.g. "CUDAExecutionProvider"
     providers: str | None = None
     coreml_compute_units: Literal["ALL", "CPUAndGPU", "CPUAndNeuralEngine", "CPUOnly"] = "ALL"

@@ -300,8 +300,9 @@ class _Layout:
     clause_ends: list[int]
 
     @classmethod
-    def of(cls, text: str) -> "_Layout":
-        prefix = array("q", accumulate(map(_WEIGHTS.__getitem__, text), initial=0))
+    def of(cls, text: str, weights: Sequence[int] | None = None) -> "_Layout":
+        costs = map(_WEIGHTS.__getitem__, text) if weights is None else weights
+        prefix = array("q", accumulate(costs, initial=0))
         clause_ends = [m.end() for m in _CLAUSE_END.finditer(text)]
         return cls(text, prefix, _sentence_ends(text), clause_ends)
 
@@ -380,19 +381,21 @@ def chunk_text(
     first_chunk_tokens: int | None = None,
     chapter: int = 0,
     start_index: int = 0,
+    weights: Sequence[int] | None = None,
 ) -> list[TextChunk]:
     """Cut (normalized) text into chunks of at most max_tokens estimated tokens.
 
     Sentences of a paragraph are packed greedily; a sentence too long for the budget is split at
     clauses, then words, then mid-word. The first chunk is held to first_chunk_tokens, when given,
-    so that the first audio comes back quickly.
+    so that the first audio comes back quickly. ``weights`` gives each character's cost instead
+    of ``estimate_tokens``'s (core/chunk_plan.py weighs what is spoken).
     """
     _check_budget("max_tokens", max_tokens)
     first_budget = max_tokens
     if first_chunk_tokens is not None:
         _check_budget("first_chunk_tokens", first_chunk_tokens)
         first_budget = min(first_chunk_tokens, max_tokens)
-    layout = _Layout.of(text)
+    layout = _Layout.of(text, weights)
     chunks = [
         TextChunk(
             index=start_index + i,

@@ -94,9 +94,9 @@ def list_jobs(
     return jobs[:limit], next_cursor
 
 
-def chunk_pause(pause_after: str) -> int:
-    """Samples of silence after a chunk, from its stored boundary."""
-    return pause_samples(pause_after)
+def chunk_pause(pause_after: str, pause_seconds: float | None) -> int:
+    """Samples of silence after a chunk: a markup break's, else its boundary's."""
+    return pause_samples(pause_after, pause_seconds)
 
 
 @dataclass(frozen=True)
@@ -110,11 +110,14 @@ class AssemblyPart:
 def chunks_for_assembly(session: Session, job_id: str) -> list[AssemblyPart]:
     """Every chunk's audio, pause and peak, in order."""
     rows = session.execute(
-        select(Chunk.chapter, Chunk.audio_key, Chunk.pause_after, Chunk.peak)
+        select(Chunk.chapter, Chunk.audio_key, Chunk.pause_after, Chunk.pause_seconds, Chunk.peak)
         .where(Chunk.job_id == job_id)
         .order_by(Chunk.index)
     )
-    return [AssemblyPart(c, key, chunk_pause(pause), peak) for c, key, pause, peak in rows]
+    return [
+        AssemblyPart(chapter, key, chunk_pause(after, seconds), peak)
+        for chapter, key, after, seconds, peak in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -129,12 +132,20 @@ class PlacedChunk:
 def placed_chunks(session: Session, job_id: str) -> list[PlacedChunk]:
     """Every chunk of the job, in order, laid out as assembly lays out the file."""
     rows = session.execute(
-        select(Chunk.index, Chunk.chapter, Chunk.text, Chunk.audio_seconds, Chunk.pause_after)
+        select(
+            Chunk.index,
+            Chunk.chapter,
+            Chunk.text,
+            Chunk.audio_seconds,
+            Chunk.pause_after,
+            Chunk.pause_seconds,
+        )
         .where(Chunk.job_id == job_id)
         .order_by(Chunk.index)
     ).all()
     slots = place(
-        (r.chapter, samples_of(r.audio_seconds), chunk_pause(r.pause_after)) for r in rows
+        (r.chapter, samples_of(r.audio_seconds), chunk_pause(r.pause_after, r.pause_seconds))
+        for r in rows
     )
     return [PlacedChunk(r.index, r.text, slot) for r, slot in zip(rows, slots, strict=True)]
 
@@ -190,14 +201,14 @@ def playable_chunks_from(session: Session, job_id: str, start_index: int) -> lis
     """The finished chunks from ``start_index`` on up to the first unfinished one: what can be
     played next, in order, without a gap."""
     rows = session.execute(
-        select(Chunk.index, Chunk.audio_key, Chunk.pause_after, Chunk.status)
+        select(Chunk.index, Chunk.audio_key, Chunk.pause_after, Chunk.pause_seconds, Chunk.status)
         .where(Chunk.job_id == job_id, Chunk.index >= start_index)
         .order_by(Chunk.index)
         .limit(STREAM_PARTS_PER_READ)
     )
     parts = []
-    for index, audio_key, pause_after, status in rows:
+    for index, audio_key, pause_after, pause_seconds, status in rows:
         if status != ChunkStatus.DONE or index != start_index + len(parts):
             break
-        parts.append(StreamPart(index, audio_key, chunk_pause(pause_after)))
+        parts.append(StreamPart(index, audio_key, chunk_pause(pause_after, pause_seconds)))
     return parts

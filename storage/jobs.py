@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core.chunk_plan import PlannedChunk
 from core.ids import new_id
+from core.speech import overrides_to_json
 from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
-from core.text import TextChunk
 from storage.db import utcnow
 from storage.job_queries import owned_job
 from storage.models import Chunk, Job
@@ -36,6 +37,8 @@ class NewJob:
     idempotency_key: str | None = None
     request_hash: str | None = None
     callback_url: str | None = None
+    markup: str = "none"
+    pronunciations: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class ChunkWork:
     priority: int
     queue: str
     attempt: int
+    overrides: list | None  # markup overrides as stored (core/speech.py)
+    pronunciations: dict | None  # the job's own
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class ChunkTiming:
     audio_key: str
     audio_seconds: float
     peak: float
+    normalize_ms: float
     phonemize_ms: float
     inference_ms: float
     encode_ms: float
@@ -70,7 +76,7 @@ class ChunkTiming:
 
 
 def create_job(
-    session: Session, spec: NewJob, chunks: Sequence[TextChunk], *, release: int = 0
+    session: Session, spec: NewJob, chunks: Sequence[PlannedChunk], *, release: int = 0
 ) -> tuple[Job, list[tuple[int, int]]]:
     """Store a job and its chunks, the first ``release`` of them queued at once (what
     ``release_chunks`` would do next, without reading back rows no one else sees yet). Returns
@@ -93,6 +99,8 @@ def create_job(
         "idempotency_key": spec.idempotency_key,
         "request_hash": spec.request_hash,
         "callback_url": spec.callback_url,
+        "markup": spec.markup,
+        "pronunciations": spec.pronunciations,
         "chunks_total": len(chunks),
         "chunks_done": 0,
         "chars_total": sum(len(c.text) for c in chunks),
@@ -113,6 +121,9 @@ def create_job(
             "text": c.text,
             "chars": len(c.text),
             "pause_after": str(c.pause_after),
+            "pause_seconds": c.pause_seconds,
+            "voice": c.voice,
+            "overrides": overrides_to_json(c.overrides),
             # The rest are released to the queue a few at a time (release_chunks)
             "status": ChunkStatus.QUEUED if position < release else ChunkStatus.PENDING,
             "enqueued_at": now if position < release else None,
@@ -185,12 +196,14 @@ def start_chunk(session: Session, chunk_id: int, host: str, pid: int) -> ChunkWo
         job_id=job.id,
         index=chunk.index,
         text=chunk.text,
-        voice=job.voice,
+        voice=chunk.voice or job.voice,
         speed=job.speed,
         lang=job.lang,
         priority=job.priority,
         queue=job.queue,
         attempt=chunk.attempts,
+        overrides=chunk.overrides,
+        pronunciations=job.pronunciations,
     )
 
 
@@ -214,6 +227,7 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkR
             audio_key=timing.audio_key,
             audio_seconds=timing.audio_seconds,
             peak=timing.peak,
+            normalize_ms=timing.normalize_ms,
             phonemize_ms=timing.phonemize_ms,
             inference_ms=timing.inference_ms,
             encode_ms=timing.encode_ms,

@@ -68,6 +68,10 @@ class Job(Base):
     # The Celery queue its tasks go to: the pool that makes it, and whose reconciler minds it
     queue: Mapped[str] = mapped_column(String(200), default="kokoro", server_default="kokoro")
     chapters: Mapped[list | None] = mapped_column(JSON)  # chapter titles, when given
+    # How the text was read: "none" (plain), "tags" or "ssml" (core/markup.py)
+    markup: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
+    # The job's own pronunciation entries (core/pronunciation.py), over the server's lexicon
+    pronunciations: Mapped[dict | None] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))  # unique per owner
     request_hash: Mapped[str | None] = mapped_column(String(64))
 
@@ -127,6 +131,12 @@ class Chunk(Base):
     text: Mapped[str] = mapped_column(Text)
     chars: Mapped[int] = mapped_column(Integer)
     pause_after: Mapped[str] = mapped_column(String(16))
+    # A markup break after the chunk: this much silence instead of its boundary's pause
+    pause_seconds: Mapped[float | None] = mapped_column(Float)
+    # The voice a markup change reads it with; None: the job's
+    voice: Mapped[str | None] = mapped_column(String(200))
+    # Markup phoneme overrides and aliases, as spans of ``text`` (core/speech.py)
+    overrides: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Times the reconciler found the chunk's task lost and sent it again
@@ -144,6 +154,7 @@ class Chunk(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     queue_wait_ms: Mapped[float | None] = mapped_column(Float)
+    normalize_ms: Mapped[float | None] = mapped_column(Float)  # written -> spoken form
     phonemize_ms: Mapped[float | None] = mapped_column(Float)
     inference_ms: Mapped[float | None] = mapped_column(Float)
     encode_ms: Mapped[float | None] = mapped_column(Float)  # encode + write to storage

@@ -3,7 +3,7 @@
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +11,10 @@ import onnxruntime as ort
 from kokoro_onnx import Kokoro
 
 from core.audio_formats import SAMPLE_RATE
+from core.markup import Override
 from core.model_files import ModelFiles
+from core.pronunciation import EMPTY_LEXICON, Lexicon
+from core.speech import speak
 from core.voices import is_blend, parse_voice
 from worker.providers import CPU, choose_providers
 
@@ -25,7 +28,9 @@ MAX_CACHED_BLENDS = 16
 @dataclass(frozen=True)
 class Synthesis:
     audio: np.ndarray  # float32 mono at SAMPLE_RATE
+    spoken: str
     tokens: int
+    normalize_ms: float
     phonemize_ms: float
     inference_ms: float
 
@@ -112,10 +117,25 @@ class SynthesisEngine:
             self._blends[voice] = style
         return style
 
-    def synthesize(self, text: str, voice: str, speed: float, lang: str) -> Synthesis:
-        started = time.perf_counter()
-        phonemes = self.kokoro.tokenizer.phonemize(text, lang)
-        phonemes = " ".join(phonemes.split())
+    def synthesize(
+        self,
+        text: str,
+        voice: str,
+        speed: float,
+        lang: str,
+        *,
+        lexicon: Lexicon = EMPTY_LEXICON,
+        overrides: Sequence[Override] = (),
+    ) -> Synthesis:
+        """Speak a chunk's written text: its spoken form (core/speech.py), then the model."""
+        spoken = speak(
+            text,
+            lang,
+            lexicon=lexicon,
+            phonemize=lambda plain: self.kokoro.tokenizer.phonemize(plain, lang),
+            overrides=overrides,
+        )
+        phonemes = spoken.phonemes
         phonemized = time.perf_counter()
         tokens = len(self.kokoro.tokenizer.known(phonemes))
         if tokens == 0:
@@ -129,8 +149,10 @@ class SynthesisEngine:
         finished = time.perf_counter()
         return Synthesis(
             audio=np.asarray(audio, dtype=np.float32),
+            spoken=spoken.spoken,
             tokens=tokens,
-            phonemize_ms=(phonemized - started) * 1000,
+            normalize_ms=spoken.normalize_ms,
+            phonemize_ms=spoken.phonemize_ms,
             inference_ms=(finished - phonemized) * 1000,
         )
 

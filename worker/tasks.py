@@ -19,6 +19,7 @@ from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.audio_stream import decode_chunk, encode_chunk
 from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK, send_assembly, send_chunks
 from core.settings import get_settings
+from core.speech import job_lexicon, overrides_from_json
 from core.states import JobStatus
 from core.timeline import chapter_titles
 from storage.blob_store import BlobStore, chapter_audio_key, chunk_key, job_audio_key
@@ -100,7 +101,14 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     if work is None:
         return "skipped"
     engine = load_engine()
-    result = engine.synthesize(work.text, work.voice, work.speed, work.lang)
+    result = engine.synthesize(
+        work.text,
+        work.voice,
+        work.speed,
+        work.lang,
+        lexicon=job_lexicon(settings.lexicon_path, work.pronunciations),
+        overrides=overrides_from_json(work.overrides),
+    )
     encode_started = time.perf_counter()
     key = chunk_key(work.job_id, work.index)
     audio = fade_edges(result.audio)
@@ -110,6 +118,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
         audio_key=key,
         audio_seconds=result.seconds,
         peak=float(np.abs(audio).max()) if len(audio) else 0.0,
+        normalize_ms=result.normalize_ms,
         phonemize_ms=result.phonemize_ms,
         inference_ms=result.inference_ms,
         encode_ms=(time.perf_counter() - encode_started) * 1000,

@@ -31,7 +31,7 @@ def create(
     principal: ApiKeyDep,
 ) -> BatchOut:
     # Every job is checked before any is stored: a bad one rejects the batch, nothing is left
-    voices = [check_submission(settings, principal, body) for body in bodies]
+    plans = [check_submission(settings, principal, body) for body in bodies]
     sessions = session_factory(settings.sqlalchemy_url)
     with sessions.begin() as session:
         enforce_quota(session, principal, new_jobs=len(bodies))
@@ -44,11 +44,11 @@ def create(
             settings,
             principal,
             body,
-            voice,
+            plan,
             batch_id=batch.id,
             counted=False,
         )
-        for body, voice in zip(bodies, voices, strict=True)
+        for body, plan in zip(bodies, plans, strict=True)
     ]
     response.headers["Location"] = f"/v1/batches/{batch.id}"
     return batch_out(batch.id, batch.created_at, jobs)

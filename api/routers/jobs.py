@@ -63,9 +63,9 @@ def create(
     principal: ApiKeyDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JobOut:
-    voice = check_submission(settings, principal, body)
+    checked = check_submission(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    job = submit_job(sessions, celery, effects, settings, principal, body, voice, idempotency_key)
+    job = submit_job(sessions, celery, effects, settings, principal, body, checked, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(job)
 

@@ -163,9 +163,9 @@ def speech(
     """Text to speech, OpenAI style, through the queue at the highest priority. The response
     starts with the first chunk's audio; it is also kept as a job (`X-KQ-Job-Id`)."""
     body = _speech_job(settings, request)
-    voice = check_submission(settings, principal, body)
+    checked = check_submission(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    job = submit_job(sessions, celery, effects, settings, principal, body, voice)
+    job = submit_job(sessions, celery, effects, settings, principal, body, checked)
     fmt = request.response_format
     return StreamingResponse(
         _audio_then_cleanup(settings, effects, job.id, fmt, principal.owner),

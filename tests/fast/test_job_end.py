@@ -7,11 +7,12 @@ import asyncio
 import numpy as np
 import pytest
 from fastapi import HTTPException
+from pydantic import SecretStr
 
 from api.auth import Principal
 from api.routers.speech import _audio_then_cleanup
 from api.schemas import JobCreate
-from api.submission import submit_job
+from api.submission import check_submission, submit_job
 from core.audio_stream import StreamFormat, encode_chunk
 from core.queue import DELIVER_WEBHOOK
 from core.settings import Settings
@@ -42,9 +43,9 @@ def store(settings) -> LocalBlobStore:
 
 def timing(key: str) -> ChunkTiming:
     return ChunkTiming(
-        tokens=10, audio_key=key, audio_seconds=0.5, peak=0.3, phonemize_ms=1, inference_ms=1,
-        encode_ms=1, worker_host="test", worker_pid=1, provider="CPUExecutionProvider",
-        worker_rss_mb=1,
+        tokens=10, audio_key=key, audio_seconds=0.5, peak=0.3, normalize_ms=1, phonemize_ms=1,
+        inference_ms=1, encode_ms=1, worker_host="test", worker_pid=1,
+        provider="CPUExecutionProvider", worker_rss_mb=1,
     )  # fmt: skip
 
 
@@ -93,11 +94,13 @@ def test_a_speech_client_that_hangs_up_cancels_and_leaves_no_audio(settings, sto
 def test_an_enqueue_that_fails_fails_the_job_and_sends_its_webhook(settings, store):
     """Bug: the job failed, but its callback_url never heard of it."""
     celery = RecordingCelery(broker_down=True)
+    settings = settings.model_copy(update={"webhook_secret": SecretStr("s3cret")})
     body = JobCreate(text=TEXT, callback_url="https://hooks.example.com/kq")
     sessions = session_factory(settings.sqlalchemy_url)
     effects = job_end_effects(celery, store)
     with pytest.raises(HTTPException) as refused:
-        submit_job(sessions, celery, effects, settings, PRINCIPAL, body, "jf_alpha")
+        checked = check_submission(settings, PRINCIPAL, body)
+        submit_job(sessions, celery, effects, settings, PRINCIPAL, body, checked)
     assert refused.value.status_code == 503
     assert "queue is unreachable" in refused.value.detail
     with sessions() as session:

@@ -4,8 +4,8 @@ stored straight through the storage functions."""
 from contextlib import contextmanager
 from types import SimpleNamespace
 
+from core.chunk_plan import plan_chunks
 from core.settings import Settings
-from core.text import chunk_chapters
 from storage.db import transaction
 from storage.jobs import NewJob, create_job
 
@@ -41,7 +41,10 @@ class RecordingCelery:
 def store_job(
     settings: Settings, *, callback: str | None = "https://hooks.example.com/kq", queue="kokoro"
 ):
-    chunks = chunk_chapters([TEXT], max_tokens=60, first_chunk_tokens=20)
+    chunks = plan_chunks(
+        [TEXT], lang="en-us", markup="none", check_voice=str, max_tokens=60,
+        first_chunk_tokens=20,
+    )  # fmt: skip
     spec = NewJob(
         voice="jf_alpha", speed=1.0, lang="en-us", format="wav", queue=queue, callback_url=callback
     )

@@ -1,0 +1,94 @@
+"""/v1/text/preview: what a job would say, chunk by chunk, before any compute is spent on it.
+
+The chunks are planned and spoken by the code the service itself runs (api/submission.py and
+core/speech.py): the spoken form here is exactly what a worker would speak.
+"""
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import authenticate
+from api.deps import ApiKeyDep, SettingsDep
+from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
+from api.openapi import errors
+from api.schemas import PreviewChunk, PreviewOut
+from api.submission import check_submission
+from core.phonemizer import phonemize, token_count
+from core.pronunciation import LexiconError
+from core.speech import job_lexicon, speak
+from core.timeline import PAUSE_SECONDS
+
+router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(authenticate)])
+
+# Kokoro-82M speaks about this many phoneme tokens a second at speed 1.0 (measured on book
+# prose with the embedded and the official voices: 13-15)
+TOKENS_PER_SECOND = 14.0
+
+
+@router.post(
+    "/preview",
+    response_model=PreviewOut,
+    responses=errors(400, 413, 415, 422),
+    openapi_extra=OPENAPI_JOB_BODY,
+)
+async def preview(body: JobRequestDep, settings: SettingsDep, principal: ApiKeyDep) -> PreviewOut:
+    """The spoken form, chunks, phonemes and token counts a job with this body would get
+    (the same body as `POST /v1/jobs`; nothing is stored and no worker is needed)."""
+    chars = sum(len(text) for text in body.texts())
+    if chars > settings.preview_max_chars:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"a preview reads at most {settings.preview_max_chars} characters "
+            f"(KQ_PREVIEW_MAX_CHARS), this text has {chars}: preview a chapter or a few pages",
+        )
+    return await run_in_threadpool(_preview, body, settings, principal)
+
+
+def _preview(body, settings, principal) -> PreviewOut:
+    checked = check_submission(settings, principal, body)
+    try:
+        lexicon = job_lexicon(settings.lexicon_path, body.pronunciation_entries())
+    except LexiconError as error:  # the server's file: not the caller's fault
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+    chunks = []
+    seconds = 0.0
+    for chunk in checked.chunks:
+        spoken = speak(
+            chunk.text,
+            body.lang,
+            lexicon=lexicon,
+            phonemize=lambda text: phonemize(text, body.lang),
+            overrides=chunk.overrides,
+        )
+        tokens = token_count(spoken.phonemes)
+        pause = (
+            PAUSE_SECONDS[chunk.pause_after] if chunk.pause_seconds is None else chunk.pause_seconds
+        )
+        seconds += tokens / TOKENS_PER_SECOND / body.speed + pause
+        chunks.append(
+            PreviewChunk(
+                index=chunk.index,
+                chapter=chunk.chapter,
+                text=chunk.text,
+                spoken=spoken.spoken,
+                phonemes=spoken.phonemes,
+                tokens=tokens,
+                voice=chunk.voice or checked.voice,
+                pause_after=chunk.pause_after,
+                pause_seconds=round(pause, 3),
+            )
+        )
+    return PreviewOut(
+        spoken=_joined(chunks),
+        chunks=chunks,
+        estimated_audio_seconds=round(seconds, 1),
+    )
+
+
+def _joined(chunks: list[PreviewChunk]) -> str:
+    """The whole spoken text: chunks joined as the listener hears them, paragraphs apart."""
+    parts = []
+    for chunk in chunks:
+        parts.append(chunk.spoken)
+        parts.append("\n\n" if chunk.pause_after in ("paragraph", "chapter") else " ")
+    return "".join(parts).strip()

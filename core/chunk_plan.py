@@ -1,0 +1,147 @@
+"""A job's chunks from its chapters: markup read, text cut within the token budget of what is
+actually said, voices and pauses attached.
+
+The budget holds for the spoken form: "1,250,000" is short written and long spoken, so text is
+cut by what each character costs once spoken (``spoken_weights``). Chunks never cross a voice
+change (each records its voice); a markup break sets the silence after the chunk before it; a
+markup paragraph or sentence boundary ends a chunk there. The written text stays what
+subtitles, chapters and the API show: the chunks are, in order, consecutive slices of each
+segment's text.
+"""
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from core.markup import Boundary, Break, MarkupError, Override, Speech, parse_markup
+from core.normalize import spoken_rewrites
+from core.pronunciation import check_phonemes
+from core.text import Pause, chunk_text, estimate_tokens, normalize_text
+
+
+class ChapterMarkupError(ValueError):
+    """Markup that cannot be read, at ``position`` of chapter ``chapter``'s text (after
+    whitespace normalization: hard-wrapped lines joined)."""
+
+    def __init__(self, error: MarkupError, chapter: int):
+        super().__init__(f"{error.message} at character {error.position} of chapter {chapter}")
+        self.message = error.message
+        self.position = error.position
+        self.chapter = chapter
+
+
+@dataclass(frozen=True)
+class PlannedChunk:
+    index: int
+    chapter: int
+    text: str  # written
+    tokens: int  # estimated tokens of the spoken form
+    pause_after: Pause
+    pause_seconds: float | None = None  # a markup break's silence instead of the boundary's
+    voice: str | None = None  # a markup voice; None: the job's
+    overrides: tuple[Override, ...] = ()
+
+
+def spoken_weights(text: str, lang: str) -> list[int]:
+    """Each character's share of the estimated tokens of what is said: a rewritten span's
+    spoken estimate spread over its written characters, at least 1 each."""
+    weights = [estimate_tokens(char) for char in text]
+    for rewrite in spoken_rewrites(text, lang):
+        length = rewrite.end - rewrite.start
+        share, rest = divmod(max(estimate_tokens(rewrite.spoken), length), length)
+        weights[rewrite.start : rewrite.end] = [share] * length
+        weights[rewrite.start] += rest
+    return weights
+
+
+def _cut(
+    text: str, lang: str, budget: int, first_budget: int | None
+) -> list[tuple[int, int, int, Pause]]:
+    """(start, end, spoken tokens, pause after) of the chunks of ``text``; the last one's
+    pause is END (the caller knows what follows the text)."""
+    weights = spoken_weights(text, lang)
+    pieces = []
+    position = 0
+    for chunk in chunk_text(
+        text, max_tokens=budget, first_chunk_tokens=first_budget, weights=weights
+    ):
+        start = text.index(chunk.text, position)
+        position = start + len(chunk.text)
+        pieces.append((start, position, chunk.tokens, chunk.pause_after))
+    return pieces
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+
+
+def _segment_end(text: str) -> Pause:
+    """The pause after a segment's last chunk (a voice change or a break follows): a sentence's
+    if the text ends one, else a clause's; a markup boundary after it may raise it."""
+    return Pause.SENTENCE if _SENTENCE_END.search(text) else Pause.CLAUSE
+
+
+def _stronger(pause: Pause, other: Pause) -> Pause:
+    order = [Pause.CLAUSE, Pause.SENTENCE, Pause.PARAGRAPH, Pause.CHAPTER, Pause.END]
+    return max(pause, other, key=order.index)
+
+
+def plan_chunks(
+    chapters: Sequence[str],
+    *,
+    lang: str,
+    markup: str,
+    check_voice: Callable[[str], str],
+    max_tokens: int,
+    first_chunk_tokens: int | None = None,
+) -> list[PlannedChunk]:
+    """Every chunk of a job, indices running on across chapters. Raises ChapterMarkupError for
+    markup that cannot be read."""
+    chunks: list[PlannedChunk] = []
+    for number, raw in enumerate(chapters):
+        in_chapter: list[PlannedChunk] = []
+        try:
+            segments = parse_markup(
+                normalize_text(raw), markup, check_voice=check_voice, check_phonemes=check_phonemes
+            )
+        except MarkupError as error:
+            raise ChapterMarkupError(error, number) from error
+        for segment in segments:
+            if isinstance(segment, Speech):
+                first = first_chunk_tokens if not chunks and not in_chapter else None
+                for start, end, tokens, pause in _cut(segment.written, lang, max_tokens, first):
+                    piece = segment.cut(start, end)
+                    in_chapter.append(
+                        PlannedChunk(
+                            index=len(chunks) + len(in_chapter),
+                            chapter=number,
+                            text=piece.written,
+                            tokens=tokens,
+                            pause_after=_segment_end(piece.written)
+                            if pause == Pause.END
+                            else pause,
+                            voice=piece.voice,
+                            overrides=piece.overrides,
+                        )
+                    )
+            elif not in_chapter:
+                # Markup before any text: a silent chunk holds a leading break
+                if isinstance(segment, Break):
+                    in_chapter.append(
+                        PlannedChunk(len(chunks), number, "", 0, Pause.SENTENCE, segment.seconds)
+                    )
+            elif isinstance(segment, Break):
+                last = in_chapter[-1]
+                in_chapter[-1] = replace(
+                    last, pause_seconds=(last.pause_seconds or 0.0) + segment.seconds
+                )
+            elif isinstance(segment, Boundary):
+                kind = Pause.PARAGRAPH if segment.kind == "paragraph" else Pause.SENTENCE
+                in_chapter[-1] = replace(
+                    in_chapter[-1], pause_after=_stronger(in_chapter[-1].pause_after, kind)
+                )
+        if in_chapter and chunks:
+            chunks[-1] = replace(chunks[-1], pause_after=Pause.CHAPTER)
+        chunks.extend(in_chapter)
+    if chunks:
+        chunks[-1] = replace(chunks[-1], pause_after=Pause.END)
+    return chunks

@@ -1,0 +1,129 @@
+"""What a chunk says: the one path from its written text to the spoken form and the phonemes
+the model reads. The worker runs it for every chunk it speaks and the preview runs the same
+code, so the preview shows exactly what is spoken.
+
+1. Markup overrides (core/markup.py) are spans of the written text: an alias is said instead
+   of its span; a phoneme override keeps its word, whose phonemes are given.
+2. Everything else is normalized to its spoken form (core/normalize): numbers, dates, times,
+   money, units, abbreviations, Roman numerals, symbols. A rewrite that overlaps an override
+   is dropped: the user's markup wins.
+3. The spoken text is phonemized (espeak-ng through kokoro-onnx), with the lexicon's and the
+   job's pronunciations and the phoneme overrides put in (core/pronunciation.py).
+"""
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from core.markup import Alias, Override, PhonemeOverride
+from core.normalize import spoken_form, spoken_rewrites
+from core.pronunciation import EMPTY_LEXICON, Lexicon, load_lexicon, phonemize_with_lexicon
+
+
+@lru_cache(maxsize=4)
+def _lexicon_file(path: str, modified_ns: int) -> Lexicon:
+    return load_lexicon(path)
+
+
+def server_lexicon(path: Path | None) -> Lexicon:
+    """The server's lexicon (KQ_LEXICON_PATH), read again when the file changes."""
+    if path is None:
+        return EMPTY_LEXICON
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        modified = -1  # load_lexicon says what is wrong with it
+    return _lexicon_file(str(path), modified)
+
+
+def job_lexicon(path: Path | None, entries: dict | None) -> Lexicon:
+    """What a job's words are said as: its own pronunciations over the server's lexicon."""
+    server = server_lexicon(path)
+    return server.overlay(Lexicon.parse(entries)) if entries else server
+
+
+@dataclass(frozen=True)
+class SpokenText:
+    text: str  # what is said, as text
+    phonemes: tuple[PhonemeOverride, ...]  # the phoneme overrides, as spans of ``text``
+    normalize_ms: float
+
+
+def spoken_text(written: str, lang: str, overrides: Sequence[Override] = ()) -> SpokenText:
+    """The spoken form of ``written``, with the markup overrides applied."""
+    started = time.perf_counter()
+    held = sorted(overrides, key=lambda o: o.start)
+    edits: list[tuple[int, int, str | PhonemeOverride]] = [
+        (o.start, o.end, spoken_form(o.say, lang) if isinstance(o, Alias) else o) for o in held
+    ]
+    for rewrite in spoken_rewrites(written, lang):
+        if not any(rewrite.start < o.end and o.start < rewrite.end for o in held):
+            edits.append((rewrite.start, rewrite.end, rewrite.spoken))
+    edits.sort(key=lambda edit: edit[0])
+    parts: list[str] = []
+    placed: list[PhonemeOverride] = []
+    length = position = 0
+    for start, end, edit in edits:
+        parts.append(written[position:start])
+        length += start - position
+        if isinstance(edit, PhonemeOverride):
+            word = written[start:end]
+            placed.append(PhonemeOverride(length, length + len(word), edit.phonemes))
+            edit = word
+        parts.append(edit)
+        length += len(edit)
+        position = end
+    parts.append(written[position:])
+    return SpokenText(
+        "".join(parts), tuple(placed), normalize_ms=(time.perf_counter() - started) * 1000
+    )
+
+
+@dataclass(frozen=True)
+class SpokenChunk:
+    spoken: str
+    phonemes: str  # one string for Kokoro, whitespace collapsed
+    normalize_ms: float
+    phonemize_ms: float
+
+
+def speak(
+    written: str,
+    lang: str,
+    *,
+    lexicon: Lexicon,
+    phonemize: Callable[[str], str],
+    overrides: Sequence[Override] = (),
+) -> SpokenChunk:
+    """The spoken form and phonemes of a chunk's written text."""
+    spoken = spoken_text(written, lang, overrides)
+    started = time.perf_counter()
+    phonemes = phonemize_with_lexicon(spoken.text, lexicon, phonemize, spoken.phonemes)
+    return SpokenChunk(
+        spoken=spoken.text,
+        phonemes=" ".join(phonemes.split()),
+        normalize_ms=spoken.normalize_ms,
+        phonemize_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+# Chunk rows keep their overrides as JSON: [{"start", "end", "phonemes" | "say"}, ...]
+def overrides_to_json(overrides: Iterable[Override]) -> list[dict] | None:
+    rows = [
+        {"start": o.start, "end": o.end, "phonemes": o.phonemes}
+        if isinstance(o, PhonemeOverride)
+        else {"start": o.start, "end": o.end, "say": o.say}
+        for o in overrides
+    ]
+    return rows or None
+
+
+def overrides_from_json(rows: list[dict] | None) -> tuple[Override, ...]:
+    return tuple(
+        PhonemeOverride(r["start"], r["end"], r["phonemes"])
+        if "phonemes" in r
+        else Alias(r["start"], r["end"], r["say"])
+        for r in rows or ()
+    )
