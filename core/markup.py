@@ -9,7 +9,7 @@ A job's ``markup`` option says how its text is read:
   voice or blend, ``[voice]`` / ``[voice:default]`` returns to the job's voice; ``[word](/ipa/)``
   speaks that occurrence of ``word`` with the Kokoro IPA phonemes between the slashes. Anything
   else in square brackets is plain text.
-- ``"ssml"``: an SSML subset. ``<speak>`` (optional around the whole text),
+- ``"ssml"``: an SSML subset, read by core.ssml. ``<speak>`` (optional around the whole text),
   ``<break time="500ms"/>`` or ``time="2s"`` or
   ``strength="none|x-weak|weak|medium|strong|x-strong"``,
   ``<sub alias="spoken">written</sub>``, ``<phoneme alphabet="ipa" ph="...">word</phoneme>``,
@@ -31,23 +31,19 @@ with ``speech.voice or job.voice``, cuts a Speech into chunks with ``speech.cut(
 ``core.pronunciation.phonemize_with_lexicon(chunk.written, lexicon, phonemize,
 chunk.overrides)``, inserts a Break's silence, and ends a chunk at a Boundary with the pause of
 a sentence or paragraph end. Pure: callbacks say which voices and phonemes are valid.
+
+This module holds the segment types, the builder and value checks both readers share, the
+tags reader and parse_markup; the SSML reader is core.ssml.
 """
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
-from xml.parsers import expat
 
 MARKUP_MODES = ("none", "tags", "ssml")
 MAX_PAUSE_SECONDS = 10.0
 DEFAULT_VOICE_NAMES = frozenset({"default"})  # [voice:default] / <voice name="default">
-# SSML break strengths in seconds: a comma-like pause up to a paragraph-like one
-BREAK_STRENGTHS = {"none": 0.0, "x-weak": 0.1, "weak": 0.25, "medium": 0.5, "strong": 0.8,
-                   "x-strong": 1.2}  # fmt: skip
-DEFAULT_BREAK_STRENGTH = "medium"  # <break/> with neither time nor strength
-PHONEME_ALPHABETS = frozenset({"ipa"})
-_BOUNDARIES: dict[str, Literal["sentence", "paragraph"]] = {"p": "paragraph", "s": "sentence"}
 
 # The word-phoneme form comes first so that "[voice](/vˈɔɪs/)" is a pronunciation, not a tag.
 # Tag names are case-insensitive; a tag's value runs to the first "]".
@@ -57,10 +53,6 @@ _TAG = re.compile(
     r"|\[(?i:voice)(?:\s*:(?P<voice>[^\[\]]*))?\]"
 )
 _DURATION = re.compile(r"\s*(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s)\s*", re.IGNORECASE)
-# Refused before parsing: a DTD could declare entities that expand exponentially
-_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_SPEAK_START = re.compile(r"\s*(?:<\?xml|<speak[\s>/])")
-_SPEAK_WRAP = ("<speak>", "</speak>")
 
 
 class MarkupError(ValueError):
@@ -137,8 +129,9 @@ Segment = Speech | Break | Boundary
 
 
 @dataclass
-class _Builder:
-    """Collects segments, merging consecutive text of one voice into one Speech."""
+class SegmentBuilder:
+    """Collects segments for the tags reader and core.ssml, merging consecutive text of one
+    voice into one Speech."""
 
     segments: list[Segment] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
@@ -207,7 +200,8 @@ class _Builder:
         self.has_words = False
 
 
-def _check(callback: Callable[[str], str] | None, value: str, what: str, position: int) -> str:
+def check_value(callback: Callable[[str], str] | None, value: str, what: str, position: int) -> str:
+    """``callback(value)``, its ValueError raised as a MarkupError at ``position``."""
     if callback is None:
         return value
     try:
@@ -216,12 +210,13 @@ def _check(callback: Callable[[str], str] | None, value: str, what: str, positio
         raise MarkupError(f"{what}: {error}", position) from None
 
 
-def _voice(check_voice, spec: str, what: str, at: int) -> str | None:
+def voice_or_default(check_voice, spec: str, what: str, at: int) -> str | None:
     """The canonical voice of a tag or element; None for the job's own voice."""
-    return None if spec.lower() in DEFAULT_VOICE_NAMES else _check(check_voice, spec, what, at)
+    return None if spec.lower() in DEFAULT_VOICE_NAMES else check_value(check_voice, spec, what, at)
 
 
-def _seconds(value: str, where: str, position: int) -> float:
+def duration_seconds(value: str, where: str, position: int) -> float:
+    """The seconds of a pause or break time such as "1.5s" or "500ms", at most MAX_PAUSE_SECONDS."""
     match = _DURATION.fullmatch(value)
     if match is None:
         raise MarkupError(
@@ -240,7 +235,7 @@ def _seconds(value: str, where: str, position: int) -> float:
 
 
 def _parse_tags(text, check_voice, check_phonemes) -> list[Segment]:
-    out = _Builder()
+    out = SegmentBuilder()
     voice: str | None = None
     done = 0
     for match in _TAG.finditer(text):
@@ -255,155 +250,15 @@ def _parse_tags(text, check_voice, check_phonemes) -> list[Segment]:
                     f"between the slashes, as in [{match['word']}](/wˈɜːd/)",
                     at,
                 )
-            ipa = _check(check_phonemes, ipa, f"the phonemes of {match['word']!r}", at)
+            ipa = check_value(check_phonemes, ipa, f"the phonemes of {match['word']!r}", at)
             out.phoneme(match["word"], ipa, voice)
         elif match["pause"] is not None:
-            out.pause(_seconds(match["pause"], "the pause", at))
+            out.pause(duration_seconds(match["pause"], "the pause", at))
         else:
             spec = (match["voice"] or "default").strip()
-            voice = _voice(check_voice, spec, f"[voice:{spec}]", at)
+            voice = voice_or_default(check_voice, spec, f"[voice:{spec}]", at)
     out.text(text[done:], voice)
     return out.finish()
-
-
-class _SsmlReader:
-    """Streams expat (the parser under xml.etree) events into segments, keeping the position
-    of each element for error messages."""
-
-    def __init__(self, source: str, shift: int, length: int, check_voice, check_phonemes):
-        self.source = source.encode("utf-8")
-        self.length = length  # of the job's text: a position never lies beyond it
-        self.shift = shift  # characters added in front of the job's text (a <speak> wrapper)
-        self.check_voice = check_voice
-        self.check_phonemes = check_phonemes
-        self.out = _Builder()
-        self.voices: list[str | None] = [None]
-        self.stack: list[str] = []
-        # Inside <sub> or <phoneme>: (element, depth, value, position, collected text)
-        self.capture: tuple[str, int, str, int, list[str]] | None = None
-        self.parser = expat.ParserCreate()
-        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        self.parser.StartElementHandler = self.start
-        self.parser.EndElementHandler = self.end
-        self.parser.CharacterDataHandler = self.data
-        self.parser.EntityDeclHandler = self.refuse_entity
-
-    def position(self, byte_index: int) -> int:
-        chars = len(self.source[: max(byte_index, 0)].decode("utf-8", errors="ignore"))
-        return min(max(chars - self.shift, 0), self.length)
-
-    def here(self) -> int:
-        # A byte index: handlers raise MarkupError with it and read() converts it to characters
-        # only then, as converting costs a pass over the text
-        return self.parser.CurrentByteIndex
-
-    def read(self) -> list[Segment]:
-        try:
-            self.parser.Parse(self.source, True)
-        except expat.ExpatError as error:
-            reason = expat.ErrorString(error.code)
-            open_element = f" (<{self.stack[-1]}> is still open)" if len(self.stack) > 1 else ""
-            raise MarkupError(
-                f"the SSML does not parse: {reason}{open_element}; check that every element is "
-                f"closed and that a literal & or < is written &amp; or &lt;",
-                self.position(self.parser.ErrorByteIndex),
-            ) from None
-        except MarkupError as error:
-            raise MarkupError(error.message, self.position(error.position)) from None
-        return self.out.finish()
-
-    def refuse_entity(self, *_args) -> None:
-        raise MarkupError("entity declarations are not allowed in SSML", self.here())
-
-    def data(self, text: str) -> None:
-        if self.capture is not None:
-            self.capture[4].append(text)
-        else:
-            self.out.text(text, self.voices[-1])
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        self.stack.append(name)
-        if self.capture is not None:  # inside <sub>/<phoneme>: only the text counts
-            return
-        at = self.here()
-        if name == "break":
-            self.out.pause(self.break_seconds(attrs, at))
-        elif name == "sub":
-            if not attrs.get("alias", "").strip():
-                raise MarkupError('<sub> needs the spoken text: <sub alias="...">', at)
-            self.capture = (name, len(self.stack), attrs["alias"], at, [])
-        elif name == "phoneme":
-            self.capture = (name, len(self.stack), self.phoneme_value(attrs, at), at, [])
-        elif name == "voice":
-            spec = attrs.get("name", "").strip()
-            if not spec:
-                raise MarkupError('<voice> needs a voice: <voice name="...">', at)
-            self.voices.append(_voice(self.check_voice, spec, f'<voice name="{spec}">', at))
-        elif name in _BOUNDARIES:
-            self.out.mark(_BOUNDARIES[name])
-
-    def end(self, name: str) -> None:
-        depth = len(self.stack)
-        self.stack.pop()
-        if self.capture is not None:
-            element, capture_depth, value, at, texts = self.capture
-            if depth != capture_depth:
-                return
-            self.capture = None
-            written = "".join(texts)
-            if not written.strip():
-                raise MarkupError(
-                    f"<{element}> has no written text; put the word it stands for inside, as in "
-                    f"<{element} ...>word</{element}>",
-                    at,
-                )
-            if element == "sub":
-                self.out.alias(written, value, self.voices[-1])
-            else:
-                self.out.phoneme(written, value, self.voices[-1])
-            return
-        if name == "voice":
-            self.voices.pop()
-        elif name in _BOUNDARIES:
-            self.out.mark(_BOUNDARIES[name])
-
-    def phoneme_value(self, attrs: dict[str, str], at: int) -> str:
-        alphabet = attrs.get("alphabet", "ipa").strip().lower()
-        if alphabet not in PHONEME_ALPHABETS:
-            raise MarkupError(
-                f"<phoneme> alphabet {alphabet!r} is not supported; write Kokoro IPA with "
-                f'alphabet="ipa"',
-                at,
-            )
-        ph = attrs.get("ph", "").strip()
-        if not ph:
-            raise MarkupError('<phoneme> needs its phonemes: <phoneme ph="...">word</phoneme>', at)
-        return _check(self.check_phonemes, ph, "the phonemes of <phoneme>", at)
-
-    def break_seconds(self, attrs: dict[str, str], at: int) -> float:
-        if "time" in attrs:
-            return _seconds(attrs["time"], "the break time", at)
-        strength = attrs.get("strength", DEFAULT_BREAK_STRENGTH).strip().lower()
-        if strength not in BREAK_STRENGTHS:
-            raise MarkupError(
-                f"break strength {strength!r} is not one of {', '.join(BREAK_STRENGTHS)}", at
-            )
-        return BREAK_STRENGTHS[strength]
-
-
-def _parse_ssml(text, check_voice, check_phonemes) -> list[Segment]:
-    dtd = _DTD.search(text)
-    if dtd:
-        raise MarkupError(
-            "DTDs and entity declarations are not allowed in SSML; remove the <!DOCTYPE> or "
-            "<!ENTITY> and use only the predefined entities (&amp; &lt; &gt; &quot; &apos;)",
-            dtd.start(),
-        )
-    source, shift = text, 0
-    if not _SPEAK_START.match(text):
-        source = _SPEAK_WRAP[0] + text + _SPEAK_WRAP[1]
-        shift = len(_SPEAK_WRAP[0])
-    return _SsmlReader(source, shift, len(text), check_voice, check_phonemes).read()
 
 
 def parse_markup(
@@ -426,5 +281,8 @@ def parse_markup(
     if mode == "tags":
         return _parse_tags(text, check_voice, check_phonemes)
     if mode == "ssml":
-        return _parse_ssml(text, check_voice, check_phonemes)
+        # Imported here, not at the top: core.ssml builds on this module's segments and checks
+        from core.ssml import parse_ssml
+
+        return parse_ssml(text, check_voice, check_phonemes)
     raise ValueError(f"unknown markup mode {mode!r}; use one of {', '.join(MARKUP_MODES)}")

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.markup import (
-    BREAK_STRENGTHS,
     MAX_PAUSE_SECONDS,
     Alias,
     Boundary,
@@ -19,6 +18,7 @@ from core.markup import (
     parse_markup,
 )
 from core.pronunciation import check_phonemes
+from core.ssml import BREAK_STRENGTHS
 from core.voices import canonical_voice
 
 VOICES = ("af_heart", "am_adam", "bf_emma")
