@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 
 from core.normalize import numbers as nw
-from core.normalize.context import prev_word
+from core.normalize.context import next_word, prev_word
 from core.normalize.numeric import AT_DIGIT, AT_NUMBER, DASH, NUM, SIGN, keep_period, say_number
-from core.normalize.tables import CURRENCIES, SCALE_WORDS, TEMPERATURE_SCALES, UNITS
+from core.normalize.tables import (
+    CURRENCIES,
+    FUNCTION_WORDS,
+    SCALE_WORDS,
+    TEMPERATURE_SCALES,
+    UNITS,
+)
 
 _UNIT_ALT = "|".join(
     re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if not u.endswith(".")
@@ -104,7 +110,12 @@ def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
         one_word = british
         many = british.replace(" per", "s per") if " per " in british else british + "s"
     words, one = _qty(m, lang)
-    article = prev_word(text, m.start()).lower() in ("a", "an")
+    before = prev_word(text, m.start()).lower()
+    after = next_word(text, m.end())
+    # 'a 10 ft drop', 'the 100 m race': a unit before a noun stays singular.
+    article = before in ("a", "an") or (
+        before == "the" and after.isalpha() and after.islower() and after not in FUNCTION_WORDS
+    )
     if (m.group("sep") == "-" or article) and not m.group("b"):
         # Adjectival '5-km walk': the unit stays singular and joins with a hyphen.
         return f"{words}-{one_word}"

@@ -118,7 +118,7 @@ DOTTED_PHRASES = {
     "P.M.": "PM",
     "Ph.D.": "PhD",
     "B.C.E.": "BCE",
-    "C.E.": "CE",
+    "C.E.": "C E",  # espeak reads "CE" as the word "see"
     "B.C.": "BC",
     "A.D.": "AD",
 }
@@ -157,7 +157,7 @@ NUMBER_PREFIXES = {
 ROMAN_CARDINAL_KEYWORDS = words(
     "Chapter Part Book Volume Vol Act Scene Section Appendix Canto Article Psalm Letter Lecture "
     "Stave Plate Figure Table Lesson Episode Stage Class Phase Level Round Apollo Rocky Bowl War "
-    "Series Division Corps Canon Sermon Essay Tome Fascicle Liber"
+    "Series Type Class Division Corps Canon Sermon Essay Tome Fascicle Liber"
 )
 
 # Names that take a regnal ordinal ("Henry VIII" -> "Henry the Eighth").

@@ -191,8 +191,8 @@ def title_handler(m: re.Match, text: str, lang: str) -> str | None:
             return _keep_period(m, text, spoken) if dot else spoken
         if cap_next:
             return "Doctor" if t == "Dr" else "Saint"
-        if dot and _street_context(text, m):
-            return _keep_period(m, text, "Drive" if t == "Dr" else "Street")
+        if dot and nxt:  # 'Dr. and Mrs. Smith'
+            return "Doctor" if t == "Dr" else "Saint"
         return None
     if nxt[:1].isdigit():
         # 'Gen. 1:3', 'Rev. 3:20' cite books of the Bible, not officers and clergy.
