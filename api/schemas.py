@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from core.audio_formats import AudioFormat
-from core.pronunciation import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
+from core.lexicon import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
 from core.text import has_speakable_text
 
 MAX_BATCH_JOBS = 100
@@ -148,7 +148,7 @@ class JobCreate(BaseModel):
         return self
 
     def pronunciation_entries(self) -> dict | None:
-        """The pronunciations as core.pronunciation reads them."""
+        """The pronunciations as core.lexicon reads them."""
         if not self.pronunciations:
             return None
         return {

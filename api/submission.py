@@ -14,8 +14,8 @@ from api.auth import Principal
 from api.schemas import JobCreate
 from core.callback_urls import written_address_refusal
 from core.chunk_plan import ChapterMarkupError, PlannedChunk, plan_chunks
+from core.lexicon import Lexicon, LexiconError
 from core.model_files import default_voice, list_voices
-from core.pronunciation import Lexicon, LexiconError
 from core.queue import send_chunks
 from core.settings import Settings
 from core.timeline import default_chapter_title

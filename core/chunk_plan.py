@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from core.lexicon import check_phonemes
 from core.markup import Boundary, Break, MarkupError, Override, Speech, parse_markup
 from core.normalize import spoken_rewrites
-from core.pronunciation import check_phonemes
 from core.text import Pause, chunk_text, estimate_tokens, normalize_text
 
 

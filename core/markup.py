@@ -24,7 +24,7 @@ aliases are spans of ``written``. Consecutive text with the same voice is one Sp
 that is only whitespace is dropped.
 
 Use: the API validates a job with ``parse_markup(text, mode, check_voice=lambda spec:
-canonical_voice(spec, voices), check_phonemes=core.pronunciation.check_phonemes)`` and answers
+canonical_voice(spec, voices), check_phonemes=core.lexicon.check_phonemes)`` and answers
 a MarkupError with 422 and its ``position``. The worker parses the same way, speaks each Speech
 with ``speech.voice or job.voice``, cuts a Speech into chunks with ``speech.cut(start, end)``
 (spans re-based to the chunk), phonemizes a chunk with
@@ -272,7 +272,7 @@ def parse_markup(
 
     ``check_voice(spec)`` returns the canonical voice spec or raises ValueError saying what is
     wrong (e.g. ``lambda s: canonical_voice(s, voices)``); ``check_phonemes(ipa)``, when given,
-    returns the phonemes to use or raises ValueError (e.g. core.pronunciation.check_phonemes).
+    returns the phonemes to use or raises ValueError (e.g. core.lexicon.check_phonemes).
     Raises MarkupError (a ValueError with ``position``) for markup that cannot be read, and
     ValueError for an unknown mode.
     """

@@ -8,7 +8,7 @@ code, so the preview shows exactly what is spoken.
    money, units, abbreviations, Roman numerals, symbols. A rewrite that overlaps an override
    is dropped: the user's markup wins.
 3. The spoken text is phonemized (espeak-ng through kokoro-onnx), with the lexicon's and the
-   job's pronunciations and the phoneme overrides put in (core/pronunciation.py).
+   job's pronunciations and the phoneme overrides put in (core/lexicon.py, core/pronunciation.py).
 """
 
 import time
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core.lexicon import EMPTY_LEXICON, Lexicon, load_lexicon
 from core.markup import Alias, Override, PhonemeOverride
 from core.normalize import spoken_form, spoken_rewrites
-from core.pronunciation import EMPTY_LEXICON, Lexicon, load_lexicon, phonemize_with_lexicon
+from core.pronunciation import phonemize_with_lexicon
 
 
 @lru_cache(maxsize=4)

@@ -70,7 +70,7 @@ class Job(Base):
     chapters: Mapped[list | None] = mapped_column(JSON)  # chapter titles, when given
     # How the text was read: "none" (plain), "tags" or "ssml" (core/markup.py)
     markup: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
-    # The job's own pronunciation entries (core/pronunciation.py), over the server's lexicon
+    # The job's own pronunciation entries (core/lexicon.py), over the server's lexicon
     pronunciations: Mapped[dict | None] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))  # unique per owner
     request_hash: Mapped[str | None] = mapped_column(String(64))

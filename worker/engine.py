@@ -11,9 +11,9 @@ import onnxruntime as ort
 from kokoro_onnx import Kokoro
 
 from core.audio_formats import SAMPLE_RATE
+from core.lexicon import EMPTY_LEXICON, Lexicon
 from core.markup import Override
 from core.model_files import ModelFiles
-from core.pronunciation import EMPTY_LEXICON, Lexicon
 from core.speech import speak
 from core.voices import is_blend, parse_voice
 from worker.providers import CPU, choose_providers

@@ -13,8 +13,8 @@ from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.openapi import errors
 from api.schemas import PreviewChunk, PreviewOut
 from api.submission import check_submission
+from core.lexicon import LexiconError
 from core.phonemizer import phonemize, token_count
-from core.pronunciation import LexiconError
 from core.speech import job_lexicon, speak
 from core.timeline import PAUSE_SECONDS
 

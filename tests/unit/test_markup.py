@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.lexicon import check_phonemes
 from core.markup import (
     MAX_PAUSE_SECONDS,
     Alias,
@@ -17,7 +18,6 @@ from core.markup import (
     Speech,
     parse_markup,
 )
-from core.pronunciation import check_phonemes
 from core.ssml import BREAK_STRENGTHS
 from core.voices import canonical_voice
 

@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from core.markup import Alias, PhonemeOverride, parse_markup
-from core.pronunciation import (
+from core.lexicon import (
     EMPTY_LEXICON,
     MAX_ENTRIES,
     Lexicon,
@@ -17,10 +16,10 @@ from core.pronunciation import (
     Pronunciation,
     check_phonemes,
     load_lexicon,
-    phonemize_with_lexicon,
-    possessive_ending,
     vocabulary,
 )
+from core.markup import Alias, PhonemeOverride, parse_markup
+from core.pronunciation import phonemize_with_lexicon, possessive_ending
 
 HERMIONE = "hɜːmˈaɪənˌiː"  # not espeak's own hɜːmˈaɪəni, so a change is visible
 PUNCTUATION = ';:,.!?—…"()“”'  # what espeak's output keeps of the text's punctuation
@@ -51,7 +50,7 @@ def test_vocabulary_is_kokoro_onnx_s_and_needs_no_model():
 
     assert vocabulary() == frozenset(DEFAULT_VOCAB)
     code = (
-        "import sys; from core.pronunciation import vocabulary; vocabulary(); "
+        "import sys; from core.lexicon import vocabulary; vocabulary(); "
         "assert 'kokoro_onnx' not in sys.modules and 'onnxruntime' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
