@@ -59,7 +59,7 @@ def decimal(whole: str, frac: str, lang: str = "en-us") -> str:
 
 def number(s: str, lang: str = "en-us") -> str:
     """A written number with optional thousands separators and decimals."""
-    s = s.replace(",", "")
+    s = "".join(c for c in s if c.isdigit() or c == ".")
     if "." in s:
         whole, frac = s.split(".", 1)
         return decimal(whole, frac, lang)

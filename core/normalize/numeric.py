@@ -32,7 +32,8 @@ NOT_AFTER_NUMBER = re.compile(r"[\w.,]")
 AT_DIGIT = r"(?=\d)(?<![\w.,])"
 AT_NUMBER = r"(?=[-−\d])(?<![\w.,])"
 RB = r"(?![\w]|[.,]\d)"
-NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+# Thousands go in groups after commas, or after (thin, no-break) spaces as in European print.
+NUM = r"(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3}(?!\d))+|\d+)(?:\.\d+)?"
 SIGN = r"(?:(?P<sign>[-−])(?<![\w.,\-−][-−]))?"
 DASH = r"\s?[–—]\s?|-"
 

@@ -24,7 +24,7 @@ _UNIT_ALT = "|".join(
 
 def money(m: re.Match, text: str, lang: str) -> str | None:
     one, many, minor_one, minor_many = CURRENCIES[m.group("cur")]
-    amount = m.group("num").replace(",", "")
+    amount = "".join(c for c in m.group("num") if c.isdigit() or c == ".")
     scale = m.group("scale")
     if scale:
         return f"{say_number(amount, lang)} {SCALE_WORDS[scale]} {many}"

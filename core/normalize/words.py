@@ -201,7 +201,8 @@ def title_handler(m: re.Match, text: str, lang: str) -> str | None:
         return None
     if t in TITLE_AS_WRITTEN:
         return "Miz"
-    return TITLES[t]
+    spoken = TITLES[t]
+    return "Honorable" if spoken == "Honourable" and lang == "en-us" else spoken
 
 
 # Lowercase abbreviations also open sentences ('Approx. 300 men').

@@ -128,6 +128,12 @@ def test_other_languages_and_odd_input_are_left_alone() -> None:
         ("It cost £1.50 in 1805.", "It cost one pound and fifty pence in eighteen oh five."),
         ("It was 2005 and very wet.", "It was two thousand and five and very wet."),
         ("The train left at 9.30 a.m. sharp.", "The train left at nine thirty AM sharp."),
+        ("The Hon. Mrs. Forbes was there.", "The Honourable Missus Forbes was there."),
+        (
+            "The letter was dated 3/4/1921.",
+            "The letter was dated April third, nineteen twenty-one.",
+        ),
+        ("He had 10 000 men.", "He had ten thousand men."),
     ],
 )
 def test_british_english(written: str, spoken: str) -> None:
