@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import onnxruntime  # noqa: E402
 
+from core.chunking import chunk_chapters  # noqa: E402
 from core.model_files import default_voice, resolve_model_files  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.text import chunk_chapters, normalize_text  # noqa: E402
+from core.text import normalize_text  # noqa: E402
 
 PROSE = ROOT / "benchmarks" / "prose.txt"
 RESULTS = ROOT / "benchmarks" / "results" / "throughput.json"

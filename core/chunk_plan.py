@@ -2,7 +2,7 @@
 actually said, voices and pauses attached.
 
 The budget holds for the spoken form: "1,250,000" is short written and long spoken, so text is
-cut by what each character costs once spoken (``spoken_weights``). Chunks never cross a voice
+cut by what each character costs once spoken (``spoken_layout``). Chunks never cross a voice
 change (each records its voice); a markup break sets the silence after the chunk before it; a
 markup paragraph or sentence boundary ends a chunk there. The written text stays what
 subtitles, chapters and the API show: the chunks are, in order, consecutive slices of each
@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from core.chunking import Pause, chunk_text
 from core.lexicon import check_phonemes
 from core.markup import Boundary, Break, MarkupError, Override, Speech, parse_markup
 from core.normalize import spoken_rewrites
-from core.text import Pause, chunk_text, estimate_tokens, normalize_text
+from core.text import estimate_tokens, normalize_text
 
 
 class ChapterMarkupError(ValueError):
@@ -42,16 +43,26 @@ class PlannedChunk:
     overrides: tuple[Override, ...] = ()
 
 
-def spoken_weights(text: str, lang: str) -> list[int]:
-    """Each character's share of the estimated tokens of what is said: a rewritten span's
-    spoken estimate spread over its written characters, at least 1 each."""
+# Stands in for a space inside a rewritten span while the text is laid out: "5 km" is said as
+# one thing ("five kilometers"), and a cut between its words would leave "km" to be read alone
+_HELD_SPACE = "\u2060"  # word joiner: not whitespace, so never a word end
+
+
+def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
+    """The text as it is laid out into chunks, and each character's cost: a rewritten span's
+    spoken estimate spread over its written characters (at least 1 each), its spaces held so
+    that no cut falls inside it. Same length as ``text``, position for position."""
     weights = [estimate_tokens(char) for char in text]
+    layout = list(text)
     for rewrite in spoken_rewrites(text, lang):
         length = rewrite.end - rewrite.start
         share, rest = divmod(max(estimate_tokens(rewrite.spoken), length), length)
         weights[rewrite.start : rewrite.end] = [share] * length
         weights[rewrite.start] += rest
-    return weights
+        for position in range(rewrite.start, rewrite.end):
+            if text[position] in " \t":
+                layout[position] = _HELD_SPACE
+    return "".join(layout), weights
 
 
 def _cut(
@@ -59,13 +70,13 @@ def _cut(
 ) -> list[tuple[int, int, int, Pause]]:
     """(start, end, spoken tokens, pause after) of the chunks of ``text``; the last one's
     pause is END (the caller knows what follows the text)."""
-    weights = spoken_weights(text, lang)
+    layout, weights = spoken_layout(text, lang)
     pieces = []
     position = 0
     for chunk in chunk_text(
-        text, max_tokens=budget, first_chunk_tokens=first_budget, weights=weights
+        layout, max_tokens=budget, first_chunk_tokens=first_budget, weights=weights
     ):
-        start = text.index(chunk.text, position)
+        start = layout.index(chunk.text, position)
         position = start + len(chunk.text)
         pieces.append((start, position, chunk.tokens, chunk.pause_after))
     return pieces

@@ -5,9 +5,10 @@ import concurrent.futures
 import numpy as np
 from sqlalchemy import create_engine, func, select
 
-from core.timeline import PAUSE_SECONDS
+from core.chunking import chunk_chapters
 from core.settings import Settings
-from core.text import chunk_chapters, normalize_text
+from core.text import normalize_text
+from core.timeline import PAUSE_SECONDS
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
 from worker.audio import TARGET_PEAK, book_gain
