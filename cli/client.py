@@ -12,6 +12,7 @@ import httpx
 from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 FINISHED = {"succeeded", "failed", "cancelled"}
 POLL_INTERVAL_S = 1.0
@@ -47,6 +48,19 @@ class Client:
         fields = {k: str(v) for k, v in options.items() if v is not None}
         with path.open("rb") as f:
             response = self.http.post("/v1/jobs", files={"file": (path.name, f)}, data=fields)
+        return self._check(response).json()
+
+    def preview(self, source: Path | str, **options) -> dict:
+        """What a job would say (POST /v1/text/preview): a book file, or text itself."""
+        fields = {k: v for k, v in options.items() if v is not None}
+        if isinstance(source, Path):
+            with source.open("rb") as f:
+                data = {k: str(v) for k, v in fields.items()}
+                response = self.http.post(
+                    "/v1/text/preview", files={"file": (source.name, f)}, data=data
+                )
+        else:
+            response = self.http.post("/v1/text/preview", json={"text": source, **fields})
         return self._check(response).json()
 
     def job(self, job_id: str) -> dict:
@@ -205,6 +219,39 @@ def submit_and_download(
     return results
 
 
+def spoken_changes(written: str, spoken: str) -> list[tuple[str, bool]]:
+    """The spoken text as (piece, changed) pieces: word runs that differ from the written text
+    are marked, so a reader sees every word the normalizer (or a pronunciation) changed."""
+    import difflib
+    import re
+
+    written_words = re.findall(r"\S+\s*", written)
+    spoken_words = re.findall(r"\S+\s*", spoken)
+    matcher = difflib.SequenceMatcher(
+        a=[w.strip() for w in written_words], b=[w.strip() for w in spoken_words], autojunk=False
+    )
+    pieces = []
+    for tag, _, _, first, last in matcher.get_opcodes():
+        if last > first:
+            pieces.append(("".join(spoken_words[first:last]), tag != "equal"))
+    return pieces
+
+
+def preview_text(preview: dict, marks: tuple[str, str] | None = None) -> Text:
+    """The spoken form, chunk by chunk, with changed words highlighted (or, for a plain
+    output, put between ``marks``)."""
+    text = Text()
+    for chunk in preview["chunks"]:
+        for piece, changed in spoken_changes(chunk["text"], chunk["spoken"]):
+            if changed and marks:
+                body = piece.rstrip()
+                text.append(f"{marks[0]}{body}{marks[1]}{piece[len(body) :]}")
+            else:
+                text.append(piece, style="bold yellow" if changed else None)
+        text.append("\n\n" if chunk["pause_after"] in ("paragraph", "chapter") else " ")
+    return text
+
+
 def jobs_table(jobs: list[dict]) -> Table:
     table = Table("status", "progress", "audio s", "created")
     # Ids are what users copy into other commands: never wrapped or cut
@@ -232,6 +279,12 @@ def _pair(pair: dict, digits: int, unit: str = "") -> str:
     return f"{_figure(pair['p50'], digits, unit)} / {_figure(pair['p95'], digits, unit)}"
 
 
+def _shares(shares: dict) -> str:
+    if any(value is None for value in shares.values()):
+        return "-"
+    return " / ".join(f"{100 * value:.2f} %" for value in shares.values())
+
+
 def summary_table(stats: dict) -> Table:
     window, depth = stats["window"], stats["queue_depth"]
     broker = "?" if depth["broker_messages"] is None else f"{depth['broker_messages']:,}"
@@ -248,6 +301,7 @@ def summary_table(stats: dict) -> Table:
         ("audio s per wall s", _figure(stats["audio_seconds_per_wall_second"])),
         ("inference RTF p50 / p95", _pair(stats["inference_rtf"], 3)),
         ("queue wait p50 / p95", _pair(stats["queue_wait_ms"], 0, " ms")),
+        ("chunk time: normalize / phonemize / model / encode", _shares(stats["chunk_time_share"])),
         ("queue depth", f"{depth['chunks_queued']:,} chunks queued · {broker} broker messages"),
     ]
     for row in rows:

@@ -169,6 +169,24 @@ def cmd_cancel(args) -> int:
     return 0
 
 
+def cmd_preview(args) -> int:
+    from cli.client import preview_text
+
+    source = sys.stdin.read() if args.file == "-" else Path(args.file)
+    options = {"voice": args.voice, "lang": args.lang, "markup": args.markup}
+    preview = _client(args).preview(source, **options)
+    console = Console(highlight=False)
+    # On a terminal changes are coloured; piped, they are marked so they survive as text
+    marks = None if console.is_terminal else ("«", "»")
+    console.print(preview_text(preview, marks), end="", soft_wrap=True)
+    console.print(
+        f"\n{len(preview['chunks'])} chunks, about {preview['estimated_audio_seconds']:.0f} s "
+        "of audio",
+        style="dim",
+    )
+    return 0
+
+
 def cmd_jobs(args) -> int:
     from cli.client import jobs_table
 
@@ -286,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("job_id")
     download.add_argument("-o", "--output", required=True, help="output file, or DIR/")
     client_command("cancel", cmd_cancel, "cancel a job").add_argument("job_id")
+    preview = client_command(
+        "preview", cmd_preview, "what a job would say: the spoken form, changes highlighted"
+    )
+    preview.add_argument("file", help="a .txt, .md or .epub file, or - for text on stdin")
+    preview.add_argument("--voice")
+    preview.add_argument("--lang")
+    preview.add_argument("--markup", choices=["none", "tags", "ssml"])
     jobs = client_command("jobs", cmd_jobs, "list recent jobs")
     jobs.add_argument("--limit", type=int, default=20)
     jobs.add_argument("--status")

@@ -105,6 +105,11 @@ def throughput_report(
         )
         providers.setdefault(chunk.provider or "?", Breakdown()).add(chunk)
     waits = [c.queue_wait_ms for c in chunks if c.queue_wait_ms is not None]
+    stages = {
+        stage: sum(getattr(c, f"{stage}_ms") or 0.0 for c in chunks)
+        for stage in ("normalize", "phonemize", "inference", "encode")
+    }
+    chunk_ms = sum(stages.values())
 
     jobs_by_state = {state.value: 0 for state in JobStatus}
     for state, count in session.execute(select(Job.status, func.count()).group_by(Job.status)):
@@ -132,6 +137,10 @@ def throughput_report(
         "queue_wait_ms": {
             "p50": _round(percentile(waits, 50), 1),
             "p95": _round(percentile(waits, 95), 1),
+        },
+        # Where a chunk's time goes: spoken-form normalization, phonemes, the model, encoding
+        "chunk_time_share": {
+            stage: _round(ms / chunk_ms, 6) if chunk_ms else None for stage, ms in stages.items()
         },
         "queue_depth": {"chunks_queued": queued_chunks, "broker_messages": broker_queue_depth},
         "workers": [

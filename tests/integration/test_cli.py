@@ -74,6 +74,31 @@ def test_client_commands_drive_a_job(stack, tmp_path):
     assert again.read_bytes() == output.read_bytes()
 
 
+def test_preview_prints_the_spoken_form_with_every_change_marked(stack, tmp_path):
+    """`kokoro-queue preview` shows what would be said, from a file or from stdin; piped, the
+    changed words are marked «like this»."""
+    env = {**stack.env, "KQ_API_URL": stack.api_url}
+    book = tmp_path / "chapter.md"
+    book.write_text("# Chapter XIV\n\nDr. Watson left on Jan. 5, 1921, with $30.\n", "utf-8")
+
+    def preview(*args, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "preview", *args], cwd=ROOT, env=env,
+            input=stdin, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    printed = preview(str(book))
+    expected = (
+        "«Doctor» Watson left on «January fifth, nineteen twenty-one,» with «thirty dollars.»"
+    )
+    assert expected in printed
+    piped = preview("-", stdin="Plan B costs 5 km of road.")
+    assert "Plan B costs «five kilometers» of road." in piped
+    assert "chunks, about" in piped
+
+
 def children_of(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout
     return [int(p) for p, pp in (line.split() for line in out.splitlines()) if int(pp) == pid]
