@@ -70,8 +70,8 @@ QTY = rf"{SIGN}(?P<a>{NUM})(?:(?P<dash>{DASH})(?P<b>{NUM}))?"
 PERCENT = re.compile(AT_NUMBER + rf"{QTY}\s?%")
 DEGREES = re.compile(AT_NUMBER + rf"{QTY}\s?°(?:\s?(?P<scale>[FCK])(?!\w))?")
 UNIT = re.compile(
-    AT_NUMBER
-    + rf"{QTY}(?P<sep>\s|-|)(?P<unit>{_UNIT_ALT}|in\.|sq\. ft\.)(?![\w/²])(?P<dot>\.(?!\w))?"
+    AT_NUMBER + rf"{QTY}(?P<sep>\s|-|)(?P<sq>sq\.?\s?)?(?P<unit>{_UNIT_ALT}|in\.)(?![\w/²])"
+    r"(?P<dot>\.(?!\w))?"
 )
 FEET_INCHES = re.compile(AT_DIGIT + r"(?P<ft>\d{1,2})['′’]\s?(?P<inch>\d{1,2})(?:[\"″”]|'')")
 INCHES = re.compile(AT_DIGIT + r"(?P<inch>\d{1,3})[\"″](?!\w)")
@@ -103,12 +103,12 @@ def degrees_handler(m: re.Match, text: str, lang: str) -> str:
 
 def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
     unit = m.group("unit")
-    if unit == "sq. ft.":
-        unit = "sq ft"
     one_word, many, british = UNITS[unit]
     if lang == "en-gb" and british:
         one_word = british
         many = british.replace(" per", "s per") if " per " in british else british + "s"
+    if m.group("sq"):
+        one_word, many = "square " + one_word, "square " + many
     words, one = _qty(m, lang)
     before = prev_word(text, m.start()).lower()
     after = next_word(text, m.end())
@@ -117,8 +117,9 @@ def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
         before == "the" and after.isalpha() and after.islower() and after not in FUNCTION_WORDS
     )
     if (m.group("sep") == "-" or article) and not m.group("b"):
-        # Adjectival '5-km walk': the unit stays singular and joins with a hyphen.
-        return f"{words}-{one_word}"
+        # Adjectival '5-km walk', 'a 10 ft drop': the unit stays singular.
+        joiner = "-" if m.group("sep") == "-" and " " not in one_word else " "
+        return f"{words}{joiner}{one_word}"
     spoken = f"{words} {one_word if one else many}"
     return keep_period(m, text, spoken)
 
