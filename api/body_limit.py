@@ -1,8 +1,8 @@
 """Reject oversized request bodies with 413 before reading them."""
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.asgi import send_json_error
 
 
 class BodySizeLimit:
@@ -50,18 +50,9 @@ class BodySizeLimit:
                 raise
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body is larger than the limit of {self.max_bytes} bytes"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await send_json_error(
+            send,
+            413,
+            f"request body is larger than the limit of {self.max_bytes} bytes",
+            headers=[(b"connection", b"close")],
         )
-        await send({"type": "http.response.body", "body": body})

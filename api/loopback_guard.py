@@ -6,12 +6,12 @@ away every request from beyond loopback while no key is configured (KQ_API_KEYS 
 database), unless ``KQ_ALLOW_UNAUTHENTICATED=true`` says something in front authenticates.
 """
 
-import json
 import threading
 import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.asgi import send_json_error
 from api.auth import is_loopback
 from core.settings import Settings
 from storage.api_keys import any_active_key
@@ -54,15 +54,4 @@ class LoopbackOnlyWithoutKeys:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})
-        body = json.dumps({"detail": REFUSAL}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json_error(send, 403, REFUSAL)

@@ -64,25 +64,29 @@ def lose_every_task(settings) -> None:
         session.execute(update(Job).values(updated_at=long_ago))
 
 
+def reconcile(settings, queue: str, *, held: bool, stalled_after_s: float):
+    """One reconcile pass for ``queue``, as if nothing (or everything) were held by the broker."""
+    store = LocalBlobStore(settings.storage_dir)
+    with ending_jobs(settings.sqlalchemy_url, job_end_effects(RecordingCelery(), store)) as ends:
+        return reconcile_jobs(
+            ends,
+            queue=queue,
+            held=lambda _: held,
+            assembling=lambda _: held,
+            grace_s=60,
+            max_requeues=5,
+            stalled_after_s=stalled_after_s,
+            in_flight_per_job=2,
+        )
+
+
 def test_the_reconciler_touches_only_its_own_queues_jobs(tmp_path):
     """Bug: every worker's reconciler re-sent every unfinished job's chunks to its own queue."""
     settings = app_settings(tmp_path)
-    store = LocalBlobStore(settings.storage_dir)
     cpu_job, _ = store_job(settings, queue="kokoro")
-    gpu_job, _ = store_job(settings, queue="kokoro-gpu")
+    store_job(settings, queue="kokoro-gpu")
     lose_every_task(settings)
-    effects = job_end_effects(RecordingCelery(), store)
-    with ending_jobs(settings.sqlalchemy_url, effects) as ends:
-        result = reconcile_jobs(
-            ends,
-            queue="kokoro",
-            held=lambda _: False,
-            assembling=lambda _: False,
-            grace_s=60,
-            max_requeues=5,
-            stalled_after_s=0,
-            in_flight_per_job=2,
-        )
+    result = reconcile(settings, "kokoro", held=False, stalled_after_s=0)
     assert {chunk.job_id for chunk in result.chunks} == {cpu_job.id}
     with session_factory(settings.sqlalchemy_url)() as session:
         requeued = {c.job_id for c in session.query(Chunk).filter(Chunk.requeues > 0)}
@@ -91,22 +95,11 @@ def test_the_reconciler_touches_only_its_own_queues_jobs(tmp_path):
 
 def test_stalled_jobs_of_other_queues_are_not_failed(tmp_path):
     settings = app_settings(tmp_path)
-    store = LocalBlobStore(settings.storage_dir)
     jobs = {queue: store_job(settings, queue=queue)[0] for queue in ("kokoro", "kokoro-gpu")}
     with transaction(settings.sqlalchemy_url) as session:
         session.execute(update(Job).values(status=JobStatus.RUNNING))
     lose_every_task(settings)
-    with ending_jobs(settings.sqlalchemy_url, job_end_effects(RecordingCelery(), store)) as ends:
-        result = reconcile_jobs(
-            ends,
-            queue="kokoro-gpu",
-            held=lambda _: True,
-            assembling=lambda _: True,
-            grace_s=60,
-            max_requeues=5,
-            stalled_after_s=600,
-            in_flight_per_job=2,
-        )
+    result = reconcile(settings, "kokoro-gpu", held=True, stalled_after_s=600)
     assert set(result.failed_jobs) == {jobs["kokoro-gpu"].id}
 
 
