@@ -49,6 +49,10 @@ def test_stats_window_matches_the_jobs_wall_clock(stack):
     assert report["audio_seconds"] <= finished["audio_seconds"]
     assert 0 < report["inference_rtf"]["p50"] <= report["inference_rtf"]["p95"] < 2
     assert report["queue_wait_ms"]["p50"] is not None
+    # Normalizing to the spoken form is a sliver of a chunk's time; the model is nearly all
+    shares = report["chunk_time_share"]
+    assert 0 < shares["normalize"] < 0.01 and shares["inference"] > 0.9
+    assert abs(sum(shares.values()) - 1) < 1e-3
     worker_chunks = sum(w["chunks"] for w in report["workers"])
     assert worker_chunks == report["chunks_done"]
     assert all(w["peak_rss_mb"] > 100 for w in report["workers"])
