@@ -20,27 +20,28 @@ from tests.integration.test_pipeline import BOOK
 from worker.audio import book_gain
 
 EVENT_LATENESS_S = 1.0
-# How long following one job live may take in all. A stream that stops sending fails sooner,
-# at the client's read timeout; one that keeps sending (keep-alive comments every 15 s) would
-# otherwise never end
-LIVE_DEADLINE_S = 300.0
+# How long following one job live may take in all, every connection of a test together (under
+# pytest-timeout's 900 s). A stream that stops sending fails sooner, at the client's read
+# timeout; one that keeps sending (keep-alive comments every 15 s) would otherwise never end
+LIVE_DEADLINE_S = 600.0
 
 
-def until_deadline(items: Iterable, timeout_s: float, what: str) -> Iterator:
-    """``items`` as they come, failing the test once ``timeout_s`` have passed in all."""
-    deadline = time.monotonic() + timeout_s
+def live_deadline() -> float:
+    return time.monotonic() + LIVE_DEADLINE_S
+
+
+def until_deadline(items: Iterable, deadline: float, what: str) -> Iterator:
+    """``items`` as they come, failing the test once the clock passes ``deadline``."""
     for item in items:
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s {what}")
+            raise AssertionError(f"timed out {what}: the test's {LIVE_DEADLINE_S:.0f} s are up")
         yield item
 
 
-def read_events(
-    response, limit: int | None = None, timeout_s: float = LIVE_DEADLINE_S
-) -> list[dict]:
+def read_events(response, deadline: float, limit: int | None = None) -> list[dict]:
     """Parse an SSE stream into {id, event, data, at}; stop after ``limit`` chunk events."""
     events, fields = [], {}
-    for line in until_deadline(response.iter_lines(), timeout_s, "reading events"):
+    for line in until_deadline(response.iter_lines(), deadline, "reading events"):
         if line == "":
             if "event" in fields:
                 events.append(fields | {"at": datetime.now(UTC)})
@@ -62,6 +63,7 @@ def chunk_rows(stack, job_id: str) -> list:
 
 
 def test_events_one_per_chunk_in_order_promptly_and_resumable(stack):
+    deadline = live_deadline()
     with stack.client(timeout_s=300) as http:
         job = http.post("/v1/jobs", json={"text": BOOK}).json()
         total = job["progress"]["chunks_total"]
@@ -69,10 +71,10 @@ def test_events_one_per_chunk_in_order_promptly_and_resumable(stack):
         with http.stream("GET", url) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
-            first = read_events(response, limit=3)
+            first = read_events(response, deadline, limit=3)
         # Reconnect where the first connection stopped, as EventSource would
         with http.stream("GET", url, headers={"Last-Event-ID": first[-1]["id"]}) as response:
-            rest = read_events(response)
+            rest = read_events(response, deadline)
 
     chunk_events = [e for e in first + rest if e["event"] == "chunk"]
     assert [int(e["id"]) for e in chunk_events] == list(range(1, total + 1))  # no gap, no repeat
@@ -98,7 +100,7 @@ def test_events_one_per_chunk_in_order_promptly_and_resumable(stack):
         stack.client() as http,
         http.stream("GET", url, headers={"Last-Event-ID": str(total)}) as response,
     ):
-        after_end = read_events(response)
+        after_end = read_events(response, deadline)
     assert [e["event"] for e in after_end] == ["finished"]
 
 
@@ -117,7 +119,7 @@ def test_stream_starts_before_the_job_ends_and_equals_the_final_file(stack):
         with http.stream("GET", f"/v1/jobs/{job['id']}/stream?format=wav") as response:
             assert response.status_code == 200
             assert response.headers["content-type"] == "audio/wav"
-            pieces = until_deadline(response.iter_bytes(), LIVE_DEADLINE_S, "streaming")
+            pieces = until_deadline(response.iter_bytes(), live_deadline(), "streaming")
             for piece in pieces:
                 received += piece
                 if status_at_first_audio is None and len(received) > 44:
@@ -166,7 +168,7 @@ def test_cli_client_follows_events_to_the_end(stack):
     with stack.client() as http:
         job = http.post("/v1/jobs", json={"text": BOOK[:600]}).json()
     client = Client(stack.api_url)
-    events = list(until_deadline(client.events(job["id"]), LIVE_DEADLINE_S, "following"))
+    events = list(until_deadline(client.events(job["id"]), live_deadline(), "following"))
     assert [name for name, _ in events[:-1]] == ["chunk"] * job["progress"]["chunks_total"]
     assert events[-1][0] == "finished" and events[-1][1]["status"] == "succeeded"
     assert [data["chunks_done"] for _, data in events[:-1]] == list(
