@@ -32,6 +32,8 @@ def hosts_loaded(database_url: str) -> set[str]:
 
 # Several hosts share PostgreSQL, never a SQLite file: PostgreSQL only (make test always has one)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+# Its own stack and a second worker to start, the model loaded on both, then a 600 s book
+@pytest.mark.timeout(1500)
 def test_two_hosts_share_one_book_through_postgresql_and_s3(
     tmp_path, redis_url, database_url, s3_server
 ):
