@@ -2,10 +2,22 @@
 
 ``spoken_rewrites`` lists every change as a span of the written text and its spoken words, so
 a preview can highlight them; ``spoken_form`` applies them. Text no rule recognises keeps its
-exact characters. Rules run in priority order (web addresses and phone numbers before money,
-times and dates, those before bare numbers, abbreviations before initialisms); a rule may only
-claim characters no earlier rule claimed. Each rule is one linear regex scan plus a bounded
-look at the neighbouring words, so a megabyte of text takes well under a second.
+exact characters. Covered: cardinals, decimals, negatives, ordinals, fractions, ranges, years
+and decades (a four-digit number is a year unless a counted noun follows it), dates, times,
+money, percentages, units, titles and dotted abbreviations (with the sentence's period kept
+where the abbreviation ended it), Roman numerals after a heading word or a regnal name,
+dotted initialisms (said as letters: 'U.S.' -> 'US', which espeak spells out), symbols,
+phone numbers, web and e-mail addresses. Number words come from ``inflect`` (see numbers.py).
+
+Modules: numbers (words for numbers), numeric (times, dates, ranges, years, plain numbers),
+quantities (money and units), words (abbreviations, Roman numerals, symbols, addresses),
+context (looking at neighbouring words), tables (every word list).
+
+Rules run in priority order (web addresses and phone numbers before money, times and dates,
+those before bare numbers, abbreviations before initialisms); a rule may only claim characters
+no earlier rule claimed. Each rule is a linear regex scan, only over the stretches of text near
+what it needs (a digit, '%', '@'), plus a bounded look at the neighbouring words, so a megabyte
+of prose takes about half a second.
 """
 
 from __future__ import annotations
