@@ -15,7 +15,6 @@ exits with COMMAND's status. The server is, in this order:
 ``KQ_TEST_POSTGRES=throwaway`` skips 1 and 2: the throwaway cluster, whatever else answers.
 """
 
-import getpass
 import os
 import pwd
 import shutil
@@ -171,7 +170,7 @@ def postgres_url() -> Iterator[str]:
     if given and not forced:
         yield given
         return
-    local = LOCAL_URL.format(user=getpass.getuser())
+    local = LOCAL_URL.format(user=pwd.getpwuid(os.geteuid()).pw_name)  # as `id -un`
     if not forced and answers(local):
         log(f"the local PostgreSQL: {local}")
         yield local
