@@ -59,7 +59,12 @@ def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
         share, rest = divmod(max(estimate_tokens(rewrite.spoken), length), length)
         weights[rewrite.start : rewrite.end] = [share] * length
         weights[rewrite.start] += rest
-        for position in range(rewrite.start, rewrite.end):
+        end = rewrite.end
+        if text[end - 1] == "." and not rewrite.spoken.endswith("."):
+            # An abbreviation's dot ("Dr.", "Jan."): it belongs to the words after it
+            while end < len(text) and text[end] in " \t":
+                end += 1
+        for position in range(rewrite.start, end):
             if text[position] in " \t":
                 layout[position] = _HELD_SPACE
     return "".join(layout), weights

@@ -103,11 +103,25 @@ def speak(
     started = time.perf_counter()
     phonemes = phonemize_with_lexicon(spoken.text, lexicon, phonemize, spoken.phonemes)
     return SpokenChunk(
-        spoken=spoken.text,
+        spoken=_respelled(spoken.text, lexicon),
         phonemes=" ".join(phonemes.split()),
         normalize_ms=spoken.normalize_ms,
         phonemize_ms=(time.perf_counter() - started) * 1000,
     )
+
+
+def _respelled(text: str, lexicon: Lexicon) -> str:
+    """The spoken text as a reader would say it: the lexicon's respellings in place of their
+    words (entries given as phonemes keep the word; their phonemes show in ``phonemes``)."""
+    parts, done = [], 0
+    for match in lexicon.matches(text):
+        say = match.pronunciation.say
+        if say is None:
+            continue
+        ending = text[match.end - 2 : match.end] if match.possessive else ""
+        parts += [text[done : match.start], say + ending]
+        done = match.end
+    return "".join(parts) + text[done:]
 
 
 # Chunk rows keep their overrides as JSON: [{"start", "end", "phonemes" | "say"}, ...]
