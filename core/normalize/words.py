@@ -175,7 +175,7 @@ def _street_context(text: str, m: re.Match) -> bool:
 
 TITLE = re.compile(
     rf"(?P<t>{_alt(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
-    r"(?P<dot>\.?)(?=\s|$)"
+    r"(?P<dot>\.?)(?=\s|$|(?<=\.)[,;:)])"
 )
 
 
