@@ -66,7 +66,8 @@ def is_year_context(text: str, start: int, end: int, value: int) -> bool:
     if before in ("year", "the year") or before.capitalize() in MONTHS:
         return True
     after = next_word(text, end)
-    if before in _DETERMINERS and after.isalpha() and not after.endswith("s"):
+    plural = after.endswith("s") and not after.endswith(("ss", "us", "is"))
+    if before in _DETERMINERS and after.isalpha() and not plural:
         return True  # 'the 1920 election', 'his 1905 paper'
     # A verb or adverb after it ('of 1666 destroyed', '1805 finally') is no counted noun.
     verbish = after.endswith(("ed", "ly"))

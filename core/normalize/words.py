@@ -281,15 +281,29 @@ _LINE_ALONE = re.compile(r"[ \t]*\.?[ \t]*(?:\r?\n|$)")
 _RULER_TITLES = frozenset(words("King Queen Pope Emperor Empress Tsar Czar Kaiser Saint Sultan"))
 
 
+# After these, 'Napoleon I' names the emperor ('under Napoleon I and ...').
+_REGNAL_LEADS = frozenset(words("under of by from before after against with between and"))
+# After 'Mary I' these make 'I' the pronoun ('Mary I think was right').
+_PRONOUN_VERBS = frozenset(
+    words(
+        "am think thought will shall would could should can cannot do did don't didn't have "
+        "had know knew believe suppose guess mean hope wish say said see saw told must may "
+        "might want wanted feel felt"
+    )
+)
+
+
 def _regnal_first(text: str, m: re.Match, name: str) -> bool:
-    """'Charles I' is the king only where the pronoun 'I' cannot be meant."""
+    """'Charles I' is the king only where the pronoun 'I' cannot be meant: before a comma or
+    'of', or where the name opens the sentence or follows a title or preposition and no verb
+    that goes with 'I' comes next."""
     if _AFTER_REGNAL_I.match(text, m.end()):
         return True
     name_start = prev_word_start(text, m.start())
-    ruler = prev_word(text, name_start) in _RULER_TITLES
-    return (ruler or starts_sentence(text, name_start)) and bool(
-        re.match(r"\s+(?:was|had|is|ruled)\b", text[m.end() : m.end() + 12])
-    )
+    lead = prev_word(text, name_start)
+    if not (lead in _RULER_TITLES or lead in _REGNAL_LEADS or starts_sentence(text, name_start)):
+        return False
+    return next_word(text, m.end()).lower() not in _PRONOUN_VERBS
 
 
 def roman_value(s: str) -> int | None:
