@@ -267,12 +267,18 @@ def test_plain_prose_is_untouched(parts: list[tuple[str, str]]) -> None:
     assert spoken_form(text) == text
 
 
-@settings(max_examples=200, deadline=None)
+_PLAIN_WORDS = re.compile(r"[A-Za-z\s.,;:!?'\"-]*")
+
+
+@settings(max_examples=300, deadline=None)
 @given(_FUZZ)
 def test_idempotent_once_spoken(text: str) -> None:
+    """Once the output is plain words and sentence punctuation, saying it again changes
+    nothing. (Leftover digits or symbols next to new words, as in '$1/XIV' -> 'one dollar/XIV',
+    may legitimately read differently a second time.)"""
     once = spoken_form(text)
-    if re.search(r"\d", once):
-        return  # digits the normalizer chose to leave (codes, odd groupings) may pair up anew
+    if not _PLAIN_WORDS.fullmatch(once):
+        return
     assert spoken_form(once) == once
 
 
