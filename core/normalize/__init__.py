@@ -185,6 +185,14 @@ def _windows(text: str, near: re.Pattern) -> list[tuple[int, int]]:
     return windows
 
 
+def _line_start(text: str, pos: int) -> bool:
+    """Only spaces, tabs, quotes or brackets between pos and the start of its line."""
+    i = pos
+    while i > 0 and pos - i < 16 and text[i - 1] in " \t\"'“‘(":
+        i -= 1
+    return i == 0 or text[i - 1] == "\n"
+
+
 def _try(rule: Rule, m: re.Match, text: str, lang: str, claimed: bytearray) -> Rewrite | None:
     start, end = m.span()
     if start == end or claimed.find(1, start, end) != -1:
@@ -203,7 +211,10 @@ def _try(rule: Rule, m: re.Match, text: str, lang: str, claimed: bytearray) -> R
             return None
     if result == text[start:end]:
         return None
-    if result[:1].islower() and text[start].isupper() and starts_sentence(text, start):
+    # A capital stays a capital at a sentence start; a digit or symbol gets one only where a
+    # line begins (after a dot it may follow an abbreviation: 'pp. 40').
+    opens = text[start].isupper() or (not text[start].isalpha() and _line_start(text, start))
+    if result[:1].islower() and opens and starts_sentence(text, start):
         result = result[0].upper() + result[1:]
     return Rewrite(start, end, result)
 
