@@ -70,12 +70,20 @@ def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
     return "".join(layout), weights
 
 
+_FIRST_WORD = re.compile(r"\s*\S+")
+
+
 def _cut(
     text: str, lang: str, budget: int, first_budget: int | None
 ) -> list[tuple[int, int, int, Pause]]:
     """(start, end, spoken tokens, pause after) of the chunks of ``text``; the last one's
     pause is END (the caller knows what follows the text)."""
     layout, weights = spoken_layout(text, lang)
+    first_word = _FIRST_WORD.match(layout)
+    if first_budget is not None and first_word:
+        # The first chunk's small budget is for a quick start, not a limit of the model: it
+        # must not cut inside the first word (or held span), which the full budget keeps whole
+        first_budget = min(budget, max(first_budget, sum(weights[: first_word.end()])))
     pieces = []
     position = 0
     for chunk in chunk_text(
