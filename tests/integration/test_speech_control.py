@@ -319,6 +319,7 @@ def test_a_pronunciation_changes_the_audio_only_around_its_word(speech_stack):
     head_db = float(np.mean(np.abs(a[:head] - b[:head])))
     # The rest of the sentence after the word, shifted by the length difference
     tail_correlation = best_lagged_correlation(a[-tail:], b[-tail:], max_lag=20)
+    # Between the two, aligned at the start: the word and what the change shifted
     middle = min(len(a), len(b)) - tail
     middle_db = float(np.mean(np.abs(a[head:middle] - b[head:middle])))
     shorter = (len(plain) - len(entry)) / SAMPLE_RATE
@@ -328,6 +329,9 @@ def test_a_pronunciation_changes_the_audio_only_around_its_word(speech_stack):
         f"{tail_correlation:.4f}; around it {middle_db:.2f} dB; "
         f"{shorter:.3f} s shorter (the word: about {word_seconds:.2f} s)"
     )
+    # Not sample-identical anywhere in the chunk: the model reads the whole chunk at once, so
+    # the new word nudges every frame (samples part within 32 ms). Measured: 0.987 and 1.0 dB
+    # before the word, 0.949 after it, 2.9 dB around it, 0.128 s shorter
     assert head_correlation > 0.98 and head_db < 2.0
     assert tail_correlation > 0.9
     assert middle_db > 2 * head_db
