@@ -262,11 +262,21 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkR
 
 
 def retry_chunk(session: Session, chunk_id: int, error: str) -> None:
-    """Record a failed attempt that will be retried: the chunk is queued again."""
+    """Record a failed attempt that will be retried: the chunk is queued again, unless its job
+    has ended meanwhile (cancelled, failed, deleted), when the retry will find nothing to do and
+    the chunk must not wait in the queue for ever."""
+    job_status = session.scalar(
+        select(Job.status).join(Chunk, Chunk.job_id == Job.id).where(Chunk.id == chunk_id)
+    )
+    ended = job_status is None or job_status in FINISHED_JOB_STATES
     session.execute(
         update(Chunk)
         .where(Chunk.id == chunk_id, Chunk.status != ChunkStatus.DONE)
-        .values(status=ChunkStatus.QUEUED, enqueued_at=utcnow(), error=error)
+        .values(
+            status=ChunkStatus.CANCELLED if ended else ChunkStatus.QUEUED,
+            enqueued_at=None if ended else utcnow(),
+            error=error,
+        )
     )
 
 

@@ -29,6 +29,18 @@ MAX_GAIN = 4.0  # +12 dB at most: a near-silent book is not blown up into noise
 FADE_SECONDS = 0.005
 
 
+# A chunk's edges below this are silence, also once the book gain (at most MAX_GAIN) raises
+# them: kokoro-onnx trims in 2048-sample frames and leaves 20-50 ms of it at each end, which
+# would add to every pause (a 2 s break heard as 2.07 s)
+SILENCE_LEVEL = 2.5e-4
+
+
+def trim_silence(audio: np.ndarray) -> np.ndarray:
+    """The audio from its first to its last sample above SILENCE_LEVEL (empty if none is)."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_LEVEL)
+    return audio[loud[0] : loud[-1] + 1] if len(loud) else audio[:0]
+
+
 def fade_edges(audio: np.ndarray) -> np.ndarray:
     length = min(int(FADE_SECONDS * SAMPLE_RATE), len(audio) // 2)
     if length == 0:

@@ -29,7 +29,7 @@ from storage.job_end import JobEndEffects, JobEnds, ending_jobs, job_end_effects
 from storage.job_queries import AssemblyPart, chunks_for_assembly, get_job
 from storage.jobs import ChunkTiming, finish_chunk, release_chunks, retry_chunk, start_chunk
 from worker.app import app, load_engine
-from worker.audio import book_gain, fade_edges, write_assembled
+from worker.audio import book_gain, fade_edges, trim_silence, write_assembled
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     )
     encode_started = time.perf_counter()
     key = chunk_key(work.job_id, work.index)
-    audio = fade_edges(result.audio)
+    audio = fade_edges(trim_silence(result.audio))
     _store().put(key, encode_chunk(audio))
     timing = ChunkTiming(
         tokens=result.tokens,

@@ -171,3 +171,23 @@ def test_a_chunk_that_gives_up_fails_its_job(settings, store):
     assert row.status == JobStatus.FAILED
     assert row.error == "chunk 1 failed: OSError: disk full"
     assert celery.sent_named(DELIVER_WEBHOOK)[0][1] == [job.id, JobStatus.FAILED]
+
+
+def test_a_retry_of_a_chunk_whose_job_ended_does_not_leave_it_queued(settings, store):
+    """A chunk's attempt failed after its job was cancelled: the retry finds nothing to do, so
+    the chunk must not stay queued (the queue-depth metrics would never drain)."""
+    from storage.jobs import retry_chunk
+    from storage.metrics import metric_values
+    from storage.models import Chunk
+
+    job, released = store_job(settings, callback=None)
+    chunk_id, _ = released[0]
+    with transaction(settings.sqlalchemy_url) as session:
+        start_chunk(session, chunk_id, "test", 1)
+    with ending_jobs(settings.sqlalchemy_url, job_end_effects(RecordingCelery(), store)) as ends:
+        ends.cancel(job.id, "")
+    with transaction(settings.sqlalchemy_url) as session:
+        retry_chunk(session, chunk_id, "RuntimeError: boom")
+    with session_factory(settings.sqlalchemy_url)() as session:
+        assert session.get(Chunk, chunk_id).status == ChunkStatus.CANCELLED
+        assert metric_values(session)["chunks_queued"] == 0

@@ -204,17 +204,8 @@ def test_a_break_inserts_its_silence_where_a_sentence_end_inserts_its_own(
     assert markup_break.heard >= seconds
 
 
-# Measured: each gap is heard 67 ms longer than the silence asked for, at every boundary
-# (the quiet edges that kokoro-onnx's frame-wise trim leaves on each chunk, below -60 dBFS)
-EDGE_QUIET = (
-    "each chunk keeps a few tens of ms of near-silence at its ends (kokoro-onnx trims by "
-    "2048-sample frames at 60 dB below the peak, and fade_edges only shapes 5 ms): the "
-    "break is heard 2.067 s / 0.567 s long; the worker should trim chunks to their audible "
-    "samples, or breaks should insert less by the quiet edges"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=EDGE_QUIET)
+# Chunks are trimmed to their audible samples (worker/audio.py trim_silence): a break is
+# heard as the silence it asks for, not plus the quiet edges kokoro-onnx leaves
 @pytest.mark.parametrize("markup, seconds", BREAKS, ids=["tags-2s", "ssml-500ms"])
 def test_a_break_is_heard_as_the_silence_it_asks_for(marked_jobs, markup, seconds):
     audio, rows = marked_jobs[markup]

@@ -88,3 +88,14 @@ def test_m4b_has_a_chapter_marker_per_chapter(tmp_path):
     assert starts == pytest.approx([0.0, second_start], abs=0.001)
     assert ends[-1] == pytest.approx(samples / SAMPLE_RATE, abs=0.001)
     assert abs(seconds - samples / SAMPLE_RATE) < 0.1
+
+
+def test_chunks_are_trimmed_to_their_audible_samples():
+    from worker.audio import SILENCE_LEVEL, trim_silence
+
+    quiet = np.full(1000, SILENCE_LEVEL / 2, dtype=np.float32)
+    speech = tone(0.25, 300)
+    trimmed = trim_silence(np.concatenate([quiet, speech, quiet]))
+    loud = np.flatnonzero(np.abs(speech) > SILENCE_LEVEL)
+    np.testing.assert_array_equal(trimmed, speech[loud[0] : loud[-1] + 1])
+    assert len(trim_silence(quiet)) == 0

@@ -54,7 +54,8 @@ def test_the_budget_holds_for_the_spoken_form():
     chunks = plan([NUMBERS], max_tokens=budget)
     for chunk in chunks:
         assert estimate_tokens(spoken_form(chunk.text, "en-us")) <= budget, chunk.text
-        assert chunk.tokens == estimate_tokens(spoken_form(chunk.text, "en-us"))
+        # Estimated in the text's context: a chunk's own start may read a capital differently
+        assert abs(chunk.tokens - estimate_tokens(spoken_form(chunk.text, "en-us"))) <= 3
 
 
 def test_no_chunk_ends_inside_something_said_as_one():
