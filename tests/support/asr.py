@@ -34,6 +34,9 @@ class Word:
     text: str
     start: float  # seconds from the start of the audio
     end: float
+    # Whisper splits "3,280" into "3" and ",280": a piece without a leading space belongs to
+    # the word before it
+    attached: bool = False
 
 
 def model_dir() -> Path:
@@ -86,7 +89,7 @@ def transcribe(audio: str | Path | np.ndarray, rate: int = SERVICE_RATE) -> list
         word_timestamps=True,
     )
     return [
-        Word(w.word.strip(), float(w.start), float(w.end))
+        Word(w.word.strip(), float(w.start), float(w.end), not w.word[:1].isspace())
         for segment in segments
         for w in segment.words or ()
         if w.word.strip()
@@ -94,7 +97,7 @@ def transcribe(audio: str | Path | np.ndarray, rate: int = SERVICE_RATE) -> list
 
 
 def transcript_text(words: Sequence[Word]) -> str:
-    return " ".join(w.text for w in words)
+    return "".join(w.text if w.attached else " " + w.text for w in words).strip()
 
 
 # --- Scoring ------------------------------------------------------------------------------------
@@ -105,6 +108,7 @@ DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 # Only the titles Whisper abbreviates by itself; everything else it writes out
 TITLES = {"dr": "doctor", "mr": "mister", "mrs": "missus", "ms": "miz", "prof": "professor"}
 
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 UNITS = {
     "km": "kilometers",
     "kg": "kilograms",
@@ -189,6 +193,10 @@ def _ordinal(m: re.Match) -> str:
     return f" {_ENGINE.ordinal(cardinal(int(m[1])))} "
 
 
+def _day_of_month(m: re.Match) -> str:
+    return m[0][: m.start(1) - m.start()] + _ENGINE.ordinal(cardinal(int(m[1])))
+
+
 def _decade(m: re.Match) -> str:
     return f" {_plural(year_words(int(m[1])))} "
 
@@ -232,7 +240,14 @@ _RULES: tuple[tuple[re.Pattern, object], ...] = (
         re.compile(r"\b(?:https?://)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}(?:/[\w/-]*)?", re.I),
         _web,
     ),
-    (re.compile(r"\(?\b\d{3}\)?[ .-]\d{3}[.-]\d{4}\b|\b\d{3}-\d{4}\b"), _digit_by_digit),
+    # Phone numbers digit by digit, including ones with a digit misheard away (612-55-0147)
+    (
+        re.compile(r"\(\d{3}\) ?\d{3}-\d{4}\b|\b\d{2,4}(?:[.-]\d{2,4}){2,}\b|\b\d{3}-\d{4}\b"),
+        _digit_by_digit,
+    ),
+    # ...and as Whisper also writes digits read one by one: "612, 5550147", "612,555,0147"
+    # (never a cardinal: a thousands group has three digits, and cardinals get commas)
+    (re.compile(r"\b\d{3},? ?\d{3},? ?\d{4}\b|\b\d{3},? \d{7}\b|\b\d{7,}\b"), _digit_by_digit),
     (re.compile(r"\$(?P<whole>\d[\d,]*)(?:\.(?P<cents>\d\d))?"), _money),
     (re.compile(r"£(?P<whole>\d[\d,]*)"), _pounds),
     (
@@ -247,6 +262,8 @@ _RULES: tuple[tuple[re.Pattern, object], ...] = (
     (re.compile(r"\s*°"), " degrees"),
     (re.compile(r"(?<![\w-])[-−](?=\d)"), " minus "),
     (re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I), _ordinal),
+    # The day of a date is said as an ordinal even where Whisper writes "December 4"
+    (re.compile(rf"\b(?:{MONTHS}) (\d{{1,2}})\b(?![:.,]?\d|st|nd|rd|th)"), _day_of_month),
     (re.compile(r"\b(\d{4})'?s\b"), _decade),
     (re.compile(r"\b(dr|mr|mrs|ms|prof)\b\.?", re.I), _title),
     # "St. Paul" is a saint, "Fourth St." a street

@@ -108,8 +108,8 @@ def main() -> None:
             f"{synthesized - started:.1f} s, transcription {transcribed - synthesized:.1f} s)"
         )
         for diff in word_diffs(reference, hypothesis):
-            said, heard = " ".join(diff.said), " ".join(diff.heard)
-            print(f"  @{diff.position:4d}  said {said!r:40} heard {heard!r}")
+            expected, got = " ".join(diff.said), " ".join(diff.heard)
+            print(f"  @{diff.position:4d}  said {expected!r:40} heard {got!r}")
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             sf.write(args.save / f"{name}.wav", audio, SERVICE_RATE)

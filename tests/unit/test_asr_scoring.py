@@ -96,6 +96,17 @@ def test_case_punctuation_and_hyphens_go():
         ("at 9:00", "at nine oclock"),
         ("612-555-0147", "six one two five five five zero one four seven"),
         ("(612) 555-0147", "six one two five five five zero one four seven"),
+        (
+            "telephone 612, 5550147, and",
+            "telephone six one two five five five zero one four seven and",
+        ),
+        ("612,555,0147", "six one two five five five zero one four seven"),
+        ("612 555 0147", "six one two five five five zero one four seven"),
+        ("5550147", "five five five zero one four seven"),
+        (
+            "1,234,567 people",
+            "one million two hundred thirty four thousand five hundred sixty seven people",
+        ),
         ("archive.example.org/marsh", "archive dot example dot org slash marsh"),
         ("d.marsh@example.org", "d dot marsh at example dot org"),
         ("the U.S. Department", "the u s department"),
