@@ -29,8 +29,11 @@ def test_chunk_round_trip_is_16_bit_exact_and_empty_chunks_survive():
 
 @pytest.mark.parametrize("fmt", [f for f in AudioFormat if f is not AudioFormat.M4B])
 def test_assembly_joins_chunks_in_order_with_pauses(tmp_path, fmt):
-    parts = [(tone(0.5, 300), 0, pause_samples("sentence")),
-             (np.zeros(0, np.float32), 0, pause_samples("paragraph")), (tone(0.5, 600), 0, 0)]  # fmt: skip
+    parts = [
+        (tone(0.5, 300), 0, pause_samples("sentence")),
+        (np.zeros(0, np.float32), 0, pause_samples("paragraph")),
+        (tone(0.5, 600), 0, 0),
+    ]
     target = tmp_path / f"book.{fmt.extension}"
     samples = write_assembled(target, fmt, parts, ["One"])
     expected = int(SAMPLE_RATE * (1.0 + PAUSE_SECONDS["sentence"] + PAUSE_SECONDS["paragraph"]))
