@@ -1,4 +1,4 @@
-"""API load benchmark (issue 8): an API that stays fast while every core synthesizes.
+"""API load benchmark: an API that stays fast while every core synthesizes.
 
 (A) status polls: ``GET /v1/jobs/{id}`` at a fixed arrival rate (open loop: each request goes
     out at its scheduled time whether or not earlier ones have answered, and its latency counts

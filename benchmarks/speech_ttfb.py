@@ -1,4 +1,4 @@
-"""Time to first audio byte of ``POST /v1/audio/speech`` (issue 7), against baselines measured
+"""Time to first audio byte of ``POST /v1/audio/speech``, against baselines measured
 in the same run on the same machine.
 
 For a two-sentence input on idle workers:

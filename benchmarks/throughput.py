@@ -1,4 +1,4 @@
-"""Throughput benchmark (issue 3): the whole service against plain kokoro-onnx, in one run.
+"""Throughput benchmark: the whole service against plain kokoro-onnx, in one run.
 
 (a) baseline: one process, ``kokoro_onnx.Kokoro(model, voices).create(text)`` with its defaults;
 (b) raw layouts: P processes x T ONNX threads on our chunks, in-process, no queue (the best wins);

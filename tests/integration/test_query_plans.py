@@ -1,4 +1,4 @@
-"""The queries behind every API request read ``jobs`` through indexes (issue 8): the status
+"""The queries behind every API request read ``jobs`` through indexes: the status
 poll, the list with and without ``?status=`` and its next page, the per-key quota count of
 ``POST /v1/jobs`` and the key lookup, on SQLite and, when KQ_TEST_POSTGRES_URL is set,
 PostgreSQL. The statements are the ones storage's own functions send (captured at the driver),
