@@ -26,6 +26,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.normalize import clock as c
+from core.normalize import names as nm
 from core.normalize import numeric as n
 from core.normalize import quantities as q
 from core.normalize import words as w
@@ -78,15 +80,18 @@ RULES: tuple[Rule, ...] = (
     Rule(
         w.PHONE, w.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
     ),
+    Rule(w.FOOTNOTE, w.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
     Rule(q.MONEY, q.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
     Rule(q.CENTS, q.cents_handler, near=re.compile("¢"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.TIME, n.time_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(c.DURATION, c.duration_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(c.RATIO, c.ratio_handler, near=re.compile(r"\d:\d"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(c.TIME, c.time_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
     Rule(
-        n.TIME_DOT, n.time_dot_handler, near=re.compile(r"\d\.\d\d"), not_after=n.NOT_AFTER_NUMBER
+        c.TIME_DOT, c.time_dot_handler, near=re.compile(r"\d\.\d\d"), not_after=n.NOT_AFTER_NUMBER
     ),
     Rule(
-        n.HOUR_AMPM,
-        n.hour_handler,
+        c.HOUR_AMPM,
+        c.hour_handler,
         near=re.compile(r"\d\s?[aApP]\.?[mM]"),
         not_after=n.NOT_AFTER_NUMBER,
     ),
@@ -102,6 +107,7 @@ RULES: tuple[Rule, ...] = (
         near=re.compile(r"\d['′’\"″]"),
         not_after=n.NOT_AFTER_NUMBER,
     ),
+    Rule(q.LSD, q.lsd_handler, near=re.compile(r"\d[½¼¾]?[lsd]\b|[½¼¾]d\b"), not_after=None),
     Rule(q.PERCENT, q.percent_handler, near=re.compile("%"), not_after=n.NOT_AFTER_NUMBER),
     Rule(q.DEGREES, q.degrees_handler, near=re.compile("°"), not_after=n.NOT_AFTER_NUMBER),
     Rule(q.UNIT, q.unit_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
@@ -131,6 +137,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         n.RANGE, n.range_handler, near=re.compile(r"\d\s?[–—-]\s?\d"), not_after=n.NOT_AFTER_NUMBER
     ),
+    Rule(n.HOUSE_LETTER, n.house_letter_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
+    Rule(n.SHORT_YEAR, n.short_year_handler, near=re.compile(r"['’]\d\d"), not_after=None),
     Rule(n.NUMBER, n.number_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
     Rule(
         w.DOTTED,
@@ -140,7 +148,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(w.VERSUS, w.versus_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.COMPANY, w.company_handler, near=None, not_after=None),
-    Rule(w.TITLE, w.title_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(nm.MONSIEUR, nm.monsieur_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(nm.TITLE, nm.title_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.ABBREVIATION, w.abbreviation_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.MONTH_ABBR, w.month_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.WEEKDAY_ABBR, w.weekday_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
@@ -151,6 +160,7 @@ RULES: tuple[Rule, ...] = (
         not_after=re.compile(r"[\w.]"),
     ),
     Rule(w.ROMAN, w.roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
+    Rule(w.SHORTHAND, w.shorthand_handler, near=re.compile("(?i)xmas"), not_after=None),
     Rule(w.AMPERSAND, w.ampersand_handler, near=re.compile("&"), not_after=None),
     Rule(w.MATH, w.math_handler, near=re.compile("[+=×]"), not_after=None),
     Rule(w.DIM_X, w.dim_x_handler, near=re.compile(r"\d x \d"), not_after=None),

@@ -39,7 +39,6 @@ DASH = r"\s?[–—]\s?|-"
 
 _MONTH_ALT = "|".join([*MONTHS, *(re.escape(a + ".") for a in MONTH_ABBREVIATIONS)])
 _MONTH = rf"(?P<month>{_MONTH_ALT})"
-_AMPM = r"(?P<ap>[aApP]\.[mM]\.|[aApP][mM](?![\w.])|[AP]\.M\.)"
 FRACTION_CHARS = "".join(VULGAR_FRACTIONS)
 _DETERMINERS = frozenset(words("the his her its their our my your this that"))
 _YEAR_COUNT_CUES = frozenset(words("no nos number numbers page pages p pp vol room flight"))
@@ -52,6 +51,10 @@ def _month_name(written: str) -> str:
 def say_number(s: str, lang: str) -> str:
     if len(s.replace(",", "").split(".")[0]) > nw.MAX_CARDINAL_DIGITS:
         return nw.digits(s)
+    if len(s) == 4 and s.isdigit() and int(s) % 100 == 0 and int(s) % 1000:
+        # '1500 men', '£2500 a year': round hundreds written without a comma are counted in
+        # hundreds by narrators ('fifteen hundred'); '1,500' keeps 'one thousand five hundred'.
+        return nw.year(int(s), lang)
     return nw.number(s, lang)
 
 
@@ -81,51 +84,6 @@ def keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -
     if m.group(0).endswith(".") and sentence_ends_after(text, m.end(), initialism):
         return spoken + "."
     return spoken
-
-
-# --- times ------------------------------------------------------------------------------
-
-TIME = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}}):(?P<m>\d{{2}})(?!\d|:\d)(?:\s?{_AMPM})?")
-TIME_DOT = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d|[.,]\d)(?:\s?{_AMPM})?")
-_TIME_CUES = frozenset(words("at until till past"))
-
-
-def time_dot_handler(m: re.Match, text: str, lang: str) -> str | None:
-    """British '9.30 a.m.' or 'at 9.30': a time only with a.m./p.m. or a time preposition."""
-    if not m.group("ap") and prev_word(text, m.start()).lower() not in _TIME_CUES:
-        return None
-    return time_handler(m, text, lang)
-
-
-HOUR_AMPM = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}})\s?{_AMPM}")
-
-
-def _ampm(m: re.Match) -> str:
-    ap = m.group("ap")
-    return " " + ("AM" if ap[0] in "aA" else "PM") if ap else ""
-
-
-def time_handler(m: re.Match, text: str, lang: str) -> str | None:
-    h, mins = int(m.group("h")), int(m.group("m"))
-    if h > 24 or mins > 59:
-        return None
-    ap = _ampm(m)
-    hour = nw.cardinal(h, lang)
-    if mins == 0:
-        nxt = next_word(text, m.end())
-        spoken = hour if ap or nxt in ("noon", "midnight") else f"{hour} o'clock"
-    elif mins < 10:
-        spoken = f"{hour} oh {nw.DIGIT_WORDS[mins]}"
-    else:
-        spoken = f"{hour} {nw.cardinal(mins, lang)}"
-    return keep_period(m, text, spoken + ap)
-
-
-def hour_handler(m: re.Match, text: str, lang: str) -> str | None:
-    h = int(m.group("h"))
-    if not 0 < h <= 12:
-        return None
-    return keep_period(m, text, nw.cardinal(h, lang) + _ampm(m))
 
 
 # --- dates ------------------------------------------------------------------------------
@@ -228,12 +186,26 @@ def mixed_fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
     return nw.mixed_fraction(w, n, d, lang) if _proper(n, d) and len(m.group("w")) < 7 else None
 
 
+# Denominators a fraction is commonly written with; '9/11', '7/11' are names, said as pairs.
+_COMMON_DENOMINATORS = frozenset((2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 32, 64, 100))
+
+
+def _one_part(n: int, d: int, text: str, end: int, lang: str) -> str | None:
+    """'1/4 mile', '1/2 hour': one part before a singular noun is 'a quarter', 'a half'."""
+    after = next_word(text, end)
+    if n != 1 or not after.isalpha() or not after.islower() or after in FUNCTION_WORDS:
+        return None
+    return "a " + nw.fraction(n, d, lang).split(" ", 1)[1]
+
+
 def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
     n, d = int(m.group("n")[:4]), int(m.group("d")[:4])
     if (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an"):
         return "half"  # '1/2 a cup' is 'half a cup'
+    if _proper(n, d) and d not in _COMMON_DENOMINATORS and next_word(text, m.end()) != "of":
+        return f"{nw.cardinal(n, lang)} {nw.cardinal(d, lang)}"
     if _proper(n, d):
-        return nw.fraction(n, d, lang)
+        return _one_part(n, d, text, m.end(), lang) or nw.fraction(n, d, lang)
     if n >= d and len(m.group("n")) <= 3 and len(m.group("d")) <= 3:
         # '24/7', '50/50': said as the two numbers.
         return f"{nw.cardinal(n, lang)} {nw.cardinal(d, lang)}"
@@ -247,7 +219,7 @@ def vulgar_handler(m: re.Match, text: str, lang: str) -> str | None:
         return "half"
     if w:
         return nw.mixed_fraction(int(w[:12]), n, d, lang)
-    return nw.fraction(n, d, lang)
+    return _one_part(n, d, text, m.end(), lang) or nw.fraction(n, d, lang)
 
 
 ORDINAL = re.compile(
@@ -316,6 +288,29 @@ def _is_early_year(text: str, start: int, end: int) -> bool:
         return False
     after = next_word(text, end)
     return not (after.isalpha() and after.islower() and after not in FUNCTION_WORDS)
+
+
+# '221B Baker Street': a house number with a letter after it.
+HOUSE_LETTER = re.compile(
+    AT_DIGIT + r"(?P<n>\d{1,4})(?P<l>[A-Za-z])(?=" + _STREET_AFTER.pattern + ")"
+)
+
+
+def house_letter_handler(m: re.Match, text: str, lang: str) -> str:
+    return f"{house_number(int(m.group('n')), lang)} {m.group('l').upper()}"
+
+
+# "in '45", "the summer of '69": a year written with its century left off.
+SHORT_YEAR = re.compile(r"['’](?P<y>\d{2})(?![\w'’%]|[.,]\d)")
+
+
+def short_year_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.start() and not text[m.start() - 1].isspace():
+        return None
+    before = prev_word(text, m.start()).lower()
+    if before not in YEAR_CUES and before not in ("class", "winter", "vintage"):
+        return None
+    return nw.house_year(m.group("y"))
 
 
 def house_number(n: int, lang: str) -> str:

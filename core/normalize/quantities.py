@@ -5,19 +5,30 @@ from __future__ import annotations
 import re
 
 from core.normalize import numbers as nw
-from core.normalize.context import next_word, prev_word
+from core.normalize.context import next_word, prev_word, prev_word_start
 from core.normalize.numeric import AT_DIGIT, AT_NUMBER, DASH, NUM, SIGN, keep_period, say_number
 from core.normalize.tables import (
     CURRENCIES,
     FUNCTION_WORDS,
+    MONTHS,
     SCALE_WORDS,
     TEMPERATURE_SCALES,
     UNITS,
+    words,
 )
 
 _UNIT_ALT = "|".join(
     re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if not u.endswith(".")
 )
+
+
+def _before_noun(text: str, start: int, end: int) -> bool:
+    """After 'a' or 'an' and before a lowercase noun: 'a 90° angle', 'a $20 bill'."""
+    if prev_word(text, start).lower() not in ("a", "an"):
+        return False
+    after = next_word(text, end)
+    return after.isalpha() and after.islower() and after not in FUNCTION_WORDS
+
 
 # --- money ------------------------------------------------------------------------------
 
@@ -31,9 +42,15 @@ def money(m: re.Match, text: str, lang: str) -> str | None:
     whole, _, cents = amount.partition(".")
     if cents and (len(cents) != 2 or not minor_one):
         return f"{say_number(amount, lang)} {many}"
+    if not cents and _before_noun(text, m.start(), m.end()):
+        # 'a $20 bill', 'a £5 note': the amount describes the noun, the unit stays singular.
+        return f"{say_number(whole, lang)}-{one}"
     parts = []
     if int(whole) or not cents or not int(cents):
-        parts.append(f"{nw.cardinal(int(whole), lang)} {one if whole == '1' else many}")
+        # '£2500' is 'twenty-five hundred pounds'; '£2,500' keeps its thousands.
+        comma = "," in m.group("num")
+        spoken = nw.cardinal(int(whole), lang) if comma else say_number(whole, lang)
+        parts.append(f"{spoken} {one if whole == '1' else many}")
     if cents and int(cents):
         c = int(cents)
         parts.append(f"{nw.cardinal(c, lang)} {minor_one if c == 1 else minor_many}")
@@ -64,11 +81,70 @@ def cents_handler(m: re.Match, text: str, lang: str) -> str:
     return f"{nw.cardinal(n, lang)} {'cent' if n == 1 else 'cents'}"
 
 
+# --- pounds, shillings and pence -------------------------------------------------------
+
+# '2s. 6d.', '3l. 10s.', '6d.', '1½d.': old British money, said as a narrator of the period
+# would ('two shillings and sixpence').
+LSD = re.compile(
+    r"(?=[\d½¼¾])(?<![\w.,])(?:(?P<l>\d{1,5})l\.\s?(?=\d))?"
+    r"(?:(?P<s>\d{1,2})s\.?(?:\s?(?=\d|[½¼¾]))?)?"
+    r"(?:(?P<d>\d{1,2}|\d?[½¼¾])d\.?)?(?!\w)"
+)
+_PENCE = words("penny twopence threepence fourpence fivepence sixpence sevenpence eightpence")
+_PENCE += words("ninepence tenpence elevenpence")
+_PENCE_FRACTIONS = {"½": "halfpenny", "¼": "farthing", "¾": "three farthings"}
+_AFTER_DECADE = frozenset(words("the early late mid his her their its my our your"))
+
+
+def _pence(d: str, lang: str, alone: bool) -> str:
+    whole = d.rstrip("½¼¾")
+    part = d[len(whole) :]
+    if not whole:
+        return ("a " if part != "¾" else "") + _PENCE_FRACTIONS[part]
+    n = int(whole)
+    if (n, part) == (1, "½"):
+        return "three halfpence"
+    said = (("a " if alone else "one ") + "penny") if n == 1 else ""
+    said = said or (_PENCE[n - 1] if n <= 11 else f"{nw.cardinal(n, lang)} pence")
+    return said + (" " + _PENCE_FRACTIONS[part] if part else "")
+
+
+def lsd_handler(m: re.Match, text: str, lang: str) -> str | None:
+    pounds, shillings, pence = m.group("l"), m.group("s"), m.group("d")
+    written = m.group(0)
+    if not (shillings or pence) or not written.endswith(".") and not (shillings and pence):
+        return None  # a dot or a shillings-and-pence pair marks old money ('5s', '6d' alone no)
+    if shillings and not pence and not pounds:
+        before = prev_word(text, m.start())
+        lead = prev_word_start(text, m.start())
+        after_money = (lead > 0 and text[lead - 1] == "£") or before.endswith("l.")
+        if int(shillings) % 10 == 0 and not after_money or before.lower() in _AFTER_DECADE:
+            return None  # 'in the 60s.': a decade
+    if pence and not shillings and not pounds and pence[-1].isdigit():
+        before = prev_word(text, m.start())
+        if int(pence) % 10 in (2, 3) and (before.lower() in ("the", "of") or before in MONTHS):
+            return None  # 'the 3d of May': an old-style ordinal
+    parts = []
+    if pounds:
+        parts.append(f"{nw.cardinal(int(pounds), lang)} pound{'' if pounds == '1' else 's'}")
+    if shillings:
+        n = int(shillings)
+        parts.append(f"{nw.cardinal(n, lang)} shilling{'' if n == 1 else 's'}")
+    if pence:
+        parts.append(_pence(pence, lang, alone=not parts))
+    spoken = " ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return keep_period(m, text, spoken)
+
+
 # --- units, percentages, degrees --------------------------------------------------------
 
 QTY = rf"{SIGN}(?P<a>{NUM})(?:(?P<dash>{DASH})(?P<b>{NUM}))?"
 PERCENT = re.compile(AT_NUMBER + rf"{QTY}\s?%")
-DEGREES = re.compile(AT_NUMBER + rf"{QTY}\s?°(?:\s?(?P<scale>[FCK])(?!\w))?")
+DEGREES = re.compile(
+    AT_NUMBER + rf"{QTY}\s?°(?:\s?(?P<min>\d{{1,2}})\s?['′’])?"
+    r"(?:\s?(?P<scale>[FCK])(?!\w)|\s?(?P<dir>[NSEW])(?![\w'’]))?"
+)
+_COMPASS = {"N": "north", "S": "south", "E": "east", "W": "west"}
 UNIT = re.compile(
     AT_NUMBER + rf"{QTY}(?P<sep>\s|-|)(?P<sq>sq\.?\s?)?(?P<unit>{_UNIT_ALT}|in\.)(?![\w/²])"
     r"(?P<dot>\.(?!\w))?"
@@ -95,7 +171,15 @@ def percent_handler(m: re.Match, text: str, lang: str) -> str:
 
 def degrees_handler(m: re.Match, text: str, lang: str) -> str:
     words, one = _qty(m, lang)
+    plain = not (m.group("min") or m.group("scale") or m.group("dir") or m.group("b"))
+    if plain and _before_noun(text, m.start(), m.end()):
+        return f"{words}-degree"  # 'a 90° angle'
     spoken = f"{words} {'degree' if one else 'degrees'}"
+    if m.group("min"):
+        mins = int(m.group("min"))
+        spoken += f" {nw.cardinal(mins, lang)} {'minute' if mins == 1 else 'minutes'}"
+    if m.group("dir"):
+        spoken += " " + _COMPASS[m.group("dir")]
     if m.group("scale"):
         spoken += " " + TEMPERATURE_SCALES[m.group("scale")]
     return spoken

@@ -74,6 +74,18 @@ TITLES = {
     "Pvt": "Private",
     "Brig": "Brigadier",
     "Cdr": "Commander",
+    # Christian names shortened in old letters and registers ('Geo. Washington').
+    "Wm": "William",
+    "Geo": "George",
+    "Chas": "Charles",
+    "Jas": "James",
+    "Thos": "Thomas",
+    "Jno": "John",
+    "Benj": "Benjamin",
+    "Robt": "Robert",
+    "Saml": "Samuel",
+    "Richd": "Richard",
+    "Edw": "Edward",
 }
 # "Ms" is said as a word espeak already knows; only the dot has to go.
 TITLE_AS_WRITTEN = {"Ms"}
@@ -229,6 +241,12 @@ UNITS = {
     "sec": ("second", "seconds", None),
     "secs": ("seconds", "seconds", None),
     "ms": ("millisecond", "milliseconds", None),
+    "km/s": ("kilometer per second", "kilometers per second", "kilometre per second"),
+    "tbsp": ("tablespoon", "tablespoons", None),
+    "tsp": ("teaspoon", "teaspoons", None),
+    "pts": ("pints", "pints", None),
+    "cwt": ("hundredweight", "hundredweight", None),
+    "yrs": ("years", "years", None),
     "kcal": ("kilocalorie", "kilocalories", None),
     "cal": ("calorie", "calories", None),
 }
@@ -312,5 +330,18 @@ SENTENCE_STARTERS = frozenset(
         "Without What Who Why How Where Which No Yes Now Here Still Even Although Though Because "
         "Meanwhile However Later Soon Once Many Most Some Each Every All Both Neither Nor Not "
         "Only One Two Today Tomorrow Yesterday"
+    )
+)
+
+# Books of the Bible (and their usual abbreviations): 'John 3:16' is a verse, not a ratio.
+BIBLE_BOOKS = frozenset(
+    words(
+        "Genesis Gen Exodus Exod Ex Leviticus Lev Numbers Num Deuteronomy Deut Joshua Josh "
+        "Judges Judg Ruth Samuel Sam Kings Chronicles Chron Ezra Nehemiah Neh Esther Job Psalm "
+        "Psalms Ps Proverbs Prov Ecclesiastes Eccles Song Isaiah Isa Jeremiah Jer Lamentations "
+        "Ezekiel Ezek Daniel Dan Hosea Joel Amos Obadiah Jonah Micah Nahum Habakkuk Zephaniah "
+        "Haggai Zechariah Malachi Matthew Matt Mark Luke John Acts Romans Rom Corinthians Cor "
+        "Galatians Gal Ephesians Eph Philippians Phil Colossians Col Thessalonians Thess Timothy "
+        "Tim Titus Philemon Hebrews Heb James Peter Jude Revelation Rev Revelations"
     )
 )

@@ -22,9 +22,6 @@ from core.normalize.tables import (
     NUMBER_PREFIXES,
     REGNAL_NAMES,
     ROMAN_CARDINAL_KEYWORDS,
-    SENTENCE_STARTERS,
-    TITLE_AS_WRITTEN,
-    TITLES,
     WEEKDAY_ABBREVIATIONS,
     words,
 )
@@ -115,8 +112,20 @@ def phone_handler(m: re.Match, text: str, lang: str) -> str:
 DOTTED = re.compile(rf"(?P<a>{_alt(DOTTED_PHRASES)})(?!\w)")
 
 
+# 'e.g. Mr. Jones', 'cf. Gibbon': these lead into what follows, so a capital after them is a
+# name, not a new sentence ('etc.' may well close one). Their dot stays only at a line end.
+_LEADS_ON = frozenset(words("e.g. i.e. viz cf Viz Cf"))
+
+
+def _leads_on_period(text: str, end: int) -> str:
+    rest = text[end : end + 4].lstrip(" \t\"'”’)")
+    return "." if not rest or rest[0] in "\r\n" else ""
+
+
 def dotted_handler(m: re.Match, text: str, lang: str) -> str:
     spoken = DOTTED_PHRASES[m.group("a")]
+    if m.group("a") in _LEADS_ON:
+        return spoken + _leads_on_period(text, m.end())
     initialism = spoken.isupper()
     return _keep_period(m, text, spoken, initialism)
 
@@ -154,57 +163,6 @@ def hash_handler(m: re.Match, text: str, lang: str) -> str:
     return "number "
 
 
-_SAINT_NAMES = frozenset(
-    words(
-        "Paul Peter Mary John James Andrew Helens Helena Louis Petersburg Lawrence Augustine "
-        "Francis Patrick George Michael Mark Luke Matthew Thomas Albans Ives Kitts Lucia "
-        "Vincent Bartholomew Anne Agnes Martin Nicholas Stephen Giles Clement Bernard Pancras "
-        "Denis Cloud Malo Moritz Gallen Joseph Catherine Margaret Edmund David Benedict Jude"
-    )
-)
-
-
-def _street_context(text: str, m: re.Match) -> bool:
-    """A capitalised word right before ('Elm St.', 'Mulholland Dr.') that is not the first
-    word of the sentence."""
-    before = prev_word(text, m.start())
-    if not is_capitalised(before) or before in SENTENCE_STARTERS or before.endswith("."):
-        return False
-    return not starts_sentence(text, prev_word_start(text, m.start()))
-
-
-TITLE = re.compile(
-    rf"(?P<t>{_alt(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
-    r"(?P<dot>\.?)(?=\s|$|(?<=\.)[,;:)])"
-)
-
-
-def title_handler(m: re.Match, text: str, lang: str) -> str | None:
-    t, dot = m.group("t"), m.group("dot")
-    nxt = next_word(text, m.end())
-    cap_next = is_capitalised(nxt) and nxt not in SENTENCE_STARTERS
-    if t in ("Dr", "St"):
-        if t == "St" and nxt.rstrip("'’s") in _SAINT_NAMES:
-            return "Saint"
-        if _street_context(text, m) and (not cap_next or not dot):
-            spoken = "Drive" if t == "Dr" else "Street"
-            return _keep_period(m, text, spoken) if dot else spoken
-        if cap_next:
-            return "Doctor" if t == "Dr" else "Saint"
-        if dot and nxt:  # 'Dr. and Mrs. Smith'
-            return "Doctor" if t == "Dr" else "Saint"
-        return None
-    if nxt[:1].isdigit():
-        # 'Gen. 1:3', 'Rev. 3:20' cite books of the Bible, not officers and clergy.
-        return {"Gen": "Genesis", "Rev": "Revelation"}.get(t) if dot else None
-    if not dot and not cap_next:
-        return None
-    if t in TITLE_AS_WRITTEN:
-        return "Miz"
-    spoken = TITLES[t]
-    return "Honorable" if spoken == "Honourable" and lang == "en-us" else spoken
-
-
 # Lowercase abbreviations also open sentences ('Approx. 300 men').
 _ABBREVIATIONS = {
     **{k.capitalize(): v.capitalize() for k, v in ABBREVIATIONS.items() if k.islower()},
@@ -217,6 +175,8 @@ def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
     a = m.group("a")
     if a in ("ca", "Ca") and not next_word(text, m.end())[:1].isdigit():
         return None
+    if a in _LEADS_ON:
+        return _ABBREVIATIONS[a] + _leads_on_period(text, m.end())
     return _keep_period(m, text, _ABBREVIATIONS[a])
 
 
@@ -248,10 +208,17 @@ def month_abbr_handler(m: re.Match, text: str, lang: str) -> str:
 WEEKDAY_ABBR = re.compile(rf"(?P<a>{_alt(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s)")
 
 
+_AFTER_WEEKDAY = frozenset(words("the morning afternoon evening night next last week"))
+_BEFORE_WEEKDAY = frozenset(words("on until till by next last every"))
+
+
 def weekday_abbr_handler(m: re.Match, text: str, lang: str) -> str | None:
     after = text[m.end() : m.end() + 1]
     nxt = next_word(text, m.end()).rstrip(".")
-    if after != "," and not (nxt[:1].isdigit() or nxt in MONTHS or nxt in MONTH_ABBREVIATIONS):
+    dated = nxt[:1].isdigit() or nxt in MONTHS or nxt in MONTH_ABBREVIATIONS
+    # 'on Thurs. the 5th', 'on Sat. night': a weekday by what follows it or the 'on' before.
+    daylike = nxt in _AFTER_WEEKDAY or prev_word(text, m.start()).lower() in _BEFORE_WEEKDAY
+    if after != "," and not dated and not daylike:
         return None
     return WEEKDAY_ABBREVIATIONS[m.group("a")]
 
@@ -338,6 +305,8 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
         if r == "I" and not _regnal_first(text, m, before):
             return None
         return "the " + " ".join(_title_case(w) for w in nw.ordinal(value, lang).split(" "))
+    if r[0] == "M" and len(r) >= 4 and 1000 <= value <= 2099:
+        return nw.year(value, lang)  # 'in the year MDCCCXLII': a year printed in numerals
     line_start = m.start() == 0 or text[m.start() - 1] == "\n"
     if line_start and _LINE_ALONE.match(text, m.end()) and r != "I":
         return _title_case(nw.cardinal(value, lang))
@@ -395,3 +364,23 @@ def slash_handler(m: re.Match, text: str, lang: str) -> str | None:
     if words_[0] in _NUMBER_WORDS or words_[1] in _NUMBER_WORDS:
         return None  # digits this module already said ('1/1921'), left as they were
     return " " if "or" in words_ or words_[0] == "and" else " or "
+
+
+# --- footnote markers and shorthand words -----------------------------------------------
+
+# '...was won.[1]', 'he said,[12]': a reference mark stuck to a word or its punctuation is
+# not read aloud.
+FOOTNOTE = re.compile(r"\[\d{1,3}\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3}(?<=[.,;:!?\"”’)][¹²³⁴⁵⁶⁷⁸⁹⁰])")
+
+
+def footnote_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.group(0)[0] == "[" and (not m.start() or text[m.start() - 1] in " \t\n(["):
+        return None  # '[1] The first item': a numbered list, read as written
+    return ""
+
+
+SHORTHAND = re.compile(r"\b(?P<w>Xmas|XMAS|xmas)(?=['’]?s?\b)")
+
+
+def shorthand_handler(m: re.Match, text: str, lang: str) -> str:
+    return {"Xmas": "Christmas", "XMAS": "CHRISTMAS"}.get(m.group("w"), "christmas")

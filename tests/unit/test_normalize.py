@@ -228,6 +228,7 @@ _REPLACEABLE = {
         "https",
         "ftp",
         "sq",
+        "xmas",
     ]
 }
 _ROMAN_LETTERS = set("IVXLCDM")

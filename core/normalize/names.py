@@ -1,0 +1,93 @@
+"""Rules for words before names: titles, 'St.' and 'Dr.' (saint or street, doctor or drive),
+and the French 'M.' (Monsieur)."""
+
+from __future__ import annotations
+
+import re
+
+from core.normalize.context import (
+    is_capitalised,
+    next_word,
+    prev_word,
+    prev_word_start,
+    sentence_ends_after,
+    starts_sentence,
+)
+from core.normalize.tables import SENTENCE_STARTERS, TITLE_AS_WRITTEN, TITLES, words
+
+
+def _alt(words_) -> str:
+    return "|".join(re.escape(w) for w in sorted(words_, key=len, reverse=True))
+
+
+def _keep_period(m: re.Match, text: str, spoken: str) -> str:
+    return spoken + "." if sentence_ends_after(text, m.end()) else spoken
+
+
+_SAINT_NAMES = frozenset(
+    words(
+        "Paul Peter Mary John James Andrew Andrews Helens Helena Louis Petersburg Lawrence "
+        "Augustine Francis Patrick George Michael Mark Luke Matthew Thomas Albans Ives Kitts "
+        "Lucia Vincent Bartholomew Anne Agnes Martin Nicholas Stephen Giles Clement Bernard "
+        "Pancras Denis Cloud Malo Moritz Gallen Joseph Catherine Margaret Edmund David Benedict "
+        "Jude"
+    )
+)
+
+
+def _street_context(text: str, m: re.Match, cap_next: bool) -> bool:
+    """A capitalised name word right before ('Elm St.', 'Mulholland Dr.'). When that word
+    opens the sentence it may be a verb or a greeting ('Ask Dr Smith'), so only a lowercase
+    word, punctuation or the end after it makes the street."""
+    before = prev_word(text, m.start())
+    if not is_capitalised(before) or before in SENTENCE_STARTERS or before.endswith("."):
+        return False
+    return not cap_next or not starts_sentence(text, prev_word_start(text, m.start()))
+
+
+TITLE = re.compile(
+    rf"(?P<t>{_alt(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
+    r"(?P<dot>\.?)(?=\s|$|(?<=\.)[,;:)])"
+)
+
+
+def title_handler(m: re.Match, text: str, lang: str) -> str | None:
+    t, dot = m.group("t"), m.group("dot")
+    nxt = next_word(text, m.end())
+    cap_next = is_capitalised(nxt) and nxt not in SENTENCE_STARTERS
+    if t in ("Dr", "St"):
+        if t == "St" and re.sub("['’]s?$", "", nxt) in _SAINT_NAMES:
+            return "Saint"
+        if _street_context(text, m, cap_next) and (not cap_next or not dot):
+            spoken = "Drive" if t == "Dr" else "Street"
+            return _keep_period(m, text, spoken) if dot else spoken
+        if cap_next:
+            return "Doctor" if t == "Dr" else "Saint"
+        if dot and nxt:  # 'Dr. and Mrs. Smith'
+            return "Doctor" if t == "Dr" else "Saint"
+        return None
+    if nxt[:1].isdigit():
+        # 'Gen. 1:3', 'Rev. 3:20' cite books of the Bible, not officers and clergy.
+        return {"Gen": "Genesis", "Rev": "Revelation"}.get(t) if dot else None
+    if not dot and not cap_next:
+        return None
+    if t in TITLE_AS_WRITTEN:
+        return "Miz"
+    spoken = TITLES[t]
+    return "Honorable" if spoken == "Honourable" and lang == "en-us" else spoken
+
+
+# 'M. Poirot', 'MM. Dupont and Durand': the French title, where the letter is no initial.
+MONSIEUR = re.compile(r"(?P<t>MM?)\.(?= [A-Z][a-z])")
+
+
+def monsieur_handler(m: re.Match, text: str, lang: str) -> str | None:
+    before = prev_word(text, m.start())
+    # 'James M. Barrie', 'J. M. Barrie': a middle initial after a name or another initial.
+    if is_capitalised(before) and before not in SENTENCE_STARTERS:
+        return None
+    if before.endswith(".") or re.match(r"\.\s?[A-Z]\.", text[m.end() - 1 : m.end() + 4]):
+        return None
+    if not starts_sentence(text, m.start()) and not before:
+        return None  # after punctuation other than a sentence end ('Lee, M. R.')
+    return "Messieurs" if m.group("t") == "MM" else "Monsieur"
