@@ -1,13 +1,14 @@
 """The databases the API load benchmark measures on: a fresh one per phase, on a PostgreSQL
 server (created here and dropped afterwards) or in a SQLite file."""
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from storage.db import get_engine
+from tests.support.postgres import scratch_database
 
 DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
 
@@ -30,20 +31,9 @@ def fresh_database(server: str | None, tmp: Path, tag: str) -> Iterator[str]:
     if server is None:
         yield f"sqlite:///{tmp / f'{tag}.db'}"
         return
-    name = f"kq_bench_{tag}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        from storage.db import get_engine
-
-        get_engine(make_url(server).set(database=name).render_as_string(False)).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def redact(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    with scratch_database(server, f"kq_bench_{tag}") as url:
+        try:
+            yield url
+        finally:
+            # The benchmark's own pooled connections go before the database is dropped
+            get_engine(url).dispose()

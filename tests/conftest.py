@@ -18,10 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from cli.embedded_redis import redis_answers, start_embedded_redis
+from tests.support.postgres import scratch_database
 from tests.support.queues import drop_queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,16 +77,8 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
 
 def _postgres_database(base_url: str) -> Iterator[str]:
     """A database of its own on the given server, dropped afterwards."""
-    name = f"kq_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base_url, "kq_test") as url:
+        yield url
 
 
 def _backends() -> list[str]:

@@ -9,23 +9,15 @@ import json
 import math
 import os
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
-from api.main import create_app
 from core.books import MAX_EPUB_UNPACKED_BYTES
 from core.model_files import list_voices
-from core.settings import Settings
-from storage.db import session_factory
 from storage.job_end import ending_jobs, job_end_effects
-from storage.migrate import upgrade
-from storage.models import Batch, Chunk, Job
 from tests.epub_factory import build_epub
-from tests.support.fast import RecordingCelery
+from tests.support.fast import FastApi, api_for, fast_settings
 
 GOOD = {"text": "A perfectly good sentence."}
 MISSING = "0" * 32
@@ -33,38 +25,11 @@ MAX_REQUEST_BYTES = 200_000
 MAX_TEXT_CHARS = 50_000
 
 
-@dataclass
-class Api:
-    http: TestClient
-    celery: RecordingCelery
-    settings: Settings
-
-    def stored(self) -> tuple:
-        """Everything a request could have left behind: rows, audio files, sent tasks."""
-        with session_factory(self.settings.sqlalchemy_url)() as session:
-            rows = tuple(
-                session.scalar(select(func.count()).select_from(model))
-                for model in (Job, Chunk, Batch)
-            )
-        root = self.settings.storage_dir
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-        return rows, files, len(self.celery.sent)
-
-
-def make_api(data_dir: Path, **fields) -> Api:
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'kq.db'}",
-        # Never reached: the recording stand-in below replaces the Celery app
-        redis_url="redis://127.0.0.1:1/0",
-        max_request_bytes=fields.pop("max_request_bytes", MAX_REQUEST_BYTES),
-        max_text_chars=MAX_TEXT_CHARS,
-        **fields,
+def make_api(data_dir: Path, **fields) -> FastApi:
+    fields.setdefault("max_request_bytes", MAX_REQUEST_BYTES)
+    return api_for(
+        fast_settings(data_dir, max_text_chars=MAX_TEXT_CHARS, **fields), ("127.0.0.1", 50000)
     )
-    upgrade(settings.sqlalchemy_url)
-    app = create_app(settings)
-    celery = app.state.celery = RecordingCelery()
-    return Api(TestClient(app, client=("127.0.0.1", 50000)), celery, settings)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -78,7 +43,7 @@ def no_shell_settings():
 
 
 @pytest.fixture(scope="module")
-def api(no_shell_settings, tmp_path_factory) -> Api:
+def api(no_shell_settings, tmp_path_factory) -> FastApi:
     return make_api(tmp_path_factory.mktemp("api"))
 
 
@@ -96,7 +61,7 @@ def detail_text(response) -> str:
     return detail if isinstance(detail, str) else json.dumps(detail)
 
 
-def voices_of(api: Api) -> tuple[str, ...]:
+def voices_of(api: FastApi) -> tuple[str, ...]:
     return list_voices(api.settings)
 
 

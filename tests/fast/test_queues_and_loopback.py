@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from api.main import create_app
 from core.queue import SYNTHESIZE_CHUNK
 from core.settings import Settings
 from core.states import JobStatus
@@ -18,22 +17,20 @@ from storage.job_end import ending_jobs, job_end_effects
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
 from storage.reconcile import reconcile_jobs
-from tests.support.fast import TEXT, RecordingCelery, store_job
+from tests.support.fast import LOOPBACK, TEXT, RecordingCelery, api_for, fast_settings, store_job
 
-LOOPBACK = ("127.0.0.1", 40000)
 ELSEWHERE = ("203.0.113.7", 40000)  # TEST-NET-3: an address beyond this machine
 
 
 def app_settings(tmp_path, **fields) -> Settings:
-    settings = Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0", **fields)
+    settings = fast_settings(tmp_path, **fields)
     upgrade(settings.sqlalchemy_url)
     return settings
 
 
 def client_for(settings: Settings, address=LOOPBACK) -> tuple[TestClient, RecordingCelery]:
-    app = create_app(settings)
-    celery = app.state.celery = RecordingCelery()
-    return TestClient(app, client=address), celery
+    api = api_for(settings, address)
+    return api.http, api.celery
 
 
 def test_a_job_may_name_an_allowed_queue_and_its_chunks_go_there(tmp_path):

@@ -6,60 +6,25 @@ POST /v1/text/preview fail with a 5xx or drop an ordinary word. Through the in-p
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
-from api.main import create_app
-from core.settings import Settings
-from storage.db import session_factory
-from storage.migrate import upgrade
-from storage.models import Chunk, Job
-from tests.support.fast import RecordingCelery
+from tests.support.fast import FastApi, api_for, fast_settings
 from tests.unit.test_normalize import _survivable
 
 ENDPOINTS = ("/v1/jobs", "/v1/text/preview")
 
 
-@dataclass
-class Api:
-    http: TestClient
-    celery: RecordingCelery
-    settings: Settings
-
-    def stored(self) -> tuple:
-        """What a request could have left behind: job and chunk rows, files, sent tasks."""
-        with session_factory(self.settings.sqlalchemy_url)() as session:
-            rows = tuple(
-                session.scalar(select(func.count()).select_from(model)) for model in (Job, Chunk)
-            )
-        root = self.settings.storage_dir
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-        return rows, files, len(self.celery.sent)
-
-
 @pytest.fixture(scope="module")
-def api(tmp_path_factory) -> Api:
+def api(tmp_path_factory) -> FastApi:
     # The service also reads KQ_* variables: the shell's must not choose this database or a
     # server lexicon
     with pytest.MonkeyPatch.context() as env:
         for name in [n for n in os.environ if n.startswith("KQ_")]:
             env.delenv(name)
-        data_dir: Path = tmp_path_factory.mktemp("speech-api")
-        config = Settings(
-            data_dir=data_dir,
-            database_url=f"sqlite:///{data_dir / 'kq.db'}",
-            redis_url="redis://127.0.0.1:1/0",  # never reached: RecordingCelery stands in
-        )
-        upgrade(config.sqlalchemy_url)
-        app = create_app(config)
-        celery = app.state.celery = RecordingCelery()
-        yield Api(TestClient(app, client=("127.0.0.1", 40000)), celery, config)
+        yield api_for(fast_settings(tmp_path_factory.mktemp("speech-api")))
 
 
 def test_a_good_body_is_accepted_so_the_refusals_below_are_the_inputs(api):

@@ -1,13 +1,21 @@
-"""Stand-ins and rows for the fast layer: a broker that records what it would be sent, and jobs
-stored straight through the storage functions."""
+"""Stand-ins and rows for the fast layer: a broker that records what it would be sent, the
+in-process app on a SQLite file, and jobs stored straight through the storage functions."""
 
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.main import create_app
 from core.chunk_plan import plan_chunks
 from core.settings import Settings
-from storage.db import transaction
+from storage.db import session_factory, transaction
 from storage.jobs import NewJob, create_job
+from storage.migrate import upgrade
+from storage.models import Batch, Chunk, Job
 
 TEXT = "The first sentence is short. " + "Then a much longer sentence follows it here. " * 30
 
@@ -51,3 +59,45 @@ def store_job(
     with transaction(settings.sqlalchemy_url) as session:
         job, released = create_job(session, spec, chunks, release=2)
     return job, released
+
+
+LOOPBACK = ("127.0.0.1", 40000)
+
+
+@dataclass
+class FastApi:
+    """The in-process app with its settings and the broker stand-in it sends to."""
+
+    http: TestClient
+    celery: RecordingCelery
+    settings: Settings
+
+    def stored(self) -> tuple:
+        """Everything a request could have left behind: rows, audio files, sent tasks."""
+        with session_factory(self.settings.sqlalchemy_url)() as session:
+            rows = tuple(
+                session.scalar(select(func.count()).select_from(model))
+                for model in (Job, Chunk, Batch)
+            )
+        root = self.settings.storage_dir
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+        return rows, files, len(self.celery.sent)
+
+
+def api_for(settings: Settings, client: tuple[str, int] = LOOPBACK) -> FastApi:
+    """The app of ``settings`` (its database migrated), called from ``client``'s address."""
+    upgrade(settings.sqlalchemy_url)
+    app = create_app(settings)
+    celery = app.state.celery = RecordingCelery()
+    return FastApi(TestClient(app, client=client), celery, settings)
+
+
+def fast_settings(data_dir: Path, **fields) -> Settings:
+    """Settings on a SQLite file in ``data_dir``, with a broker address that is never reached
+    (RecordingCelery stands in)."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'kq.db'}",
+        redis_url="redis://127.0.0.1:1/0",
+        **fields,
+    )
