@@ -9,9 +9,11 @@ where the abbreviation ended it), Roman numerals after a heading word or a regna
 dotted initialisms (said as letters: 'U.S.' -> 'US', which espeak spells out), symbols,
 phone numbers, web and e-mail addresses. Number words come from ``inflect`` (see numbers.py).
 
-Modules: numbers (words for numbers), numeric (times, dates, ranges, years, plain numbers),
-quantities (money and units), words (abbreviations, Roman numerals, symbols, addresses),
-context (looking at neighbouring words), tables (every word list).
+Modules: numbers (words for numbers), numeric (dates, ranges, fractions, years, plain
+numbers), clock (times, durations, ratios, Bible verses), quantities (money, old pounds,
+shillings and pence, units), names (titles, saint or street, Monsieur), words (abbreviations,
+Roman numerals, symbols, addresses, footnote marks), context (looking at neighbouring words),
+tables (every word list).
 
 Rules run in priority order (web addresses and phone numbers before money, times and dates,
 those before bare numbers, abbreviations before initialisms); a rule may only claim characters

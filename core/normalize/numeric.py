@@ -190,10 +190,18 @@ def mixed_fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
 _COMMON_DENOMINATORS = frozenset((2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 32, 64, 100))
 
 
+# Measures that one part of is 'a quarter mile', 'a half hour' (but 'one third full').
+_MEASURES = frozenset(
+    words(
+        "mile hour inch cup pound ounce teaspoon tablespoon tsp tbsp lb oz yard acre day week "
+        "month year minute second foot pint gallon dozen century league fathom"
+    )
+)
+
+
 def _one_part(n: int, d: int, text: str, end: int, lang: str) -> str | None:
-    """'1/4 mile', '1/2 hour': one part before a singular noun is 'a quarter', 'a half'."""
-    after = next_word(text, end)
-    if n != 1 or not after.isalpha() or not after.islower() or after in FUNCTION_WORDS:
+    """'1/4 mile', '1/2 hour': one part of a measure is 'a quarter', 'a half'."""
+    if n != 1 or next_word(text, end) not in _MEASURES:
         return None
     return "a " + nw.fraction(n, d, lang).split(" ", 1)[1]
 
@@ -290,14 +298,21 @@ def _is_early_year(text: str, start: int, end: int) -> bool:
     return not (after.isalpha() and after.islower() and after not in FUNCTION_WORDS)
 
 
-# '221B Baker Street': a house number with a letter after it.
-HOUSE_LETTER = re.compile(
-    AT_DIGIT + r"(?P<n>\d{1,4})(?P<l>[A-Za-z])(?=" + _STREET_AFTER.pattern + ")"
+# '221B Baker Street', 'Room 4B': a house or room number with a letter after it.
+HOUSE_LETTER = re.compile(AT_DIGIT + r"(?P<n>\d{1,4})(?P<l>[A-Za-z])(?!\w)")
+_LETTERED_PLACES = frozenset(
+    words("Room Flat Apartment Apt Suite Platform Gate Ward Block Cell Bay Berth Cabin Stand")
 )
 
 
-def house_letter_handler(m: re.Match, text: str, lang: str) -> str:
-    return f"{house_number(int(m.group('n')), lang)} {m.group('l').upper()}"
+def house_letter_handler(m: re.Match, text: str, lang: str) -> str | None:
+    letter = m.group("l")
+    at_street = bool(_STREET_AFTER.match(text, m.end()))
+    if not at_street and not (letter.isupper() and prev_word(text, m.start()) in _LETTERED_PLACES):
+        return None
+    n = int(m.group("n"))
+    said = house_number(n, lang) if at_street else nw.cardinal(n, lang)
+    return f"{said} {letter.upper()}"
 
 
 # "in '45", "the summer of '69": a year written with its century left off.

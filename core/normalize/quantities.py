@@ -20,6 +20,8 @@ from core.normalize.tables import (
 _UNIT_ALT = "|".join(
     re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if not u.endswith(".")
 )
+# Dotted units ('in.', 'st.'): after a space only, so '1st.' stays an ordinal.
+_DOTTED_UNITS = "|".join(re.escape(u) for u in UNITS if u.endswith("."))
 
 
 def _before_noun(text: str, start: int, end: int) -> bool:
@@ -146,7 +148,8 @@ DEGREES = re.compile(
 )
 _COMPASS = {"N": "north", "S": "south", "E": "east", "W": "west"}
 UNIT = re.compile(
-    AT_NUMBER + rf"{QTY}(?P<sep>\s|-|)(?P<sq>sq\.?\s?)?(?P<unit>{_UNIT_ALT}|in\.)(?![\w/²])"
+    AT_NUMBER + rf"{QTY}(?P<sep>\s|-|)(?P<sq>sq\.?\s?)?"
+    rf"(?P<unit>{_UNIT_ALT}|(?<=\s)(?:{_DOTTED_UNITS}))(?![\w/²])"
     r"(?P<dot>\.(?!\w))?"
 )
 FEET_INCHES = re.compile(AT_DIGIT + r"(?P<ft>\d{1,2})['′’]\s?(?P<inch>\d{1,2})(?:[\"″”]|'')")

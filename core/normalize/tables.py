@@ -209,6 +209,8 @@ UNITS = {
     "yds": ("yards", "yards", None),
     "mi": ("mile", "miles", None),
     "in.": ("inch", "inches", None),
+    "st.": ("stone", "stone", None),
+    "vols.": ("volumes", "volumes", None),
     "L": ("liter", "liters", "litre"),
     "ml": ("milliliter", "milliliters", "millilitre"),
     "mL": ("milliliter", "milliliters", "millilitre"),
@@ -316,6 +318,8 @@ FUNCTION_WORDS = frozenset(
         "with within without was were is are be been had has have did do does he she it they we "
         "i you his her its their our my your this that these those there then than which who "
         "whom whose where after before until till since saw brought marked came began ended "
+        "drew took made gave fell rose broke swept struck led went won became found grew knew "
+        "held sent built kept met caught fought bore wrote spoke stood ran "
         "would could should might must will shall may can not also only just still even again "
         "alone onward onwards forward through throughout under over upon against among during "
         "about around ad bc ce bce"
