@@ -116,7 +116,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     timing = ChunkTiming(
         tokens=result.tokens,
         audio_key=key,
-        audio_seconds=result.seconds,
+        audio_seconds=len(audio) / SAMPLE_RATE,
         peak=float(np.abs(audio).max()) if len(audio) else 0.0,
         normalize_ms=result.normalize_ms,
         phonemize_ms=result.phonemize_ms,
