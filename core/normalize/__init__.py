@@ -11,9 +11,9 @@ phone numbers, web and e-mail addresses. Number words come from ``inflect`` (see
 
 Modules: numbers (words for numbers), numeric (dates, ranges, fractions, years, plain
 numbers), clock (times, durations, ratios, Bible verses), quantities (money, old pounds,
-shillings and pence, units), names (titles, saint or street, Monsieur), words (abbreviations,
-Roman numerals, symbols, addresses, footnote marks), context (looking at neighbouring words),
-tables (every word list).
+shillings and pence, units), names (titles, saint or street, Monsieur, states), words
+(abbreviations, Roman numerals, symbols, footnote marks), addresses (web, e-mail, phone),
+context (looking at neighbouring words), tables (every word list).
 
 Rules run in priority order (web addresses and phone numbers before money, times and dates,
 those before bare numbers, abbreviations before initialisms); a rule may only claim characters
@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.normalize import addresses as a
 from core.normalize import clock as c
 from core.normalize import names as nm
 from core.normalize import numeric as n
@@ -72,15 +73,15 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(w.EMAIL, w.email_handler, near=re.compile("@"), not_after=re.compile(r"[\w.+-]")),
+    Rule(a.EMAIL, a.email_handler, near=re.compile("@"), not_after=re.compile(r"[\w.+-]")),
     Rule(
-        w.URL,
-        w.url_handler,
+        a.URL,
+        a.url_handler,
         near=re.compile(r"://|www\.|\.[a-z]{2,4}\b"),
         not_after=re.compile(r"[\w@/.-]"),
     ),
     Rule(
-        w.PHONE, w.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
+        a.PHONE, a.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
     ),
     Rule(w.FOOTNOTE, w.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
     Rule(q.MONEY, q.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
@@ -112,7 +113,13 @@ RULES: tuple[Rule, ...] = (
     Rule(q.LSD, q.lsd_handler, near=re.compile(r"\d[½¼¾]?[lsd]\b|[½¼¾]d\b"), not_after=None),
     Rule(q.PERCENT, q.percent_handler, near=re.compile("%"), not_after=n.NOT_AFTER_NUMBER),
     Rule(q.DEGREES, q.degrees_handler, near=re.compile("°"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(q.UNIT, q.unit_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
+    Rule(
+        q.FRACTION_UNIT,
+        q.fraction_unit_handler,
+        near=re.compile(f"/|[{n.FRACTION_CHARS}]"),
+        not_after=None,
+    ),
+    Rule(q.UNIT, q.unit_handler, near=_DIGITS, not_after=re.compile(r"[\w.,/]")),
     Rule(q.INCHES, q.inches_handler, near=re.compile(r"\d[\"″]"), not_after=n.NOT_AFTER_NUMBER),
     Rule(q.FEET, q.feet_handler, near=re.compile(r"\d['′]"), not_after=n.NOT_AFTER_NUMBER),
     Rule(n.DECADE, n.decade_handler, near=re.compile(r"0['’]?s\b"), not_after=n.NOT_AFTER_NUMBER),
@@ -143,6 +150,9 @@ RULES: tuple[Rule, ...] = (
     Rule(n.SHORT_YEAR, n.short_year_handler, near=re.compile(r"['’]\d\d"), not_after=None),
     Rule(n.NUMBER, n.number_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
     Rule(
+        nm.STATE, nm.state_handler, near=re.compile(r", [A-Z][a-z]*\.?[A-Za-z]*\."), not_after=None
+    ),
+    Rule(
         w.DOTTED,
         w.dotted_handler,
         near=re.compile(r"[A-Za-z]\.[A-Za-z]|&c\."),
@@ -161,6 +171,7 @@ RULES: tuple[Rule, ...] = (
         near=re.compile(r"[A-Z]\.[A-Z]"),
         not_after=re.compile(r"[\w.]"),
     ),
+    Rule(w.LOWER_ROMAN, w.lower_roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
     Rule(w.ROMAN, w.roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
     Rule(w.SHORTHAND, w.shorthand_handler, near=re.compile("(?i)xmas"), not_after=None),
     Rule(w.AMPERSAND, w.ampersand_handler, near=re.compile("&"), not_after=None),

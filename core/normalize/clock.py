@@ -36,7 +36,7 @@ def duration_handler(m: re.Match, text: str, lang: str) -> str | None:
         if h > 24:
             return None
         clock = time_words(h, mins, lang)  # 'at 10:30:15': a clock read to the second
-        return clock + (f" and {_unit(secs, 'second', lang)}" if secs else "")
+        return keep_period(m, text, clock + (f" and {_unit(secs, 'second', lang)}" if secs else ""))
     parts = []
     if h:
         parts.append(_unit(h, "hour", lang))

@@ -82,6 +82,8 @@ MONSIEUR = re.compile(r"(?P<t>MM?)\.(?= [A-Z][a-z])")
 
 
 def monsieur_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if next_word(text, m.end()) in SENTENCE_STARTERS:
+        return None  # 'the letter M. After that': the letter ended a sentence
     before = prev_word(text, m.start())
     # 'James M. Barrie', 'J. M. Barrie': a middle initial after a name or another initial.
     if is_capitalised(before) and before not in SENTENCE_STARTERS:
@@ -91,3 +93,65 @@ def monsieur_handler(m: re.Match, text: str, lang: str) -> str | None:
     if not starts_sentence(text, m.start()) and not before:
         return None  # after punctuation other than a sentence end ('Lee, M. R.')
     return "Messieurs" if m.group("t") == "MM" else "Monsieur"
+
+
+# 'Springfield, Ill.', 'Albany, N.Y.': a state after a town and its comma.
+_STATES = {
+    "Ala": "Alabama",
+    "Ariz": "Arizona",
+    "Ark": "Arkansas",
+    "Cal": "California",
+    "Calif": "California",
+    "Colo": "Colorado",
+    "Conn": "Connecticut",
+    "Del": "Delaware",
+    "Fla": "Florida",
+    "Ga": "Georgia",
+    "Ill": "Illinois",
+    "Ind": "Indiana",
+    "Kan": "Kansas",
+    "Kans": "Kansas",
+    "Ky": "Kentucky",
+    "Md": "Maryland",
+    "Mass": "Massachusetts",
+    "Mich": "Michigan",
+    "Minn": "Minnesota",
+    "Mont": "Montana",
+    "Neb": "Nebraska",
+    "Nebr": "Nebraska",
+    "Nev": "Nevada",
+    "Okla": "Oklahoma",
+    "Ore": "Oregon",
+    "Penn": "Pennsylvania",
+    "Tenn": "Tennessee",
+    "Tex": "Texas",
+    "Vt": "Vermont",
+    "Va": "Virginia",
+    "Wash": "Washington",
+    "Wis": "Wisconsin",
+    "Wisc": "Wisconsin",
+    "Wyo": "Wyoming",
+    "N.Y": "New York",
+    "N.J": "New Jersey",
+    "N.H": "New Hampshire",
+    "N.C": "North Carolina",
+    "S.C": "South Carolina",
+    "N.D": "North Dakota",
+    "S.D": "South Dakota",
+    "R.I": "Rhode Island",
+    "N.M": "New Mexico",
+}
+# 'Pa.', 'Miss.', 'Mo.', 'La.', 'Me.' are left out: after a comma they are more often a
+# word of dialogue ('Good night, Pa.').
+STATE = re.compile(rf"(?<=[A-Za-z], )(?P<s>{_alt(_STATES)})\.(?![\w.])")
+
+
+_WORD_END = re.compile(r"[A-Za-z][\w'’-]*$")
+
+
+def state_handler(m: re.Match, text: str, lang: str) -> str | None:
+    before = _WORD_END.search(text, max(0, m.start() - 42), m.start() - 2)
+    town = before.group(0) if before else ""
+    if not is_capitalised(town) or town in SENTENCE_STARTERS:
+        return None
+    return _keep_period(m, text, _STATES[m.group("s")])

@@ -208,8 +208,8 @@ def _one_part(n: int, d: int, text: str, end: int, lang: str) -> str | None:
 
 def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
     n, d = int(m.group("n")[:4]), int(m.group("d")[:4])
-    if (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an"):
-        return "half"  # '1/2 a cup' is 'half a cup'
+    if (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an", "the"):
+        return "half"  # '1/2 a cup' is 'half a cup', '1/2 the men' 'half the men'
     if _proper(n, d) and d not in _COMMON_DENOMINATORS and next_word(text, m.end()) != "of":
         return f"{nw.cardinal(n, lang)} {nw.cardinal(d, lang)}"
     if _proper(n, d):

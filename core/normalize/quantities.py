@@ -14,6 +14,7 @@ from core.normalize.tables import (
     SCALE_WORDS,
     TEMPERATURE_SCALES,
     UNITS,
+    VULGAR_FRACTIONS,
     words,
 )
 
@@ -209,6 +210,42 @@ def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
         return f"{words}{joiner}{one_word}"
     spoken = f"{words} {one_word if one else many}"
     return keep_period(m, text, spoken)
+
+
+# '1 1/4 lb', '½ tsp', '3/4 oz.': a fraction of a unit.
+_VULGAR = "".join(VULGAR_FRACTIONS)
+FRACTION_UNIT = re.compile(
+    rf"(?=[\d{_VULGAR}])(?<![\w.,/])(?:(?:(?P<w>\d{{1,6}})[ -])?(?P<n>\d{{1,3}})/(?P<d>\d{{1,3}})"
+    rf"|(?:(?P<w2>\d{{1,6}})[ -]?)?(?P<f>[{_VULGAR}]))\s?(?P<unit>{_UNIT_ALT})(?![\w/²])"
+    r"(?P<dot>\.(?!\w))?"
+)
+
+
+def fraction_unit_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.group("f"):
+        n, d = VULGAR_FRACTIONS[m.group("f")]
+        w = m.group("w2")
+    else:
+        n, d, w = int(m.group("n")), int(m.group("d")), m.group("w")
+    if not 0 < n < d <= 100:
+        return None
+    one_word, many, british = UNITS[m.group("unit")]
+    if lang == "en-gb" and british:
+        one_word = british
+        many = british.replace(" per", "s per") if " per " in british else british + "s"
+    if one_word == many and one_word.endswith("s"):
+        one_word = one_word[:-1]  # 'lbs', 'hrs': the singular for 'a quarter pound'
+    if w:
+        spoken = f"{nw.mixed_fraction(int(w), n, d, lang)} {many}"
+    elif (n, d) == (1, 2):
+        spoken = f"half {'an' if one_word[0] in 'aeiou' else 'a'} {one_word}"
+    elif n == 1:
+        spoken = f"a {nw.fraction(n, d, lang).split(' ', 1)[1]} {one_word}"
+    else:
+        spoken = (
+            f"{nw.fraction(n, d, lang)} of {'an' if one_word[0] in 'aeiou' else 'a'} {one_word}"
+        )
+    return keep_period(m, text, spoken) if m.group("dot") else spoken
 
 
 def feet_inches_handler(m: re.Match, text: str, lang: str) -> str:

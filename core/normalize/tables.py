@@ -147,6 +147,7 @@ NUMBER_PREFIXES = {
     "Ch": ("Chapter", "Chapters"),
     "ch": ("chapter", "chapters"),
     "Chap": ("Chapter", "Chapters"),
+    "chap": ("chapter", "chapters"),
     "Fig": ("Figure", "Figures"),
     "fig": ("figure", "figures"),
     "Figs": ("Figures", "Figures"),

@@ -1,5 +1,5 @@
-"""Rules for letters and symbols: abbreviations, titles, Roman numerals, initialisms, symbols,
-web addresses and phone numbers."""
+"""Rules for letters and symbols: abbreviations, Roman numerals, initialisms, symbols and
+footnote marks."""
 
 from __future__ import annotations
 
@@ -37,76 +37,6 @@ def _keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) 
     return spoken
 
 
-# --- web, e-mail, phone -----------------------------------------------------------------
-
-EMAIL = re.compile(r"(?<![\w.+-])[\w+-]+(?:\.[\w+-]+)*@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?!\w)")
-_TLD = "com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|de|fr|ai|dev|app"
-_URL_CHAR = r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]"
-URL = re.compile(
-    rf"(?<![\w@/.-])(?:(?:https?|ftp)://{_URL_CHAR}+|www\.{_URL_CHAR}+"
-    rf"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLD})(?![\w.-]|\.\w)(?:/{_URL_CHAR}*)?)"
-)
-_URL_TRAILING = ".,;:!?)]}'\"’”"
-_URL_SYMBOLS = {
-    ".": "dot",
-    "/": "slash",
-    "-": "dash",
-    "_": "underscore",
-    "@": "at",
-    "+": "plus",
-    "?": "question mark",
-    "=": "equals",
-    "&": "and",
-    "#": "hash",
-    ":": "colon",
-    "~": "tilde",
-    "%": "percent",
-}
-_URL_PIECE = re.compile(r"[A-Za-z]+|\d+|.", re.DOTALL)
-
-
-def _say_address(s: str) -> str:
-    words = []
-    for piece in _URL_PIECE.findall(s):
-        if piece.isdigit():
-            words.append(nw.digits(piece))
-        elif piece.isalpha():
-            words.append("w w w" if piece.lower() == "www" else piece)
-        elif piece in _URL_SYMBOLS:
-            words.append(_URL_SYMBOLS[piece])
-        elif not piece.isspace():
-            words.append(piece)
-    return " ".join(words)
-
-
-def email_handler(m: re.Match, text: str, lang: str) -> str:
-    return _say_address(m.group(0))
-
-
-def url_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
-    s = m.group(0)
-    trimmed = s.rstrip(_URL_TRAILING)
-    if not trimmed or "." not in trimmed:
-        return None
-    body = re.sub(r"^(?:https?|ftp)://", "", trimmed).rstrip("/")
-    return m.start() + len(trimmed), _say_address(body)
-
-
-PHONE = re.compile(
-    r"(?<![\w+\-.,/])(?:(?P<cc>\+\d{1,3})[\s.-]?)?"
-    r"(?:\((?P<area>\d{3})\)\s?|(?P<area2>\d{3})[\s.-])(?P<x>\d{3})[\s.-](?P<y>\d{4})(?![\w-]|[.,]\d)"
-    r"|(?<![\w+\-.,/])(?P<x7>\d{3})-(?P<y7>\d{4})(?![\w-]|[.,]\d)"
-    r"|(?<![\w+])(?P<intl>\+\d{1,3}(?:[\s.-]\d{2,4}){2,4})(?![\w-]|[.,]\d)"
-    r"|(?<![\w+\-.,/])(?P<uk>0\d{2,4}[\s-]\d{3,4}[\s-]\d{3,4})(?![\w-]|[.,]\d)"
-)
-
-
-def phone_handler(m: re.Match, text: str, lang: str) -> str:
-    groups = re.findall(r"\+?\d+", m.group(0))
-    said = [("plus " if g.startswith("+") else "") + nw.digits(g) for g in groups]
-    return ", ".join(said)
-
-
 # --- abbreviations ----------------------------------------------------------------------
 
 DOTTED = re.compile(rf"(?P<a>{_alt(DOTTED_PHRASES)})(?!\w)")
@@ -130,13 +60,19 @@ def dotted_handler(m: re.Match, text: str, lang: str) -> str:
     return _keep_period(m, text, spoken, initialism)
 
 
-NUMBER_PREFIX = re.compile(rf"(?P<a>{_alt(NUMBER_PREFIXES)})\.(?P<sp>\s?)(?=[-−]?\d|[IVXLC]+\b)")
+NUMBER_PREFIX = re.compile(
+    rf"(?P<a>{_alt(NUMBER_PREFIXES)})\.(?P<sp>\s?)(?=[-−]?\d|[IVXLC]+\b|[ivxlc]+\b)"
+)
+# Before a Roman numeral these name a part of a book ('Vol. II', 'chap. iv', 'p. xii').
+_ROMAN_PREFIXES = frozenset(words("vol vols ch chap art sec p pp"))
 
 
 def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
     abbr = m.group("a")
     after = text[m.end() : m.end() + 1]
-    if after in "IVXLC" and abbr.lower() not in ("vol", "vols", "ch", "chap", "art", "sec"):
+    if after in "IVXLC" and abbr.lower() not in _ROMAN_PREFIXES - {"p", "pp"}:
+        return None
+    if after in "ivxlc" and abbr.lower() not in _ROMAN_PREFIXES:
         return None
     one, many = NUMBER_PREFIXES[abbr]
     rest = text[m.end() : m.end() + 40]
@@ -311,6 +247,26 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
     if line_start and _LINE_ALONE.match(text, m.end()) and r != "I":
         return _title_case(nw.cardinal(value, lang))
     return None
+
+
+# 'chap. iv', 'p. xii', 'Act ii': lowercase numerals, after the word for a part of a book.
+LOWER_ROMAN = re.compile(r"[ivxlcdm]+(?![\w-])")
+_LOWER_ROMAN_CUES = frozenset(
+    words(
+        "chap ch chapter p pp page pages vol vols volume book bk part pt act scene sc canto "
+        "letter sec sect section art article psalm stave preface"
+    )
+)
+
+
+def lower_roman_handler(m: re.Match, text: str, lang: str) -> str | None:
+    r = m.group(0)
+    if prev_word(text, m.start()).rstrip(".").lower() not in _LOWER_ROMAN_CUES:
+        return None
+    value = roman_value(r.upper())
+    if value is None or (len(r) == 1 and r not in "ivx"):
+        return None
+    return nw.cardinal(value, lang)
 
 
 # --- symbols ----------------------------------------------------------------------------
