@@ -146,6 +146,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         n.RANGE, n.range_handler, near=re.compile(r"\d\s?[–—-]\s?\d"), not_after=n.NOT_AFTER_NUMBER
     ),
+    Rule(
+        n.DIMENSIONS,
+        n.dimensions_handler,
+        near=re.compile(r"\d[x×]\d"),
+        not_after=n.NOT_AFTER_NUMBER,
+    ),
     Rule(n.HOUSE_LETTER, n.house_letter_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
     Rule(n.SHORT_YEAR, n.short_year_handler, near=re.compile(r"['’]\d\d"), not_after=None),
     Rule(n.NUMBER, n.number_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),

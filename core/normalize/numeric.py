@@ -261,6 +261,14 @@ def decade_handler(m: re.Match, text: str, lang: str) -> str | None:
     return nw.decade(n, lang)
 
 
+# '4x4', '2×4': dimensions written close up, said 'four by four'.
+DIMENSIONS = re.compile(AT_DIGIT + r"(?P<a>\d{1,4})[x×](?P<b>\d{1,4})(?![\w.,]\w|\w)")
+
+
+def dimensions_handler(m: re.Match, text: str, lang: str) -> str:
+    return f"{nw.cardinal(int(m.group('a')), lang)} by {nw.cardinal(int(m.group('b')), lang)}"
+
+
 # --- plain numbers ----------------------------------------------------------------------
 
 NUMBER = re.compile(AT_NUMBER + rf"{SIGN}(?P<n>{NUM}){RB}")
@@ -292,7 +300,7 @@ _EARLY_YEAR_CUES = frozenset(words("in since until till by ad anno"))
 
 
 def _is_early_year(text: str, start: int, end: int) -> bool:
-    if prev_word(text, start).rstrip(".").lower() not in _EARLY_YEAR_CUES:
+    if prev_word(text, start).replace(".", "").lower() not in _EARLY_YEAR_CUES:
         return False
     after = next_word(text, end)
     return not (after.isalpha() and after.islower() and after not in FUNCTION_WORDS)
@@ -323,7 +331,8 @@ def short_year_handler(m: re.Match, text: str, lang: str) -> str | None:
     if m.start() and not text[m.start() - 1].isspace():
         return None
     before = prev_word(text, m.start()).lower()
-    if before not in YEAR_CUES and before not in ("class", "winter", "vintage"):
+    # 'the '45' (the Jacobite rising): after 'the' a bare two digits are a year, not a count.
+    if before not in YEAR_CUES and before not in ("the", "class", "vintage"):
         return None
     return nw.house_year(m.group("y"))
 
@@ -356,7 +365,7 @@ def number_handler(m: re.Match, text: str, lang: str) -> str | None:
             return nw.year(value, lang)
     if not sign and "," not in s and "." not in s and len(s) <= 4:
         after = next_word(text, m.end())
-        before = prev_word(text, m.start()).rstrip(".").lower()
+        before = prev_word(text, m.start()).replace(".", "").lower()
         if after.rstrip(".").lower() in YEAR_FOLLOWERS or before in ("ad", "anno"):
             return nw.year(int(s), lang) if len(s) == 4 else nw.cardinal(int(s), lang)
     return sign + say_number(s, lang)
