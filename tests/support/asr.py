@@ -242,7 +242,7 @@ _RULES: tuple[tuple[re.Pattern, object], ...] = (
     ),
     # Phone numbers digit by digit, including ones with a digit misheard away (612-55-0147)
     (
-        re.compile(r"\(\d{3}\) ?\d{3}-\d{4}\b|\b\d{2,4}(?:[.-]\d{2,4}){2,}\b|\b\d{3}-\d{4}\b"),
+        re.compile(r"\(\d{3}\) ?\d{3}-\d{4}\b|\b\d{2,4}(?:[.-]\d{2,4}){2,}\b|\b\d{2,4}-\d{4,8}\b"),
         _digit_by_digit,
     ),
     # ...and as Whisper also writes digits read one by one: "612, 5550147", "612,555,0147"

@@ -101,6 +101,7 @@ def test_case_punctuation_and_hyphens_go():
             "telephone six one two five five five zero one four seven and",
         ),
         ("612,555,0147", "six one two five five five zero one four seven"),
+        ("612-550147", "six one two five five zero one four seven"),
         ("612 555 0147", "six one two five five five zero one four seven"),
         ("5550147", "five five five zero one four seven"),
         (
