@@ -9,7 +9,8 @@ from core.normalize.context import next_word, prev_word
 from core.normalize.numeric import AT_DIGIT, keep_period
 from core.normalize.tables import BIBLE_BOOKS, words
 
-_AMPM = r"(?P<ap>[aApP]\.[mM]\.|[aApP][mM](?![\w.])|[AP]\.M\.)"
+# 'pm' may end a sentence ('closed at 3pm.'); 'p.m' without its last dot is no 'pm'.
+_AMPM = r"(?P<ap>[aApP]\.[mM]\.|[aApP][mM](?![\w]|\.\w)|[AP]\.M\.)"
 
 # --- durations and race times -----------------------------------------------------------
 
