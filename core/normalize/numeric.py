@@ -350,6 +350,21 @@ def _said_in_pairs(text: str, m: re.Match) -> bool:
     return _is_name_number(text, m.start()) or _is_early_year(text, m.start(), m.end())
 
 
+_HOURS = frozenset(words("hours hrs"))
+_CLOCK_WORDS = frozenset(words("at by until till from before after"))
+
+
+def _military_time(s: str, lang: str) -> str | None:
+    """'0600 hours' 'zero six hundred', '1430 hours' 'fourteen thirty'."""
+    h, mins = int(s[:2]), int(s[2:])
+    if h > 23 or mins > 59:
+        return None
+    hour = f"zero {nw.DIGIT_WORDS[h]}" if s[0] == "0" else nw.cardinal(h, lang)
+    if not mins:
+        return f"{hour} hundred"
+    return f"{hour} {'oh ' + nw.DIGIT_WORDS[mins] if mins < 10 else nw.cardinal(mins, lang)}"
+
+
 def number_handler(m: re.Match, text: str, lang: str) -> str | None:
     s = m.group("n")
     sign = "minus " if m.group("sign") else ""
@@ -357,6 +372,12 @@ def number_handler(m: re.Match, text: str, lang: str) -> str | None:
         return house_number(int(s), lang)
     if not sign and len(s) == 3 and s.isdigit() and s[0] != "0" and _said_in_pairs(text, m):
         return house_number(int(s), lang)
+    if len(s) == 4 and s.isdigit() and next_word(text, m.end()).rstrip(".") in _HOURS:
+        # 'at 1430 hours', '0600 hours' tell the time; 'worked 2000 hours' counts them.
+        clock = s[0] == "0" or prev_word(text, m.start()).lower() in _CLOCK_WORDS
+        said = _military_time(s, lang) if clock else None
+        if said:
+            return said
     if len(s) > 1 and s[0] == "0" and s[1].isdigit():
         return nw.digits(s)
     if "," not in s and "." not in s and len(s) == 4 and not sign:
