@@ -43,8 +43,9 @@ class PlannedChunk:
     overrides: tuple[Override, ...] = ()
 
 
-# Stands in for a space inside a rewritten span while the text is laid out: "5 km" is said as
-# one thing ("five kilometers"), and a cut between its words would leave "km" to be read alone
+# Stands in for a space inside or beside a rewritten span while the text is laid out: "5 km"
+# is said as one thing ("five kilometers"), and a cut between its words would leave "km" to be
+# read alone
 _HELD_SPACE = "\u2060"  # word joiner: not whitespace, so never a word end
 
 
@@ -59,12 +60,14 @@ def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
         share, rest = divmod(max(estimate_tokens(rewrite.spoken), length), length)
         weights[rewrite.start : rewrite.end] = [share] * length
         weights[rewrite.start] += rest
-        end = rewrite.end
-        if text[end - 1] == "." and not rewrite.spoken.endswith("."):
-            # An abbreviation's dot ("Dr.", "Jan."): it belongs to the words after it
-            while end < len(text) and text[end] in " \t":
-                end += 1
-        for position in range(rewrite.start, end):
+        # The words on either side stay with it too: the rules read them ("in 1805", "1921
+        # soldiers", "Dr. Watson"), and the worker normalizes each chunk on its own
+        start, end = rewrite.start, rewrite.end
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        for position in range(start, end):
             if text[position] in " \t":
                 layout[position] = _HELD_SPACE
     return "".join(layout), weights
