@@ -67,6 +67,8 @@ TITLES = {
     "Insp": "Inspector",
     "Mme": "Madame",
     "Mlle": "Mademoiselle",
+    "Mmes": "Mesdames",
+    "Mlles": "Mesdemoiselles",
     "Mt": "Mount",
     "Ft": "Fort",
     "Fr": "Father",
@@ -170,7 +172,9 @@ NUMBER_PREFIXES = {
 ROMAN_CARDINAL_KEYWORDS = words(
     "Chapter Part Book Volume Vol Act Scene Section Appendix Canto Article Psalm Letter Lecture "
     "Stave Plate Figure Table Lesson Episode Stage Class Phase Level Round Apollo Rocky Bowl War "
-    "Series Type Class Division Corps Canon Sermon Essay Tome Fascicle Liber"
+    "Series Type Class Division Corps Canon Sermon Essay Tome Fascicle Liber Title Grade Mark "
+    "Vatican Sonnet Ode Hymn Schedule Annex Amendment Clause Paragraph Game Track Unit Wing "
+    "Zone Gemini Voyager Pioneer Mariner Explorer Year Vol Tab Fig Plate Symphony Concerto"
 )
 
 # Names that take a regnal ordinal ("Henry VIII" -> "Henry the Eighth").
@@ -187,7 +191,8 @@ REGNAL_NAMES = frozenset(
         "Erik Sigismund Wenceslas Boleslaw Casimir Stanislaus Vladimir Ladislaus Bela Andrew "
         "Tiglath-Pileser Shalmaneser Sennacherib Nebuchadnezzar Seti Sesostris Pepi Cleopatra "
         "Arsinoe Herod Agrippa Theodosius Valentinian Leopold Rainier Albert Baudouin Juliana "
-        "Beatrix Carol Ferdinando Vittorio Amadeus Emmanuel Harald Frederik Christina Kamehameha"
+        "Beatrix Carol Ferdinando Vittorio Amadeus Emmanuel Harald Frederik Christina Kamehameha "
+        "Ramses Sargon Mithridates Seleucus Farouk Faisal Hassan Cosimo Rudolph Gustaf Menelik"
     )
 )
 

@@ -22,6 +22,7 @@ from core.normalize.tables import (
     NUMBER_PREFIXES,
     REGNAL_NAMES,
     ROMAN_CARDINAL_KEYWORDS,
+    SENTENCE_STARTERS,
     WEEKDAY_ABBREVIATIONS,
     words,
 )
@@ -224,6 +225,22 @@ def _title_case(words: str) -> str:
     return "-".join(p[:1].upper() + p[1:] for p in words.split("-"))
 
 
+# Names that merely look regnal.
+_NOT_REGNAL = frozenset(("Malcolm X",))
+
+
+def _name_word(word: str) -> bool:
+    """A capitalised name ('Ramses', 'Sargon'), not a sentence opener, month or shout."""
+    return (
+        word.isalpha()
+        and word[0].isupper()
+        and word[1:].islower()
+        and len(word) > 1
+        and word not in SENTENCE_STARTERS
+        and word not in MONTHS
+    )
+
+
 def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
     r = m.group(0)
     value = roman_value(r)
@@ -237,9 +254,15 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
         if pair and prev_word(text, prev_word_start(text, m.start())) != pair:
             return None
         return " ".join(_title_case(w) for w in nw.cardinal(value, lang).split(" "))
+    if f"{bare} {r}" in _NOT_REGNAL:
+        return None
     if bare in REGNAL_NAMES and before == bare:
         if r == "I" and not _regnal_first(text, m, before):
             return None
+        return "the " + " ".join(_title_case(w) for w in nw.ordinal(value, lang).split(" "))
+    if len(r) >= 2 and value < 40 and _name_word(before):
+        # 'Ramses II', 'Sargon II': past the known rulers, a name takes the ordinal once the
+        # numeral has two letters (one alone is too often a letter or the pronoun).
         return "the " + " ".join(_title_case(w) for w in nw.ordinal(value, lang).split(" "))
     if r[0] == "M" and len(r) >= 4 and 1000 <= value <= 2099:
         return nw.year(value, lang)  # 'in the year MDCCCXLII': a year printed in numerals
