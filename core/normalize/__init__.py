@@ -178,6 +178,7 @@ RULES: tuple[Rule, ...] = (
         not_after=re.compile(r"[\w.]"),
     ),
     Rule(w.LOWER_ROMAN, w.lower_roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
+    Rule(w.LETTER_MONTH, w.letter_month_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.ROMAN, w.roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
     Rule(w.SHORTHAND, w.shorthand_handler, near=re.compile("(?i)xmas"), not_after=None),
     Rule(w.AMPERSAND, w.ampersand_handler, near=re.compile("&"), not_after=None),

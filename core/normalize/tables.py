@@ -165,6 +165,10 @@ NUMBER_PREFIXES = {
     "ca": ("circa", "circa"),
     "Ca": ("Circa", "Circa"),
     "op": ("opus", "opus"),
+    "lat": ("latitude", "latitude"),
+    "Lat": ("Latitude", "Latitude"),
+    "long": ("longitude", "longitude"),
+    "Long": ("Longitude", "Longitude"),
     "Op": ("Opus", "Opus"),
 }
 

@@ -71,6 +71,8 @@ _ROMAN_PREFIXES = frozenset(words("vol vols ch chap art sec p pp"))
 def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
     abbr = m.group("a")
     after = text[m.end() : m.end() + 1]
+    if abbr.lower() in ("lat", "long") and "°" not in text[m.end() : m.end() + 8]:
+        return None  # 'lat. 38°'; but 'so long. 5 minutes later' is no longitude
     if after in "IVXLC" and abbr.lower() not in _ROMAN_PREFIXES - {"p", "pp"}:
         return None
     if after in "ivxlc" and abbr.lower() not in _ROMAN_PREFIXES:
@@ -363,3 +365,15 @@ SHORTHAND = re.compile(r"\b(?P<w>Xmas|XMAS|xmas)(?=['’]?s?\b)")
 
 def shorthand_handler(m: re.Match, text: str, lang: str) -> str:
     return {"Xmas": "Christmas", "XMAS": "CHRISTMAS"}.get(m.group("w"), "christmas")
+
+
+# 'your letter of the 14th inst.': this month (instant), last month (ultimo), next (proximo).
+LETTER_MONTH = re.compile(r"(?P<w>inst|ult|prox)\.(?!\w)")
+_LETTER_MONTHS = {"inst": "instant", "ult": "ultimo", "prox": "proximo"}
+
+
+def letter_month_handler(m: re.Match, text: str, lang: str) -> str | None:
+    before = prev_word(text, m.start())
+    if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th|d)", before):
+        return None
+    return _keep_period(m, text, _LETTER_MONTHS[m.group("w")])
