@@ -111,6 +111,7 @@ RULES: tuple[Rule, ...] = (
         not_after=n.NOT_AFTER_NUMBER,
     ),
     Rule(q.LSD, q.lsd_handler, near=re.compile(r"\d[½¼¾]?[lsd]\b|[½¼¾]d\b"), not_after=None),
+    Rule(q.NEW_PENCE, q.new_pence_handler, near=re.compile(r"\dp"), not_after=n.NOT_AFTER_NUMBER),
     Rule(q.PERCENT, q.percent_handler, near=re.compile("%"), not_after=n.NOT_AFTER_NUMBER),
     Rule(q.DEGREES, q.degrees_handler, near=re.compile("°"), not_after=n.NOT_AFTER_NUMBER),
     Rule(

@@ -139,6 +139,15 @@ def lsd_handler(m: re.Match, text: str, lang: str) -> str | None:
     return keep_period(m, text, spoken)
 
 
+# '99p', '50p': decimal pence, written close up.
+NEW_PENCE = re.compile(AT_DIGIT + r"(?P<n>\d{1,3})p(?![\w'’]|\.\w)")
+
+
+def new_pence_handler(m: re.Match, text: str, lang: str) -> str:
+    n = int(m.group("n"))
+    return f"{nw.cardinal(n, lang)} {'penny' if n == 1 else 'pence'}"
+
+
 # --- units, percentages, degrees --------------------------------------------------------
 
 QTY = rf"{SIGN}(?P<a>{NUM})(?:(?P<dash>{DASH})(?P<b>{NUM}))?"

@@ -178,7 +178,8 @@ ROMAN_CARDINAL_KEYWORDS = words(
     "Stave Plate Figure Table Lesson Episode Stage Class Phase Level Round Apollo Rocky Bowl War "
     "Series Type Class Division Corps Canon Sermon Essay Tome Fascicle Liber Title Grade Mark "
     "Vatican Sonnet Ode Hymn Schedule Annex Amendment Clause Paragraph Game Track Unit Wing "
-    "Zone Gemini Voyager Pioneer Mariner Explorer Year Vol Tab Fig Plate Symphony Concerto"
+    "Zone Gemini Voyager Pioneer Mariner Explorer Year Vol Tab Fig Plate Symphony Concerto "
+    "Form Standard Category Model Mk Block Camp Station Dynasty Plan Operation Phase"
 )
 
 # Names that take a regnal ordinal ("Henry VIII" -> "Henry the Eighth").
