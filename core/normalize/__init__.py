@@ -128,7 +128,7 @@ RULES: tuple[Rule, ...] = (
         n.ORDINAL,
         n.ordinal_handler,
         near=re.compile(r"\d(?:st|nd|rd|th|d|ST|ND|RD|TH)\b"),
-        not_after=n.NOT_AFTER_NUMBER,
+        not_after=re.compile(r"[\w.,/]"),
     ),
     Rule(n.NUMERIC_DATE, n.numeric_date_handler, near=re.compile(r"\d/\d"), not_after=None),
     Rule(

@@ -171,7 +171,8 @@ def numeric_date_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 
 MIXED_FRACTION = re.compile(AT_DIGIT + rf"(?P<w>\d+)[ -](?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
-FRACTION = re.compile(AT_DIGIT + rf"(?P<n>\d+)/(?P<d>\d+){RB}(?!/)")
+# '1/3rd': the denominator may carry its ordinal ending.
+FRACTION = re.compile(AT_DIGIT + rf"(?P<n>\d+)/(?P<d>\d+)(?:st|nd|rd|th)?{RB}(?!/)")
 VULGAR = re.compile(
     rf"(?=[\d{FRACTION_CHARS}])(?<![\w.,])(?:(?P<w>\d+)[ -]?)?(?P<f>[{FRACTION_CHARS}])"
 )
@@ -242,6 +243,8 @@ def ordinal_handler(m: re.Match, text: str, lang: str) -> str | None:
         return None
     spoken = nw.ordinal(n, lang)
     if m.group("c"):
+        if re.match(r"\s+(?:B\.?C|A\.?D|C\.?E)", text[m.end() : m.end() + 8]):
+            return spoken + " century"  # '3rd c. B.C.': the era goes on, no sentence ends
         return keep_period(m, text, spoken + " century")
     return spoken
 
@@ -256,6 +259,8 @@ def decade_handler(m: re.Match, text: str, lang: str) -> str | None:
     n = int(full)
     if len(full) == 2:
         return nw.decade(n, lang) if n >= 10 else None
+    if n in (100, 1000) and next_word(text, m.end()) == "of":
+        return "hundreds" if n == 100 else "thousands"  # '1000s of them'
     if len(full) == 3:
         return None
     return nw.decade(n, lang)

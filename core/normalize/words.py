@@ -73,6 +73,13 @@ def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] 
     after = text[m.end() : m.end() + 1]
     if abbr.lower() in ("lat", "long") and "°" not in text[m.end() : m.end() + 8]:
         return None  # 'lat. 38°'; but 'so long. 5 minutes later' is no longitude
+    if abbr in ("b", "d"):
+        # '(b. 1832, d. 1898)': born and died, before a year and after a bracket or comma.
+        lead = text[max(0, m.start() - 2) : m.start()]
+        if not (lead[-1:] in ("", "(", "\n") or lead in (", ", "; ")):
+            return None
+        if not re.match(r"\s?(?:c\.\s?)?\d{3,4}\b", text[m.end() : m.end() + 12]):
+            return None
     if after in "IVXLC" and abbr.lower() not in _ROMAN_PREFIXES - {"p", "pp"}:
         return None
     if after in "ivxlc" and abbr.lower() not in _ROMAN_PREFIXES:
@@ -181,6 +188,17 @@ _PAIRED_KEYWORDS = {"War": "World", "Bowl": "Super"}
 _AFTER_REGNAL_I = re.compile(
     r"(?:\s*[,;:.)!?]|['’]s\b|\s*$|\s+(?:of|who|whose|reigned|died|became|succeeded)\b)"
 )
+# A dot and a capitalised title after a numeral that opens its line: no pronoun is followed
+# by a dot and a new capital at the start of a line.
+_HEADING_AFTER = re.compile(r"\.[ \t]+[\"“‘']?(?P<w>[A-Z][A-Za-z'’-]+)")
+
+
+def _opens_title(word: str) -> bool:
+    """After a one-letter numeral ('V. The Red-Headed League') the title must open with a
+    word no surname is ('V. Woolf' is an initial): a sentence opener or a word in capitals."""
+    return word in SENTENCE_STARTERS or word.isupper()
+
+
 _LINE_ALONE = re.compile(r"[ \t]*\.?[ \t]*(?:\r?\n|$)")
 
 
@@ -271,6 +289,9 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
     line_start = m.start() == 0 or text[m.start() - 1] == "\n"
     if line_start and _LINE_ALONE.match(text, m.end()) and r != "I":
         return _title_case(nw.cardinal(value, lang))
+    heading = _HEADING_AFTER.match(text, m.end())
+    if line_start and heading and (len(r) > 1 or _opens_title(heading.group("w"))):
+        return _title_case(nw.cardinal(value, lang))  # 'I. THE BEGINNING': a numbered heading
     return None
 
 
