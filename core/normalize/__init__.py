@@ -148,8 +148,8 @@ RULES: tuple[Rule, ...] = (
         n.RANGE, n.range_handler, near=re.compile(r"\d\s?[–—-]\s?\d"), not_after=n.NOT_AFTER_NUMBER
     ),
     Rule(
-        n.DIMENSIONS,
-        n.dimensions_handler,
+        q.DIMENSIONS,
+        q.dimensions_handler,
         near=re.compile(r"\d[x×]\d"),
         not_after=n.NOT_AFTER_NUMBER,
     ),

@@ -266,14 +266,6 @@ def decade_handler(m: re.Match, text: str, lang: str) -> str | None:
     return nw.decade(n, lang)
 
 
-# '4x4', '2×4': dimensions written close up, said 'four by four'.
-DIMENSIONS = re.compile(AT_DIGIT + r"(?P<a>\d{1,4})[x×](?P<b>\d{1,4})(?![\w.,]\w|\w)")
-
-
-def dimensions_handler(m: re.Match, text: str, lang: str) -> str:
-    return f"{nw.cardinal(int(m.group('a')), lang)} by {nw.cardinal(int(m.group('b')), lang)}"
-
-
 # --- plain numbers ----------------------------------------------------------------------
 
 NUMBER = re.compile(AT_NUMBER + rf"{SIGN}(?P<n>{NUM}){RB}")

@@ -84,6 +84,14 @@ def cents_handler(m: re.Match, text: str, lang: str) -> str:
     return f"{nw.cardinal(n, lang)} {'cent' if n == 1 else 'cents'}"
 
 
+# '4x4', '2×4': dimensions written close up, said 'four by four'.
+DIMENSIONS = re.compile(AT_DIGIT + r"(?P<a>\d{1,4})[x×](?P<b>\d{1,4})(?![\w.,]\w|\w)")
+
+
+def dimensions_handler(m: re.Match, text: str, lang: str) -> str:
+    return f"{nw.cardinal(int(m.group('a')), lang)} by {nw.cardinal(int(m.group('b')), lang)}"
+
+
 # --- pounds, shillings and pence -------------------------------------------------------
 
 # '2s. 6d.', '3l. 10s.', '6d.', '1½d.': old British money, said as a narrator of the period
