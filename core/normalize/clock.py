@@ -98,6 +98,7 @@ def time_dot_handler(m: re.Match, text: str, lang: str) -> str | None:
     return time_handler(m, text, lang)
 
 
+_TIME_ZONES = frozenset(words("GMT BST UTC EST EDT CST CDT MST MDT PST PDT CET"))
 HOUR_AMPM = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}})\s?{_AMPM}")
 
 
@@ -123,6 +124,8 @@ def time_handler(m: re.Match, text: str, lang: str) -> str | None:
     spoken = time_words(h, mins, lang)
     if mins == 0 and not ap and next_word(text, m.end()) not in ("noon", "midnight"):
         spoken += " o'clock"
+    if ap and next_word(text, m.end()) in _TIME_ZONES:
+        return spoken + ap  # '10:30 a.m. EST': the zone goes on with the time
     return keep_period(m, text, spoken + ap)
 
 
@@ -130,4 +133,6 @@ def hour_handler(m: re.Match, text: str, lang: str) -> str | None:
     h = int(m.group("h"))
     if not 0 < h <= 12:
         return None
+    if next_word(text, m.end()) in _TIME_ZONES:
+        return nw.cardinal(h, lang) + _ampm(m)
     return keep_period(m, text, nw.cardinal(h, lang) + _ampm(m))

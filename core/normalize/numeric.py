@@ -207,12 +207,20 @@ def _one_part(n: int, d: int, text: str, end: int, lang: str) -> str | None:
     return "a " + nw.fraction(n, d, lang).split(" ", 1)[1]
 
 
+def _is_score(text: str, end: int) -> bool:
+    """'97/100 on the test', 'rated it 8/10.': marks, not parts of something ('of', a unit)."""
+    after = next_word(text, end)
+    return after in ("on", "in", "for", "and", "") and not text[end : end + 1].isalnum()
+
+
 def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
     n, d = int(m.group("n")[:4]), int(m.group("d")[:4])
     if (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an", "the"):
         return "half"  # '1/2 a cup' is 'half a cup', '1/2 the men' 'half the men'
     if _proper(n, d) and d not in _COMMON_DENOMINATORS and next_word(text, m.end()) != "of":
         return f"{nw.cardinal(n, lang)} {nw.cardinal(d, lang)}"
+    if _proper(n, d) and d in (10, 20, 50, 100) and n > 1 and _is_score(text, m.end()):
+        return f"{nw.cardinal(n, lang)} out of {nw.cardinal(d, lang)}"  # 'scored 97/100'
     if _proper(n, d):
         return _one_part(n, d, text, m.end(), lang) or nw.fraction(n, d, lang)
     if n >= d and len(m.group("n")) <= 3 and len(m.group("d")) <= 3:
