@@ -84,6 +84,12 @@ RULES: tuple[Rule, ...] = (
         a.PHONE, a.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
     ),
     Rule(w.FOOTNOTE, w.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
+    Rule(
+        nm.NUMBERED_BOOK,
+        nm.numbered_book_handler,
+        near=re.compile(r"[123] [A-Z]"),
+        not_after=re.compile(r"[\w.,]"),
+    ),
     Rule(q.MONEY, q.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
     Rule(q.CENTS, q.cents_handler, near=re.compile("¢"), not_after=n.NOT_AFTER_NUMBER),
     Rule(c.DURATION, c.duration_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
@@ -167,6 +173,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(w.VERSUS, w.versus_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.COMPANY, w.company_handler, near=None, not_after=None),
+    Rule(
+        nm.BIBLE_BOOK,
+        nm.bible_book_handler,
+        near=re.compile(r"\. \d{1,3}:\d"),
+        not_after=re.compile(r"[\w.]"),
+    ),
     Rule(nm.MONSIEUR, nm.monsieur_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(nm.TITLE, nm.title_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.ABBREVIATION, w.abbreviation_handler, near=None, not_after=re.compile(r"[\w.]")),

@@ -370,3 +370,39 @@ BIBLE_BOOKS = frozenset(
         "Tim Titus Philemon Hebrews Heb James Peter Jude Revelation Rev Revelations"
     )
 )
+
+# Shortened books before a chapter and verse ('Matt. 5:3' is 'Matthew five three').
+BIBLE_ABBREVIATIONS = {
+    "Gen": "Genesis",
+    "Exod": "Exodus",
+    "Ex": "Exodus",
+    "Lev": "Leviticus",
+    "Num": "Numbers",
+    "Deut": "Deuteronomy",
+    "Josh": "Joshua",
+    "Judg": "Judges",
+    "Sam": "Samuel",
+    "Chron": "Chronicles",
+    "Neh": "Nehemiah",
+    "Ps": "Psalms",
+    "Prov": "Proverbs",
+    "Eccles": "Ecclesiastes",
+    "Isa": "Isaiah",
+    "Jer": "Jeremiah",
+    "Ezek": "Ezekiel",
+    "Dan": "Daniel",
+    "Matt": "Matthew",
+    "Mk": "Mark",
+    "Lk": "Luke",
+    "Jn": "John",
+    "Rom": "Romans",
+    "Cor": "Corinthians",
+    "Gal": "Galatians",
+    "Eph": "Ephesians",
+    "Phil": "Philippians",
+    "Col": "Colossians",
+    "Thess": "Thessalonians",
+    "Tim": "Timothy",
+    "Heb": "Hebrews",
+    "Rev": "Revelation",
+}
