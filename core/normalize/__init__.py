@@ -9,11 +9,12 @@ where the abbreviation ended it), Roman numerals after a heading word or a regna
 dotted initialisms (said as letters: 'U.S.' -> 'US', which espeak spells out), symbols,
 phone numbers, web and e-mail addresses. Number words come from ``inflect`` (see numbers.py).
 
-Modules: numbers (words for numbers), numeric (dates, ranges, fractions, years, plain
-numbers), clock (times, durations, ratios, Bible verses), quantities (money, old pounds,
+Modules: numbers (words for numbers), numeric (dates, ranges, years, plain numbers),
+fractions, clock (times, durations, ratios, Bible verses), quantities (money, old pounds,
 shillings and pence, units), names (titles, saint or street, Monsieur, states), words
-(abbreviations, Roman numerals, symbols, footnote marks), addresses (web, e-mail, phone),
-context (looking at neighbouring words), tables (every word list).
+(abbreviations, Roman numerals, symbols, footnote marks), scripture (Bible books),
+addresses (web, e-mail, phone), context (looking at neighbouring words), tables (the shared
+word lists).
 
 Rules run in priority order (web addresses and phone numbers before money, times and dates,
 those before bare numbers, abbreviations before initialisms); a rule may only claim characters
@@ -30,9 +31,11 @@ from dataclasses import dataclass
 
 from core.normalize import addresses as a
 from core.normalize import clock as c
+from core.normalize import fractions as fr
 from core.normalize import names as nm
 from core.normalize import numeric as n
 from core.normalize import quantities as q
+from core.normalize import scripture as sc
 from core.normalize import words as w
 from core.normalize.context import starts_sentence
 
@@ -85,8 +88,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(w.FOOTNOTE, w.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
     Rule(
-        nm.NUMBERED_BOOK,
-        nm.numbered_book_handler,
+        sc.NUMBERED_BOOK,
+        sc.numbered_book_handler,
         near=re.compile(r"[123] [A-Z]"),
         not_after=re.compile(r"[\w.,]"),
     ),
@@ -138,18 +141,18 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(n.NUMERIC_DATE, n.numeric_date_handler, near=re.compile(r"\d/\d"), not_after=None),
     Rule(
-        n.MIXED_FRACTION,
-        n.mixed_fraction_handler,
+        fr.MIXED_FRACTION,
+        fr.mixed_fraction_handler,
         near=re.compile(r"\d/\d"),
         not_after=n.NOT_AFTER_NUMBER,
     ),
     Rule(
-        n.VULGAR,
-        n.vulgar_handler,
+        fr.VULGAR,
+        fr.vulgar_handler,
         near=re.compile(f"[{n.FRACTION_CHARS}]"),
         not_after=n.NOT_AFTER_NUMBER,
     ),
-    Rule(n.FRACTION, n.fraction_handler, near=re.compile(r"\d/\d"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(fr.FRACTION, fr.fraction_handler, near=re.compile(r"\d/\d"), not_after=n.NOT_AFTER_NUMBER),
     Rule(
         n.RANGE, n.range_handler, near=re.compile(r"\d\s?[–—-]\s?\d"), not_after=n.NOT_AFTER_NUMBER
     ),
@@ -174,8 +177,8 @@ RULES: tuple[Rule, ...] = (
     Rule(w.VERSUS, w.versus_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.COMPANY, w.company_handler, near=None, not_after=None),
     Rule(
-        nm.BIBLE_BOOK,
-        nm.bible_book_handler,
+        sc.BIBLE_BOOK,
+        sc.bible_book_handler,
         near=re.compile(r"\. \d{1,3}:\d"),
         not_after=re.compile(r"[\w.]"),
     ),

@@ -7,7 +7,8 @@ import re
 from core.normalize import numbers as nw
 from core.normalize.context import next_word, prev_word
 from core.normalize.numeric import AT_DIGIT, keep_period
-from core.normalize.tables import BIBLE_BOOKS, words
+from core.normalize.scripture import BIBLE_BOOKS
+from core.normalize.tables import words
 
 # 'pm' may end a sentence ('closed at 3pm.'); 'p.m' without its last dot is no 'pm'.
 _AMPM = r"(?P<ap>[aApP]\.[mM]\.|[aApP][mM](?![\w]|\.\w)|[AP]\.M\.)"

@@ -13,13 +13,7 @@ from core.normalize.context import (
     sentence_ends_after,
     starts_sentence,
 )
-from core.normalize.tables import (
-    BIBLE_ABBREVIATIONS,
-    SENTENCE_STARTERS,
-    TITLE_AS_WRITTEN,
-    TITLES,
-    words,
-)
+from core.normalize.tables import SENTENCE_STARTERS, TITLE_AS_WRITTEN, TITLES, words
 
 
 def _alt(words_) -> str:
@@ -161,21 +155,3 @@ def state_handler(m: re.Match, text: str, lang: str) -> str | None:
     if not is_capitalised(town) or town in SENTENCE_STARTERS:
         return None
     return _keep_period(m, text, _STATES[m.group("s")])
-
-
-BIBLE_BOOK = re.compile(rf"(?P<b>{_alt(BIBLE_ABBREVIATIONS)})\.(?=\s\d{{1,3}}:\d)")
-
-
-def bible_book_handler(m: re.Match, text: str, lang: str) -> str:
-    return BIBLE_ABBREVIATIONS[m.group("b")]
-
-
-# '1 Cor. 13:4', '2 Kings 5:1': the numbered books are said 'First', 'Second', 'Third'.
-NUMBERED_BOOK = re.compile(
-    r"(?P<n>[123])(?= (?:Corinthians|Cor\.|Kings|Kgs\.|Samuel|Sam\.|Chronicles|Chron\."
-    r"|Thessalonians|Thess\.|Timothy|Tim\.|Peter|Pet\.|John|Jn\.) \d{1,3}:\d)"
-)
-
-
-def numbered_book_handler(m: re.Match, text: str, lang: str) -> str:
-    return ("First", "Second", "Third")[int(m.group("n")) - 1]
