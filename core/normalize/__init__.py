@@ -12,9 +12,9 @@ phone numbers, web and e-mail addresses. Number words come from ``inflect`` (see
 Modules: numbers (words for numbers), numeric (dates, ranges, years, plain numbers),
 fractions, clock (times, durations, ratios, Bible verses), quantities (money, old pounds,
 shillings and pence, units), names (titles, saint or street, Monsieur, states), words
-(abbreviations, Roman numerals, symbols, footnote marks), scripture (Bible books),
-addresses (web, e-mail, phone), context (looking at neighbouring words), tables (the shared
-word lists).
+(abbreviations, Roman numerals, symbols), shorthand (footnote marks, 'Xmas', 'inst.'),
+scripture (Bible books), addresses (web, e-mail, phone), context (looking at neighbouring
+words), tables (the shared word lists).
 
 Rules run in priority order (web addresses and phone numbers before money, times and dates,
 those before bare numbers, abbreviations before initialisms); a rule may only claim characters
@@ -36,6 +36,7 @@ from core.normalize import names as nm
 from core.normalize import numeric as n
 from core.normalize import quantities as q
 from core.normalize import scripture as sc
+from core.normalize import shorthand as sh
 from core.normalize import words as w
 from core.normalize.context import starts_sentence
 
@@ -86,7 +87,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         a.PHONE, a.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
     ),
-    Rule(w.FOOTNOTE, w.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
+    Rule(sh.FOOTNOTE, sh.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
     Rule(
         sc.NUMBERED_BOOK,
         sc.numbered_book_handler,
@@ -194,9 +195,9 @@ RULES: tuple[Rule, ...] = (
         not_after=re.compile(r"[\w.]"),
     ),
     Rule(w.LOWER_ROMAN, w.lower_roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
-    Rule(w.LETTER_MONTH, w.letter_month_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(sh.LETTER_MONTH, sh.letter_month_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(w.ROMAN, w.roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
-    Rule(w.SHORTHAND, w.shorthand_handler, near=re.compile("(?i)xmas"), not_after=None),
+    Rule(sh.SHORTHAND, sh.shorthand_handler, near=re.compile("(?i)xmas"), not_after=None),
     Rule(w.AMPERSAND, w.ampersand_handler, near=re.compile("&"), not_after=None),
     Rule(w.MATH, w.math_handler, near=re.compile("[+=×]"), not_after=None),
     Rule(w.DIM_X, w.dim_x_handler, near=re.compile(r"\d x \d"), not_after=None),

@@ -1,5 +1,4 @@
-"""Rules for letters and symbols: abbreviations, Roman numerals, initialisms, symbols and
-footnote marks."""
+"""Rules for letters and symbols: abbreviations, Roman numerals, initialisms and symbols."""
 
 from __future__ import annotations
 
@@ -281,6 +280,10 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
             return None
         return "the " + " ".join(_title_case(w) for w in nw.ordinal(value, lang).split(" "))
     if len(r) >= 2 and value < 40 and _name_word(before):
+        lead = prev_word(text, prev_word_start(text, m.start())).lower()
+        if lead in ("the", "a", "an", "his", "their", "our"):
+            # 'the England XI': a side of eleven players, not a king.
+            return "eleven" if r == "XI" else None
         # 'Ramses II', 'Sargon II': past the known rulers, a name takes the ordinal once the
         # numeral has two letters (one alone is too often a letter or the pronoun).
         return "the " + " ".join(_title_case(w) for w in nw.ordinal(value, lang).split(" "))
@@ -366,35 +369,3 @@ def slash_handler(m: re.Match, text: str, lang: str) -> str | None:
     if words_[0] in _NUMBER_WORDS or words_[1] in _NUMBER_WORDS:
         return None  # digits this module already said ('1/1921'), left as they were
     return " " if "or" in words_ or words_[0] == "and" else " or "
-
-
-# --- footnote markers and shorthand words -----------------------------------------------
-
-# '...was won.[1]', 'he said,[12]': a reference mark stuck to a word or its punctuation is
-# not read aloud.
-FOOTNOTE = re.compile(r"\[\d{1,3}\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3}(?<=[.,;:!?\"”’)][¹²³⁴⁵⁶⁷⁸⁹⁰])")
-
-
-def footnote_handler(m: re.Match, text: str, lang: str) -> str | None:
-    if m.group(0)[0] == "[" and (not m.start() or text[m.start() - 1] in " \t\n(["):
-        return None  # '[1] The first item': a numbered list, read as written
-    return ""
-
-
-SHORTHAND = re.compile(r"\b(?P<w>Xmas|XMAS|xmas)(?=['’]?s?\b)")
-
-
-def shorthand_handler(m: re.Match, text: str, lang: str) -> str:
-    return {"Xmas": "Christmas", "XMAS": "CHRISTMAS"}.get(m.group("w"), "christmas")
-
-
-# 'your letter of the 14th inst.': this month (instant), last month (ultimo), next (proximo).
-LETTER_MONTH = re.compile(r"(?P<w>inst|ult|prox)\.(?!\w)")
-_LETTER_MONTHS = {"inst": "instant", "ult": "ultimo", "prox": "proximo"}
-
-
-def letter_month_handler(m: re.Match, text: str, lang: str) -> str | None:
-    before = prev_word(text, m.start())
-    if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th|d)", before):
-        return None
-    return _keep_period(m, text, _LETTER_MONTHS[m.group("w")])

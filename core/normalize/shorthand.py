@@ -1,0 +1,41 @@
+"""Rules for reference marks and old shorthand: footnote marks, 'Xmas', 'the 14th inst.'."""
+
+from __future__ import annotations
+
+import re
+
+from core.normalize.context import prev_word, sentence_ends_after
+
+
+def _keep_period(m: re.Match, text: str, spoken: str) -> str:
+    return spoken + "." if sentence_ends_after(text, m.end()) else spoken
+
+
+# '...was won.[1]', 'he said,[12]': a reference mark stuck to a word or its punctuation is
+# not read aloud.
+FOOTNOTE = re.compile(r"\[\d{1,3}\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3}(?<=[.,;:!?\"”’)][¹²³⁴⁵⁶⁷⁸⁹⁰])")
+
+
+def footnote_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.group(0)[0] == "[" and (not m.start() or text[m.start() - 1] in " \t\n(["):
+        return None  # '[1] The first item': a numbered list, read as written
+    return ""
+
+
+SHORTHAND = re.compile(r"\b(?P<w>Xmas|XMAS|xmas)(?=['’]?s?\b)")
+
+
+def shorthand_handler(m: re.Match, text: str, lang: str) -> str:
+    return {"Xmas": "Christmas", "XMAS": "CHRISTMAS"}.get(m.group("w"), "christmas")
+
+
+# 'your letter of the 14th inst.': this month (instant), last month (ultimo), next (proximo).
+LETTER_MONTH = re.compile(r"(?P<w>inst|ult|prox)\.(?!\w)")
+_LETTER_MONTHS = {"inst": "instant", "ult": "ultimo", "prox": "proximo"}
+
+
+def letter_month_handler(m: re.Match, text: str, lang: str) -> str | None:
+    before = prev_word(text, m.start())
+    if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th|d)", before):
+        return None
+    return _keep_period(m, text, _LETTER_MONTHS[m.group("w")])
