@@ -13,8 +13,9 @@ Modules: numbers (words for numbers), numeric (dates, ranges, years, plain numbe
 fractions, clock (times, durations, ratios, Bible verses), quantities (money, old pounds,
 shillings and pence, units), names (titles, saint or street, Monsieur, states), words
 (abbreviations, Roman numerals, symbols), shorthand (footnote marks, 'Xmas', 'inst.'),
-scripture (Bible books), addresses (web, e-mail, phone), context (looking at neighbouring
-words), tables (the shared word lists).
+scripture (Bible books), addresses (web, e-mail, phone), codes ('Q3', 'FY2024', 'WWII',
+'3(b)', school algebra, sums and weekdays either side of a dash), context (looking at
+neighbouring words), tables (the shared word lists).
 
 Rules run in priority order (web addresses and phone numbers before money, times and dates,
 those before bare numbers, abbreviations before initialisms); a rule may only claim characters
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 
 from core.normalize import addresses as a
 from core.normalize import clock as c
+from core.normalize import codes as cd
 from core.normalize import fractions as fr
 from core.normalize import names as nm
 from core.normalize import numeric as n
@@ -95,6 +97,8 @@ RULES: tuple[Rule, ...] = (
         not_after=re.compile(r"[\w.,]"),
     ),
     Rule(q.MONEY, q.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
+    Rule(cd.MONEY_DASH, cd.money_dash_handler, near=re.compile("[$£€¥₹]"), not_after=None),
+    Rule(cd.WEEKDAY_DASH, cd.weekday_dash_handler, near=re.compile(r"\.[–—-]"), not_after=None),
     Rule(q.CENTS, q.cents_handler, near=re.compile("¢"), not_after=n.NOT_AFTER_NUMBER),
     Rule(c.DURATION, c.duration_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
     Rule(c.RATIO, c.ratio_handler, near=re.compile(r"\d:\d"), not_after=n.NOT_AFTER_NUMBER),
@@ -108,6 +112,12 @@ RULES: tuple[Rule, ...] = (
         near=re.compile(r"\d\s?[aApP]\.?[mM]"),
         not_after=n.NOT_AFTER_NUMBER,
     ),
+    Rule(cd.EMERGENCY, cd.emergency_handler, near=re.compile(r"911|999|112"), not_after=None),
+    Rule(cd.FISCAL, cd.fiscal_handler, near=re.compile(r"FY"), not_after=None),
+    Rule(cd.WORLD_WAR, cd.world_war_handler, near=re.compile(r"WW"), not_after=None),
+    Rule(cd.CODE, cd.code_handler, near=re.compile(r"[A-Z]\d"), not_after=None),
+    Rule(cd.PART, cd.part_handler, near=re.compile(r"\d\([a-z]\)"), not_after=None),
+    Rule(cd.TERM, cd.term_handler, near=re.compile(r"\d[a-z]\b"), not_after=None),
     Rule(n.MONTH_DAY, n.month_day_handler, near=_DIGITS, not_after=None),
     Rule(n.DAY_MONTH, n.day_month_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
     Rule(n.MONTH_YEAR, n.month_year_handler, near=_DIGITS, not_after=None),
@@ -200,6 +210,7 @@ RULES: tuple[Rule, ...] = (
     Rule(sh.SHORTHAND, sh.shorthand_handler, near=re.compile("(?i)xmas"), not_after=None),
     Rule(w.AMPERSAND, w.ampersand_handler, near=re.compile("&"), not_after=None),
     Rule(w.MATH, w.math_handler, near=re.compile("[+=×]"), not_after=None),
+    Rule(cd.MINUS, cd.minus_handler, near=re.compile(r" [-−] "), not_after=None),
     Rule(w.DIM_X, w.dim_x_handler, near=re.compile(r"\d x \d"), not_after=None),
     Rule(w.SLASH_WORDS, w.slash_handler, near=re.compile("/"), not_after=None),
 )

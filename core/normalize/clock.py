@@ -84,6 +84,9 @@ TIME = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}}):(?P<m>\d{{2}})(?!\d|:\d)(?:\s?{
 TIME_DOT = re.compile(AT_DIGIT + rf"(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d|[.,]\d)(?:\s?{_AMPM})?")
 _TIME_CUES = frozenset(words("at until till past before"))
 # 'the 9.15 train', 'the 4.40 from Paddington': a timetable time before what runs on it.
+_MEASURED = frozenset(
+    words("seconds secs sec metres meters miles feet inches yards percent per points degrees")
+)
 _TIMETABLE_AFTER = frozenset(
     words("train express boat coach bus mail ferry service flight steamer from to up down")
 )
@@ -96,6 +99,8 @@ def time_dot_handler(m: re.Match, text: str, lang: str) -> str | None:
     timetable = before == "the" and next_word(text, m.end()).lower() in _TIMETABLE_AFTER
     if not m.group("ap") and before not in _TIME_CUES and not timetable:
         return None
+    if not m.group("ap") and next_word(text, m.end()).lower() in _MEASURED:
+        return None  # 'at 9.58 seconds', 'at 2.45 metres': a measure, not a time
     return time_handler(m, text, lang)
 
 

@@ -179,6 +179,12 @@ NUMBER_PREFIXES = {
     "long": ("longitude", "longitude"),
     "Long": ("Longitude", "Longitude"),
     "Op": ("Opus", "Opus"),
+    "Eq": ("Equation", "Equations"),
+    "eq": ("equation", "equations"),
+    "Eqs": ("Equations", "Equations"),
+    "eqs": ("equations", "equations"),
+    "Ex": ("Exercise", "Exercises"),
+    "ex": ("exercise", "exercises"),
 }
 
 # Words after which a Roman numeral is a plain number ("Chapter XIV", "World War II").
@@ -272,6 +278,9 @@ UNITS = {
     "yrs": ("years", "years", None),
     "kcal": ("kilocalorie", "kilocalories", None),
     "cal": ("calorie", "calories", None),
+    "hPa": ("hectopascal", "hectopascals", None),
+    "mb": ("millibar", "millibars", None),
+    "mbar": ("millibar", "millibars", None),
 }
 
 TEMPERATURE_SCALES = {"F": "Fahrenheit", "C": "Celsius", "K": "Kelvin"}

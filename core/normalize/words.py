@@ -79,13 +79,15 @@ def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] 
             return None
         if not re.match(r"\s?(?:c\.\s?)?\d{3,4}\b", text[m.end() : m.end() + 12]):
             return None
+    if abbr.lower() == "ex" and re.match(r"\s?\d+:\d", text[m.end() : m.end() + 8]):
+        return None  # 'Ex. 20:13' is Exodus, a verse for the Bible rules
     if after in "IVXLC" and abbr.lower() not in _ROMAN_PREFIXES - {"p", "pp"}:
         return None
     if after in "ivxlc" and abbr.lower() not in _ROMAN_PREFIXES:
         return None
     one, many = NUMBER_PREFIXES[abbr]
     rest = text[m.end() : m.end() + 40]
-    plural = abbr.lower() in ("nos", "pp", "vols", "figs") or bool(
+    plural = abbr.lower() in ("nos", "pp", "vols", "figs", "eqs") or bool(
         re.match(r"\d+\s?[–—-]\s?\d+", rest)
     )
     spoken = many if plural else one
@@ -150,7 +152,7 @@ def month_abbr_handler(m: re.Match, text: str, lang: str) -> str:
     return _keep_period(m, text, MONTH_ABBREVIATIONS[m.group("a")])
 
 
-WEEKDAY_ABBR = re.compile(rf"(?P<a>{_alt(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s)")
+WEEKDAY_ABBR = re.compile(rf"(?P<a>{_alt(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s|[–—-]\w)")
 
 
 _AFTER_WEEKDAY = frozenset(words("the morning afternoon evening night next last week"))
@@ -163,6 +165,8 @@ def weekday_abbr_handler(m: re.Match, text: str, lang: str) -> str | None:
     dated = nxt[:1].isdigit() or nxt in MONTHS or nxt in MONTH_ABBREVIATIONS
     # 'on Thurs. the 5th', 'on Sat. night': a weekday by what follows it or the 'on' before.
     daylike = nxt in _AFTER_WEEKDAY or prev_word(text, m.start()).lower() in _BEFORE_WEEKDAY
+    # 'Mon.–Fri.': either end of a range of days
+    daylike = daylike or after in "–—-" or text[m.start() - 1 : m.start()] in ("–", "—", "-")
     if after != "," and not dated and not daylike:
         return None
     return WEEKDAY_ABBREVIATIONS[m.group("a")]

@@ -1,0 +1,96 @@
+"""Rules for letter-and-number codes and school algebra: 'Q3', 'B12', 'FY2024', 'WWII',
+'3(b)', '2x + 3 = 7'."""
+
+from __future__ import annotations
+
+import re
+
+from core.normalize import numbers as nw
+
+# 'Q3', 'vitamin B12', 'the M1', 'the G7': one capital and a short number are said as the
+# letter, then the number. Longer numbers are serials or models, said however the reader likes.
+CODE = re.compile(r"(?<![\w-])(?P<l>[A-Z])(?P<n>[1-9]\d{0,2})\b(?![.,]\d|['’]\w|-\w)")
+
+
+def code_handler(m: re.Match, text: str, lang: str) -> str:
+    return f"{m.group('l')} {nw.cardinal(int(m.group('n')), lang)}"
+
+
+# 'FY 2024', 'FY2021', 'FY24': a fiscal year is said as one ('fiscal year twenty twenty-four').
+FISCAL = re.compile(r"\bFY\s?(?P<y>\d{4}|\d{2})\b(?![.,]\d)")
+
+
+def fiscal_handler(m: re.Match, text: str, lang: str) -> str:
+    y = m.group("y")
+    year = nw.year(int(y), lang) if len(y) == 4 else nw.house_year(y)
+    return f"fiscal year {year}"
+
+
+# 'WWI', 'WWII', 'WW2': the wars by name.
+WORLD_WAR = re.compile(r"\bWW(?P<n>II|I|1|2)\b")
+
+
+def world_war_handler(m: re.Match, text: str, lang: str) -> str:
+    return "World War " + ("Two" if m.group("n") in ("II", "2") else "One")
+
+
+# 'Question 3(b)', 'clause 4(a)': a lettered part of a numbered one.
+PART = re.compile(r"(?<![\w.,])(?P<n>\d{1,3})\((?P<l>[a-z])\)")
+
+
+def part_handler(m: re.Match, text: str, lang: str) -> str:
+    return f"{nw.cardinal(int(m.group('n')), lang)} {m.group('l')}"
+
+
+# '2x + 3 = 7', 'if 3y = 12': a number stuck to a variable, where an operator is next to it
+# (otherwise '4x' may be 'four times': 'a 4x zoom').
+TERM = re.compile(
+    r"(?<![\w.,])(?P<n>\d{1,4})(?P<v>[a-z])\b(?=\s?[-+=−×/<>)]|\s?\^|²)|"
+    r"(?<=[-+=−×(<>]\s)(?P<n2>\d{1,4})(?P<v2>[a-z])\b"
+)
+
+
+def term_handler(m: re.Match, text: str, lang: str) -> str | None:
+    n, v = m.group("n") or m.group("n2"), m.group("v") or m.group("v2")
+    if v not in "abcnxyz":
+        return None  # '5 m - 3 m' or '3d' pence belong to other rules
+    return f"{nw.cardinal(int(n), lang)} {v}"
+
+
+# ' - ' between two terms of an equation ('5x - 2 = 13') is 'minus'; a dash between words or
+# sentences is left alone, so the equation must hold an '=' close by.
+MINUS = re.compile(r"(?<=[\dxyzn] )[-−](?= [\dxyzn(])")
+
+
+def minus_handler(m: re.Match, text: str, lang: str) -> str | None:
+    near = text[max(0, m.start() - 24) : m.end() + 24]
+    if "=" not in near:
+        return None
+    return "minus"
+
+
+# '€90–€120', '$10-$15': a dash between two sums is 'to'.
+MONEY_DASH = re.compile(r"(?<=\d)\s?[–—-]\s?(?=[$£€¥₹]\d)")
+
+
+def money_dash_handler(m: re.Match, text: str, lang: str) -> str:
+    return " to "
+
+
+# 'Mon.–Fri.': a dash between two shortened weekdays is 'to'.
+_DAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\."
+WEEKDAY_DASH = re.compile(rf"(?<=\.)[–—-](?={_DAY})")
+
+
+def weekday_dash_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if not re.search(rf"\b{_DAY}$", text[max(0, m.start() - 6) : m.start()]):
+        return None
+    return " to "
+
+
+# 'dial 911', 'ring 999': an emergency number is said digit by digit.
+EMERGENCY = re.compile(r"(?<=[Dd]ial |[Cc]all |[Rr]ing )(?P<n>911|999|112)\b(?![.,]\d)")
+
+
+def emergency_handler(m: re.Match, text: str, lang: str) -> str:
+    return nw.digits(m.group("n"))
