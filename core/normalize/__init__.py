@@ -113,6 +113,8 @@ RULES: tuple[Rule, ...] = (
         not_after=n.NOT_AFTER_NUMBER,
     ),
     Rule(cd.EMERGENCY, cd.emergency_handler, near=re.compile(r"911|999|112"), not_after=None),
+    Rule(cd.ZIP, cd.zip_handler, near=re.compile(r"[A-Za-z] \d{5}\b"), not_after=None),
+    Rule(cd.LEADING_DOT, cd.leading_dot_handler, near=re.compile(r"\.\d"), not_after=None),
     Rule(cd.FISCAL, cd.fiscal_handler, near=re.compile(r"FY"), not_after=None),
     Rule(cd.WORLD_WAR, cd.world_war_handler, near=re.compile(r"WW"), not_after=None),
     Rule(cd.CODE, cd.code_handler, near=re.compile(r"[A-Z]\d"), not_after=None),

@@ -94,3 +94,47 @@ EMERGENCY = re.compile(r"(?<=[Dd]ial |[Cc]all |[Rr]ing )(?P<n>911|999|112)\b(?![
 
 def emergency_handler(m: re.Match, text: str, lang: str) -> str:
     return nw.digits(m.group("n"))
+
+
+# '.300 for the season', 'a .45 revolver': a number written from its point. A batting
+# average or a calibre is said as a whole number; anything else is 'point' and its digits.
+LEADING_DOT = re.compile(r"(?<![\w.,])\.(?P<d>\d{1,3})\b(?![.,]\d)")
+_CALIBRE = re.compile(r"[-\s](?:caliber|calibre|rifle|revolver|pistol|Colt|automatic|Magnum)")
+_BATTING = re.compile(r"(?:batted|batting|hit|hitting|average of|averaged)\s$")
+
+
+def leading_dot_handler(m: re.Match, text: str, lang: str) -> str:
+    d = m.group("d")
+    if _CALIBRE.match(text, m.end()) or _BATTING.search(text[max(0, m.start() - 14) : m.start()]):
+        return nw.cardinal(int(d), lang)
+    return "point " + nw.digits(d)
+
+
+# 'New York, NY 10118', 'Springfield, Illinois 62701': a postal state and its ZIP code, said
+# digit by digit.
+_POSTAL = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
+    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa",
+    "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland",
+    "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi",
+    "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire",
+    "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
+    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee",
+    "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
+    "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "DC": "D C",
+}  # fmt: skip
+_STATE_ALT = "|".join(sorted({*_POSTAL, *_POSTAL.values()}, key=len, reverse=True))
+ZIP = re.compile(rf"(?<=[A-Za-z], )(?P<st>{_STATE_ALT}) (?P<zip>\d{{5}})(?:-(?P<plus>\d{{4}}))?\b")
+
+
+def zip_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if text[m.end() : m.end() + 2] in (",0", ",1", ".0", ".1") or text[m.end() : m.end() + 1] in (
+        "%",
+    ):
+        return None
+    spoken = f"{_POSTAL.get(m.group('st'), m.group('st'))} {nw.digits(m.group('zip'))}"
+    if m.group("plus"):
+        spoken += " " + nw.digits(m.group("plus"))
+    return spoken

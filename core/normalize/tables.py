@@ -78,6 +78,7 @@ TITLES = {
     "Pvt": "Private",
     "Brig": "Brigadier",
     "Cdr": "Commander",
+    "Rt": "Right",
     # Christian names shortened in old letters and registers ('Geo. Washington').
     "Wm": "William",
     "Geo": "George",
@@ -237,6 +238,7 @@ UNITS = {
     "in.": ("inch", "inches", None),
     "st.": ("stone", "stone", None),
     "vols.": ("volumes", "volumes", None),
+    "pp.": ("pages", "pages", None),
     "L": ("liter", "liters", "litre"),
     "ml": ("milliliter", "milliliters", "millilitre"),
     "mL": ("milliliter", "milliliters", "millilitre"),
