@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from core.normalize import numbers as nw
+from core.normalize.tables import UNITS
 
 # 'Q3', 'vitamin B12', 'the M1', 'the G7': one capital and a short number are said as the
 # letter, then the number. Longer numbers are serials or models, said however the reader likes.
@@ -138,3 +139,38 @@ def zip_handler(m: re.Match, text: str, lang: str) -> str | None:
     if m.group("plus"):
         spoken += " " + nw.digits(m.group("plus"))
     return spoken
+
+
+# '5 mg/kg', '30 g/day': one unit per another after a number.
+_PER_A = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if "/" not in u)
+_PER_B = {"day": "day", "s": "second", "h": "hour", "hr": "hour", "yr": "year", "min": "minute"}
+_PER_B_ALT = "|".join(sorted({*_PER_B, *(u for u in UNITS if "/" not in u and "." not in u)}))
+PER_UNIT = re.compile(rf"(?<=\d )(?P<a>{_PER_A})/(?P<b>{_PER_B_ALT})(?![\w/])")
+
+
+def per_unit_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if m.group("a").endswith("."):
+        return None
+    one, many, _ = UNITS[m.group("a")]
+    b = m.group("b")
+    per = _PER_B.get(b) or UNITS[b][0]
+    single = re.search(r"(?<![\d.,])1 $", text[max(0, m.start() - 3) : m.start()])
+    return f"{one if single else many} per {per}"
+
+
+# '9.58 s': after a decimal a lone 's' is seconds (after a whole number it may be shillings).
+SECONDS = re.compile(r"(?<=\d )s\b(?![.\w]\w)")
+
+
+def seconds_handler(m: re.Match, text: str, lang: str) -> str | None:
+    if not re.search(r"\d\.\d+ $", text[max(0, m.start() - 8) : m.start()]):
+        return None
+    return "seconds"
+
+
+# 'a 50-50 chance': evens, said as one word.
+EVENS = re.compile(r"(?<![\w.,-])50[-–/]50(?![\w-])")
+
+
+def evens_handler(m: re.Match, text: str, lang: str) -> str:
+    return "fifty-fifty"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from core.normalize import numbers as nw
-from core.normalize.context import next_word
+from core.normalize.context import next_word, prev_word
 from core.normalize.numeric import AT_DIGIT, FRACTION_CHARS, RB
 from core.normalize.tables import VULGAR_FRACTIONS, words
 
@@ -55,6 +55,9 @@ def _is_score(text: str, end: int) -> bool:
 
 def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
     n, d = int(m.group("n")[:4]), int(m.group("d")[:4])
+    glued = text[m.end() : m.end() + 1] == "-" and text[m.end() + 1 : m.end() + 2].isalpha()
+    if n == 1 and glued and prev_word(text, m.start()).lower() in ("a", "an"):
+        return nw.fraction(n, d, lang).split(" ", 1)[1]  # 'a 1/4-acre lot': 'a quarter-acre'
     if (n, d) == (1, 2) and next_word(text, m.end()) in ("a", "an", "the"):
         return "half"  # '1/2 a cup' is 'half a cup', '1/2 the men' 'half the men'
     if _proper(n, d) and d not in _COMMON_DENOMINATORS and next_word(text, m.end()) != "of":

@@ -283,6 +283,9 @@ UNITS = {
     "hPa": ("hectopascal", "hectopascals", None),
     "mb": ("millibar", "millibars", None),
     "mbar": ("millibar", "millibars", None),
+    "mpg": ("mile per gallon", "miles per gallon", None),
+    "pc": ("percent", "percent", None),
+    "p.c.": ("percent", "percent", None),
 }
 
 TEMPERATURE_SCALES = {"F": "Fahrenheit", "C": "Celsius", "K": "Kelvin"}

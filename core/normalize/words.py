@@ -79,6 +79,8 @@ def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] 
             return None
         if not re.match(r"\s?(?:c\.\s?)?\d{3,4}\b", text[m.end() : m.end() + 12]):
             return None
+    if abbr == "p" and text[m.start() : m.start() + 4] == "p.c.":
+        return None  # '10 p.c.' is per cent, for the unit rule
     if abbr.lower() == "ex" and re.match(r"\s?\d+:\d", text[m.end() : m.end() + 8]):
         return None  # 'Ex. 20:13' is Exodus, a verse for the Bible rules
     if after in "IVXLC" and abbr.lower() not in _ROMAN_PREFIXES - {"p", "pp"}:
