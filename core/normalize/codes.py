@@ -78,8 +78,11 @@ def money_dash_handler(m: re.Match, text: str, lang: str) -> str:
     return " to "
 
 
-# 'Mon.–Fri.': a dash between two shortened weekdays is 'to'.
-_DAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\."
+# 'Mon.–Fri.', 'Apr.–Oct.': a dash between two shortened weekdays or months is 'to'.
+_DAY = (
+    r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
+    r"Oct|Nov|Dec)\."
+)
 WEEKDAY_DASH = re.compile(rf"(?<=\.)[–—-](?={_DAY})")
 
 
@@ -158,12 +161,15 @@ def per_unit_handler(m: re.Match, text: str, lang: str) -> str | None:
     return f"{one if single else many} per {per}"
 
 
-# '9.58 s': after a decimal a lone 's' is seconds (after a whole number it may be shillings).
+# '9.58 s', '3 min 23 s': after a decimal or minutes a lone 's' is seconds (after a plain
+# whole number it may be shillings).
 SECONDS = re.compile(r"(?<=\d )s\b(?![.\w]\w)")
 
 
 def seconds_handler(m: re.Match, text: str, lang: str) -> str | None:
-    if not re.search(r"\d\.\d+ $", text[max(0, m.start() - 8) : m.start()]):
+    lead = text[max(0, m.start() - 12) : m.start()]
+    # '9.58 s', '3 min 23 s': a decimal or the end of a time before it
+    if not re.search(r"\d\.\d+ $|\bmin\.? \d{1,2} $", lead):
         return None
     return "seconds"
 
@@ -174,3 +180,17 @@ EVENS = re.compile(r"(?<![\w.,-])50[-–/]50(?![\w-])")
 
 def evens_handler(m: re.Match, text: str, lang: str) -> str:
     return "fifty-fifty"
+
+
+# '6.4 billion km', '3 million sq mi': a unit after a number's scale word.
+_SCALED_UNITS = "|".join(
+    re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if not u.endswith(".")
+)
+SCALED_UNIT = re.compile(
+    rf"(?<=\d )(?:thousand|million|billion|trillion) (?P<u>{_SCALED_UNITS})(?![\w/²])"
+)
+
+
+def scaled_unit_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
+    scale = m.group(0).split(" ", 1)[0]
+    return m.end(), f"{scale} {UNITS[m.group('u')][1]}"

@@ -129,7 +129,10 @@ def lsd_handler(m: re.Match, text: str, lang: str) -> str | None:
         before = prev_word(text, m.start())
         lead = prev_word_start(text, m.start())
         after_money = (lead > 0 and text[lead - 1] == "£") or before.endswith("l.")
-        if int(shillings) % 10 == 0 and not after_money or before.lower() in _AFTER_DECADE:
+        # '80s. a quarter': a dot the sentence runs on past is the shillings' own
+        runs_on = re.match(r"\s[a-z]", text[m.end() : m.end() + 2]) is not None
+        decade = int(shillings) % 10 == 0 and not after_money and not runs_on
+        if decade or before.lower() in _AFTER_DECADE:
             return None  # 'in the 60s.': a decade
     if pence and not shillings and not pounds and pence[-1].isdigit():
         before = prev_word(text, m.start())

@@ -98,6 +98,8 @@ TITLE_AS_WRITTEN = {"Ms"}
 # Dotted abbreviations read the same wherever they stand.
 ABBREVIATIONS = {
     "approx": "approximately",
+    "Recd": "Received",
+    "recd": "received",
     "dept": "department",
     "Dept": "Department",
     "vs": "versus",
@@ -181,6 +183,7 @@ NUMBER_PREFIXES = {
     "Long": ("Longitude", "Longitude"),
     "Op": ("Opus", "Opus"),
     "Eq": ("Equation", "Equations"),
+    "Sc": ("Scene", "Scenes"),
     "eq": ("equation", "equations"),
     "Eqs": ("Equations", "Equations"),
     "eqs": ("equations", "equations"),
