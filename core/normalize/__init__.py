@@ -119,6 +119,7 @@ RULES: tuple[Rule, ...] = (
     Rule(cd.PER_UNIT, cd.per_unit_handler, near=re.compile(r"\d [a-zA-Z]+/"), not_after=None),
     Rule(cd.SECONDS, cd.seconds_handler, near=re.compile(r"\d s\b"), not_after=None),
     Rule(cd.SCALED_UNIT, cd.scaled_unit_handler, near=re.compile("illion|ousand"), not_after=None),
+    Rule(cd.DECIMAL_MARK, cd.decimal_mark_handler, near=re.compile(r"\d/\d"), not_after=None),
     Rule(cd.FISCAL, cd.fiscal_handler, near=re.compile(r"FY"), not_after=None),
     Rule(cd.WORLD_WAR, cd.world_war_handler, near=re.compile(r"WW"), not_after=None),
     Rule(cd.CODE, cd.code_handler, near=re.compile(r"[A-Z]\d"), not_after=None),

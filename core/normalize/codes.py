@@ -194,3 +194,13 @@ SCALED_UNIT = re.compile(
 def scaled_unit_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] | None:
     scale = m.group(0).split(" ", 1)[0]
     return m.end(), f"{scale} {UNITS[m.group('u')][1]}"
+
+
+# 'scored 8.5/10', 'rated 4.5/5': a mark with a decimal, out of a round total.
+DECIMAL_MARK = re.compile(r"(?<![\w.,])(?P<n>\d{1,2}\.\d)/(?P<d>5|10|20|100)(?![\w/]|[.,]\d)")
+
+
+def decimal_mark_handler(m: re.Match, text: str, lang: str) -> str:
+    whole, _, frac = m.group("n").partition(".")
+    mark = nw.decimal(whole, frac, lang)
+    return f"{mark} out of {nw.cardinal(int(m.group('d')), lang)}"

@@ -53,6 +53,13 @@ def _is_score(text: str, end: int) -> bool:
     return after in ("on", "in", "for", "and", "") and not text[end : end + 1].isalnum()
 
 
+def _pressure(n: int, lang: str) -> str:
+    """'120' of '120/80' is said 'one twenty'."""
+    if 100 <= n < 300 and n % 100 >= 10:
+        return f"{nw.cardinal(n // 100, lang)} {nw.cardinal(n % 100, lang)}"
+    return nw.cardinal(n, lang)
+
+
 def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
     n, d = int(m.group("n")[:4]), int(m.group("d")[:4])
     glued = text[m.end() : m.end() + 1] == "-" and text[m.end() + 1 : m.end() + 2].isalpha()
@@ -66,6 +73,8 @@ def fraction_handler(m: re.Match, text: str, lang: str) -> str | None:
         return f"{nw.cardinal(n, lang)} out of {nw.cardinal(d, lang)}"  # 'scored 97/100'
     if _proper(n, d):
         return _one_part(n, d, text, m.end(), lang) or nw.fraction(n, d, lang)
+    if n > d and re.search(r"pressure|\bBP\b", text[max(0, m.start() - 40) : m.start()]):
+        return f"{_pressure(n, lang)} over {nw.cardinal(d, lang)}"  # blood pressure '120/80'
     if n >= d and len(m.group("n")) <= 3 and len(m.group("d")) <= 3:
         # '24/7', '50/50': said as the two numbers.
         return f"{nw.cardinal(n, lang)} {nw.cardinal(d, lang)}"

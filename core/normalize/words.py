@@ -89,7 +89,7 @@ def number_prefix_handler(m: re.Match, text: str, lang: str) -> tuple[int, str] 
         return None
     one, many = NUMBER_PREFIXES[abbr]
     rest = text[m.end() : m.end() + 40]
-    plural = abbr.lower() in ("nos", "pp", "vols", "figs", "eqs") or bool(
+    plural = abbr.lower() in ("nos", "pp", "vols", "figs", "eqs", "nn") or bool(
         re.match(r"\d+\s?[–—-]\s?\d+", rest)
     )
     spoken = many if plural else one
