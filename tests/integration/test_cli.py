@@ -9,6 +9,7 @@ import sys
 import uuid
 
 import httpx
+import pytest
 import soundfile as sf
 
 from tests.conftest import ROOT, free_port, wait_for
@@ -74,6 +75,7 @@ def test_client_commands_drive_a_job(stack, tmp_path):
     assert again.read_bytes() == output.read_bytes()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the CLI, not the database
 def test_preview_prints_the_spoken_form_with_every_change_marked(stack, tmp_path):
     """`kokoro-queue preview` shows what would be said, from a file or from stdin; piped, the
     changed words are marked «like this»."""

@@ -10,6 +10,9 @@ import pytest
 
 from tests.audio_checks import assert_speech, read_audio
 
+# What these measure is speech, not the database: one backend is enough
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 TWO_SENTENCES = "The queue speaks like OpenAI now. Existing clients need only a new base URL."
 
 

@@ -9,6 +9,9 @@ from core.voices import MAX_BLEND_VOICES
 from storage.models import Job
 from tests.audio_checks import assert_speech, read_audio
 
+# What these measure is speech, not the database: one backend is enough
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 SENTENCE = "Two voices become one when their styles are mixed."
 
 
