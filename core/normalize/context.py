@@ -99,3 +99,13 @@ def sentence_ends_after(text: str, end: int, initialism: bool = False) -> bool:
     if initialism:
         return bare in SENTENCE_STARTERS or bare != word
     return True
+
+
+def alternation(choices) -> str:
+    """A regex alternative of the words, longest first (so "Sept" wins over "Sep")."""
+    return "|".join(re.escape(w) for w in sorted(choices, key=len, reverse=True))
+
+
+def keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
+    """``spoken``, with the abbreviation's period kept when it also ends the sentence."""
+    return spoken + "." if sentence_ends_after(text, m.end(), initialism) else spoken

@@ -6,23 +6,15 @@ from __future__ import annotations
 import re
 
 from core.normalize.context import (
+    alternation,
     is_capitalised,
+    keep_period,
     next_word,
     prev_word,
     prev_word_start,
-    sentence_ends_after,
     starts_sentence,
 )
 from core.normalize.tables import SENTENCE_STARTERS, TITLE_AS_WRITTEN, TITLES, words
-
-
-def _alt(words_) -> str:
-    return "|".join(re.escape(w) for w in sorted(words_, key=len, reverse=True))
-
-
-def _keep_period(m: re.Match, text: str, spoken: str) -> str:
-    return spoken + "." if sentence_ends_after(text, m.end()) else spoken
-
 
 _SAINT_NAMES = frozenset(
     words(
@@ -46,7 +38,7 @@ def _street_context(text: str, m: re.Match, cap_next: bool) -> bool:
 
 
 TITLE = re.compile(
-    rf"(?P<t>{_alt(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
+    rf"(?P<t>{alternation(list(TITLES) + list(TITLE_AS_WRITTEN) + ['Dr', 'St'])})"
     r"(?P<dot>\.?)(?=\s|$|(?<=\.)[,;:)])"
 )
 
@@ -60,7 +52,7 @@ def title_handler(m: re.Match, text: str, lang: str) -> str | None:
             return "Saint"
         if _street_context(text, m, cap_next) and (not cap_next or not dot):
             spoken = "Drive" if t == "Dr" else "Street"
-            return _keep_period(m, text, spoken) if dot else spoken
+            return keep_period(m, text, spoken) if dot else spoken
         if cap_next:
             return "Doctor" if t == "Dr" else "Saint"
         if dot and nxt:  # 'Dr. and Mrs. Smith'
@@ -143,7 +135,7 @@ _STATES = {
 }
 # 'Pa.', 'Miss.', 'Mo.', 'La.', 'Me.' are left out: after a comma they are more often a
 # word of dialogue ('Good night, Pa.').
-STATE = re.compile(rf"(?<=[A-Za-z], )(?P<s>{_alt(_STATES)})\.(?![\w.])")
+STATE = re.compile(rf"(?<=[A-Za-z], )(?P<s>{alternation(_STATES)})\.(?![\w.])")
 
 
 _WORD_END = re.compile(r"[A-Za-z][\w'’-]*$")
@@ -154,4 +146,4 @@ def state_handler(m: re.Match, text: str, lang: str) -> str | None:
     town = before.group(0) if before else ""
     if not is_capitalised(town) or town in SENTENCE_STARTERS:
         return None
-    return _keep_period(m, text, _STATES[m.group("s")])
+    return keep_period(m, text, _STATES[m.group("s")])

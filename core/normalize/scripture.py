@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import re
 
+from core.normalize.context import alternation
 from core.normalize.tables import words
-
-
-def _alt(words_) -> str:
-    return "|".join(re.escape(w) for w in sorted(words_, key=len, reverse=True))
-
 
 # Books of the Bible (and their usual abbreviations): 'John 3:16' is a verse, not a ratio.
 BIBLE_BOOKS = frozenset(
@@ -65,7 +61,7 @@ BIBLE_ABBREVIATIONS = {
 }
 
 
-BIBLE_BOOK = re.compile(rf"(?P<b>{_alt(BIBLE_ABBREVIATIONS)})\.(?=\s\d{{1,3}}:\d)")
+BIBLE_BOOK = re.compile(rf"(?P<b>{alternation(BIBLE_ABBREVIATIONS)})\.(?=\s\d{{1,3}}:\d)")
 
 
 def bible_book_handler(m: re.Match, text: str, lang: str) -> str:

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.normalize.context import prev_word, sentence_ends_after
-
-
-def _keep_period(m: re.Match, text: str, spoken: str) -> str:
-    return spoken + "." if sentence_ends_after(text, m.end()) else spoken
-
+from core.normalize.context import keep_period, prev_word
 
 # '...was won.[1]', 'he said,[12]': a reference mark stuck to a word or its punctuation is
 # not read aloud.
@@ -38,4 +33,4 @@ def letter_month_handler(m: re.Match, text: str, lang: str) -> str | None:
     before = prev_word(text, m.start())
     if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th|d)", before):
         return None
-    return _keep_period(m, text, _LETTER_MONTHS[m.group("w")])
+    return keep_period(m, text, _LETTER_MONTHS[m.group("w")])

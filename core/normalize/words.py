@@ -6,11 +6,12 @@ import re
 
 from core.normalize import numbers as nw
 from core.normalize.context import (
+    alternation,
     is_capitalised,
+    keep_period,
     next_word,
     prev_word,
     prev_word_start,
-    sentence_ends_after,
     starts_sentence,
 )
 from core.normalize.tables import (
@@ -26,20 +27,9 @@ from core.normalize.tables import (
     words,
 )
 
-
-def _alt(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-def _keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
-    if sentence_ends_after(text, m.end(), initialism):
-        return spoken + "."
-    return spoken
-
-
 # --- abbreviations ----------------------------------------------------------------------
 
-DOTTED = re.compile(rf"(?P<a>{_alt(DOTTED_PHRASES)})(?!\w)")
+DOTTED = re.compile(rf"(?P<a>{alternation(DOTTED_PHRASES)})(?!\w)")
 
 
 # 'e.g. Mr. Jones', 'cf. Gibbon': these lead into what follows, so a capital after them is a
@@ -57,11 +47,11 @@ def dotted_handler(m: re.Match, text: str, lang: str) -> str:
     if m.group("a") in _LEADS_ON:
         return spoken + _leads_on_period(text, m.end())
     initialism = spoken.isupper()
-    return _keep_period(m, text, spoken, initialism)
+    return keep_period(m, text, spoken, initialism)
 
 
 NUMBER_PREFIX = re.compile(
-    rf"(?P<a>{_alt(NUMBER_PREFIXES)})\.(?P<sp>\s?)(?=[-−]?\d|[IVXLC]+\b|[ivxlc]+\b)"
+    rf"(?P<a>{alternation(NUMBER_PREFIXES)})\.(?P<sp>\s?)(?=[-−]?\d|[IVXLC]+\b|[ivxlc]+\b)"
 )
 # Before a Roman numeral these name a part of a book ('Vol. II', 'chap. iv', 'p. xii').
 _ROMAN_PREFIXES = frozenset(words("vol vols ch chap art sec p pp"))
@@ -117,7 +107,7 @@ _ABBREVIATIONS = {
     **{k.capitalize(): v.capitalize() for k, v in ABBREVIATIONS.items() if k.islower()},
     **ABBREVIATIONS,
 }
-ABBREVIATION = re.compile(rf"(?P<a>{_alt(_ABBREVIATIONS)})\.(?!\w)")
+ABBREVIATION = re.compile(rf"(?P<a>{alternation(_ABBREVIATIONS)})\.(?!\w)")
 
 
 def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
@@ -126,7 +116,7 @@ def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
         return None
     if a in _LEADS_ON:
         return _ABBREVIATIONS[a] + _leads_on_period(text, m.end())
-    return _keep_period(m, text, _ABBREVIATIONS[a])
+    return keep_period(m, text, _ABBREVIATIONS[a])
 
 
 VERSUS = re.compile(r"(?:vs\.?|v\.)(?=\s)")
@@ -144,17 +134,17 @@ COMPANY = re.compile(r"Co\.(?<=[\w&] Co\.)(?!\w)")
 
 
 def company_handler(m: re.Match, text: str, lang: str) -> str:
-    return _keep_period(m, text, "Company")
+    return keep_period(m, text, "Company")
 
 
-MONTH_ABBR = re.compile(rf"(?P<a>{_alt(MONTH_ABBREVIATIONS)})\.(?!\w)")
+MONTH_ABBR = re.compile(rf"(?P<a>{alternation(MONTH_ABBREVIATIONS)})\.(?!\w)")
 
 
 def month_abbr_handler(m: re.Match, text: str, lang: str) -> str:
-    return _keep_period(m, text, MONTH_ABBREVIATIONS[m.group("a")])
+    return keep_period(m, text, MONTH_ABBREVIATIONS[m.group("a")])
 
 
-WEEKDAY_ABBR = re.compile(rf"(?P<a>{_alt(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s|[–—-]\w)")
+WEEKDAY_ABBR = re.compile(rf"(?P<a>{alternation(WEEKDAY_ABBREVIATIONS)})\.(?=,|\s|[–—-]\w)")
 
 
 _AFTER_WEEKDAY = frozenset(words("the morning afternoon evening night next last week"))
@@ -180,7 +170,7 @@ INITIALISM = re.compile(r"[A-Z]\.(?:[A-Z]\.)+(?!\w)")
 
 def initialism_handler(m: re.Match, text: str, lang: str) -> str:
     letters = m.group(0).replace(".", "")
-    return _keep_period(m, text, letters, initialism=True)
+    return keep_period(m, text, letters, initialism=True)
 
 
 # --- Roman numerals ---------------------------------------------------------------------
