@@ -32,7 +32,7 @@ FADE_SECONDS = 0.005
 # A chunk's edges below this are silence, also once the book gain (at most MAX_GAIN) raises
 # them: kokoro-onnx trims in 2048-sample frames and leaves 20-50 ms of it at each end, which
 # would add to every pause (a 2 s break heard as 2.07 s)
-SILENCE_LEVEL = 2.5e-4
+SILENCE_LEVEL = 1e-3
 
 
 def trim_silence(audio: np.ndarray) -> np.ndarray:

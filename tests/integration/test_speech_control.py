@@ -306,7 +306,9 @@ def test_a_pronunciation_changes_the_audio_only_around_its_word(speech_stack):
     a, b = envelope_db(plain), envelope_db(entry)
     head = int(0.8 * word_starts * 100)
     tail = int(0.8 * after_word * 100)
-    head_correlation = correlation(a[:head], b[:head])
+    # Each chunk starts at its first audible sample (worker/audio.py trim_silence), which two
+    # renditions of a sentence may reach a few milliseconds apart
+    head_correlation = best_lagged_correlation(a[:head], b[:head], max_lag=2)
     head_db = float(np.mean(np.abs(a[:head] - b[:head])))
     # The rest of the sentence after the word, shifted by the length difference
     tail_correlation = best_lagged_correlation(a[-tail:], b[-tail:], max_lag=20)
@@ -321,9 +323,10 @@ def test_a_pronunciation_changes_the_audio_only_around_its_word(speech_stack):
         f"{shorter:.3f} s shorter (the word: about {word_seconds:.2f} s)"
     )
     # Not sample-identical anywhere in the chunk: the model reads the whole chunk at once, so
-    # the new word nudges every frame (samples part within 32 ms). Measured: 0.987 and 1.0 dB
-    # before the word, 0.949 after it, 2.9 dB around it, 0.128 s shorter
-    assert head_correlation > 0.98 and head_db < 2.0
+    # the new word nudges every frame (samples part within 32 ms). Measured with trimmed
+    # chunks: 0.972 and 1.3 dB before the word, 0.958 after it, 2.9 dB around it, 0.142 s
+    # shorter
+    assert head_correlation > 0.95 and head_db < 2.0
     assert tail_correlation > 0.9
     assert middle_db > 2 * head_db
     # "win" is a syllable shorter than nˈuːjɛn: the file shortens by less than the word lasts
