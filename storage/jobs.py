@@ -176,9 +176,13 @@ def start_chunk(session: Session, chunk_id: int, host: str, pid: int) -> ChunkWo
     if row is None:
         return None
     chunk, job = row
-    if chunk.status in (ChunkStatus.DONE, ChunkStatus.CANCELLED) or job.status in (
-        FINISHED_JOB_STATES
-    ):
+    if chunk.status in (ChunkStatus.DONE, ChunkStatus.CANCELLED):
+        return None
+    if job.status in FINISHED_JOB_STATES:
+        # A task redelivered after its worker died mid-chunk, its job ended meanwhile: the
+        # chunk will never run, so it must not stay marked running
+        if chunk.status == ChunkStatus.RUNNING:
+            chunk.status = ChunkStatus.CANCELLED
         return None
     now = utcnow()
     chunk.status = ChunkStatus.RUNNING

@@ -124,5 +124,13 @@ def reconcile_jobs(
 
     for job_id, error in result.failed_jobs.items():
         ends.fail(job_id, error)
+        # Its running chunks that nothing holds died with their worker: none will finish
+        running = session.scalars(
+            select(Chunk).where(Chunk.job_id == job_id, Chunk.status == ChunkStatus.RUNNING)
+        )
+        for chunk in running:
+            if not held(chunk.id):
+                chunk.status = ChunkStatus.FAILED
+                chunk.error = "its worker was lost"
     result.chunks = [c for c in result.chunks if c.job_id not in result.failed_jobs]
     return result

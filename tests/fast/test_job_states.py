@@ -275,6 +275,18 @@ def test_a_chunk_started_before_the_cancel_runs_on_and_the_rest_never_start(sett
     assert job_row(settings, job.id).status == JobStatus.CANCELLED
 
 
+def test_a_redelivered_chunk_of_a_cancelled_job_is_no_longer_running(settings, effects):
+    """Its worker died mid-chunk after the cancel: the task comes back, finds the job ended,
+    and the chunk is marked cancelled instead of running for ever."""
+    job, released = store_job(settings)
+    running = released[0][0]
+    assert start(settings, running) is not None
+    with ending_jobs(settings.sqlalchemy_url, effects) as ends:
+        ends.cancel(job.id, "")
+    assert start(settings, running) is None  # the redelivered task
+    assert set(statuses(settings, job.id)) == {ChunkStatus.CANCELLED}
+
+
 def race_cancel_and_start(settings, effects, job_id: str, chunk_id: int) -> dict:
     """A cancel and a chunk start let go at once, each in its own thread and transaction."""
     barrier = threading.Barrier(2)
@@ -400,6 +412,19 @@ def test_a_running_job_without_progress_fails_after_the_stall_timeout(
     if fails:
         assert "no progress for 600 s" in result.failed_jobs[job.id]
     assert job_row(settings, job.id).status == (JobStatus.FAILED if fails else JobStatus.RUNNING)
+    # A worker holds the running chunk: it may still finish, so it stays running
+    assert statuses(settings, job.id)[0] == ChunkStatus.RUNNING
+
+
+def test_a_stalled_job_whose_worker_is_gone_leaves_no_chunk_running(settings, effects):
+    job, released = store_job(settings)
+    start(settings, released[0][0])
+    age(settings, job.id)
+    result = reconcile(settings, effects, stalled_after_s=600)
+    assert job.id in result.failed_jobs and result.chunks == []
+    rows = chunks_of(settings, job.id)
+    assert rows[0].status == ChunkStatus.FAILED and rows[0].error == "its worker was lost"
+    assert set(statuses(settings, job.id)[1:]) == {ChunkStatus.CANCELLED}
 
 
 def test_a_job_with_chunks_left_but_none_in_flight_gets_its_next_ones(settings, effects):
