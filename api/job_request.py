@@ -34,18 +34,23 @@ def _validated(data: dict | bytes) -> JobCreate:
 
 def _book(name: Path, data: bytes, form) -> dict:
     """Title, author and chapters of an uploaded book: the form's title and author when given,
-    else the book's own, else the file name for the title."""
+    else the book's own, else the file name for the title; and an EPUB's language (its
+    dc:language, when a supported one) when the form gives no `lang`."""
+    language = None
     if name.suffix.lower() == ".epub":
         book = read_epub(data)
-        title, author, chapters = book.title, book.author, book.chapters
+        title, author, chapters, language = book.title, book.author, book.chapters, book.language
     else:
         title, author = None, None
         chapters = _text_chapters(name, data, str(form.get("title") or name.stem))
-    return {
+    fields = {
         "title": str(form.get("title") or title or name.stem),
         "author": form.get("author") or author,
         "chapters": [{"title": c.title, "text": c.text} for c in chapters],
     }
+    if language and not form.get("lang"):
+        fields["lang"] = language
+    return fields
 
 
 def _text_chapters(name: Path, data: bytes, title: str) -> list[Chapter]:

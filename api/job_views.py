@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from api.schemas import BatchOut, CallbackOut, JobLinks, JobOut, Progress
 from core.audio_formats import AudioFormat
 from core.states import JobStatus
+from core.voice_catalog import language_warnings
 from storage.batches import batch_status
 from storage.models import Job
 
@@ -46,6 +47,7 @@ def job_out(job: Job) -> JobOut:
         )
         if job.callback_url
         else None,
+        warnings=language_warnings([job.voice], job.lang),
         links=JobLinks(
             self=f"/v1/jobs/{job.id}",
             audio=f"/v1/jobs/{job.id}/audio",

@@ -10,7 +10,17 @@ from fastapi.responses import JSONResponse
 from api.body_limit import BodySizeLimit
 from api.loopback_guard import LoopbackOnlyWithoutKeys
 from api.openapi import complete_error_responses
-from api.routers import batches, dashboard, health, jobs, speech, stats, text, voices
+from api.routers import (
+    batches,
+    dashboard,
+    health,
+    jobs,
+    languages,
+    speech,
+    stats,
+    text,
+    voices,
+)
 from api.schemas import BatchCreate, JobCreate
 from core.queue import make_celery
 from core.settings import Settings, get_settings
@@ -57,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.router,
         batches.router,
         voices.router,
+        languages.router,
         speech.router,
         text.router,
         stats.router,

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from core.audio_formats import AudioFormat
+from core.languages import DEFAULT_LANGUAGE, supported_codes
 from core.lexicon import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
 from core.text import has_speakable_text
 
@@ -23,6 +24,8 @@ MAX_BATCH_JOBS = 100
 MAX_JOB_PRONUNCIATIONS = 1000
 
 Speed = Annotated[float, Field(ge=0.5, le=2.0, description="0.5 (slow) to 2.0 (fast)")]
+# The languages this server's front ends speak (core/languages.py); another is a 422 naming them
+LanguageCode = Literal[supported_codes()]  # type: ignore[valid-type]
 
 
 def _printable(value: str) -> str:
@@ -117,7 +120,11 @@ class JobCreate(BaseModel):
         "`jf_alpha:0.7,jm_kumo:0.3`; the job keeps it normalized (weights summing to 1)",
     )
     speed: Speed = 1.0
-    lang: Literal["en-us", "en-gb"] = "en-us"
+    lang: LanguageCode = Field(  # type: ignore[valid-type]
+        default=DEFAULT_LANGUAGE,
+        description="The language of the text (GET /v1/languages); English text is read in "
+        "its spoken form (numbers, dates... in words), other languages as written",
+    )
     format: AudioFormat = AudioFormat.WAV
     title: Label | None = None
     author: Label | None = None
@@ -208,6 +215,9 @@ class JobOut(BaseModel):
     error: str | None
     callback_url: str | None
     callback: CallbackOut | None = Field(description="webhook delivery, when callback_url is set")
+    warnings: list[str] = Field(
+        description="what may not sound as expected, e.g. a voice of another language than lang"
+    )
     links: JobLinks
 
 
@@ -241,8 +251,20 @@ class ChapterOut(BaseModel):
 
 class VoiceOut(BaseModel):
     name: str
-    language: str
+    language: str | None = Field(
+        description="the code of the voice's language (as `lang` takes it), from its name's "
+        "first letter; null for a name that is not a Kokoro voice name"
+    )
+    language_name: str | None
+    gender: Literal["female", "male"] | None
+    grade: str | None = Field(description="Kokoro's quality grade, A (best) to F, where known")
     default: bool
+
+
+class LanguageOut(BaseModel):
+    code: str = Field(description="what `lang` takes")
+    name: str
+    voices: list[str] = Field(description="the installed voices of this language")
 
 
 class ReadyOut(BaseModel):
@@ -278,3 +300,6 @@ class PreviewOut(BaseModel):
     spoken: str = Field(description="the whole text as it will be said")
     chunks: list[PreviewChunk]
     estimated_audio_seconds: float
+    warnings: list[str] = Field(
+        description="what may not sound as expected, e.g. a voice of another language than lang"
+    )

@@ -14,6 +14,7 @@ from api.auth import Principal
 from api.schemas import JobCreate
 from core.callback_urls import written_address_refusal
 from core.chunk_plan import ChapterMarkupError, PlannedChunk, plan_chunks
+from core.languages import is_english, supported_languages
 from core.lexicon import Lexicon, LexiconError
 from core.model_files import default_voice, list_voices
 from core.queue import send_chunks
@@ -71,6 +72,13 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
             f"text has {chars} characters; the limit is {principal.max_text_chars}",
         )
     voice = resolve_voice(settings, body.voice)
+    if body.pronunciations and not is_english(body.lang):
+        english = " or ".join(lang.code for lang in supported_languages() if lang.english)
+        raise _unprocessable(
+            f"pronunciations are for English text (lang {english}), and this job's lang is "
+            f"{body.lang}: leave them out, or give a word its phonemes with markup "
+            '("markup": "tags" and [word](/phonemes/))'
+        )
     try:
         Lexicon.parse(body.pronunciation_entries())
     except LexiconError as error:

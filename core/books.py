@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from core.languages import language_for_tag
+
 MAX_TITLE_CHARS = 120
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
@@ -114,6 +116,7 @@ class Book:
     title: str | None
     author: str | None
     chapters: list[Chapter]
+    language: str | None = None  # our code for its dc:language, when a supported one
 
 
 class _TextExtractor(HTMLParser):
@@ -206,4 +209,10 @@ def read_epub(data: bytes) -> Book:
         text = html_text(item.get_content())
         if _has_words(text):
             chapters.append(Chapter(toc.get(name) or f"Chapter {len(chapters) + 1}", text))
-    return Book(_metadata(book, "title"), _metadata(book, "creator"), chapters)
+    tag = _metadata(book, "language")
+    return Book(
+        _metadata(book, "title"),
+        _metadata(book, "creator"),
+        chapters,
+        language_for_tag(tag) if tag else None,
+    )

@@ -6,7 +6,8 @@ cut by what each character costs once spoken (``spoken_layout``). Chunks never c
 change (each records its voice); a markup break sets the silence after the chunk before it; a
 markup paragraph or sentence boundary ends a chunk there. The written text stays what
 subtitles, chapters and the API show: the chunks are, in order, consecutive slices of each
-segment's text.
+segment's text. Only English is normalized (core/normalize); other languages' text is said as
+written, and weighed by its own language's rules (core/text.py).
 """
 
 import re
@@ -14,10 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from core.chunking import Pause, chunk_text
+from core.languages import is_english, is_spaced
 from core.lexicon import check_phonemes
 from core.markup import Boundary, Break, MarkupError, Override, Speech, parse_markup
 from core.normalize import spoken_rewrites
-from core.text import estimate_tokens, normalize_text
+from core.text import char_weights, estimate_tokens, normalize_text
 
 
 class ChapterMarkupError(ValueError):
@@ -52,7 +54,10 @@ _HELD_SPACE = "\u2060"  # word joiner: not whitespace, so never a word end
 def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
     """The text as it is laid out into chunks, and each character's cost: a rewritten span's
     spoken estimate spread over its written characters (at least 1 each), its spaces held so
-    that no cut falls inside it. Same length as ``text``, position for position."""
+    that no cut falls inside it. Same length as ``text``, position for position. Text that is
+    not English is not rewritten: its own characters' costs."""
+    if not is_english(lang):
+        return text, list(char_weights(text, lang))
     weights = [estimate_tokens(char) for char in text]
     layout = list(text)
     for rewrite in spoken_rewrites(text, lang):
@@ -74,6 +79,7 @@ def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
 
 
 _FIRST_WORD = re.compile(r"\s*\S+")
+_FIRST_CHARACTER = re.compile(r"\s*\S")  # of text written without spaces: no words to keep
 
 
 def _cut(
@@ -82,7 +88,7 @@ def _cut(
     """(start, end, spoken tokens, pause after) of the chunks of ``text``; the last one's
     pause is END (the caller knows what follows the text)."""
     layout, weights = spoken_layout(text, lang)
-    first_word = _FIRST_WORD.match(layout)
+    first_word = (_FIRST_WORD if is_spaced(lang) else _FIRST_CHARACTER).match(layout)
     if first_budget is not None and first_word:
         # The first chunk's small budget is for a quick start, not a limit of the model: it
         # must not cut inside the first word (or held span), which the full budget keeps whole
@@ -90,7 +96,7 @@ def _cut(
     pieces = []
     position = 0
     for chunk in chunk_text(
-        layout, max_tokens=budget, first_chunk_tokens=first_budget, weights=weights
+        layout, max_tokens=budget, first_chunk_tokens=first_budget, weights=weights, lang=lang
     ):
         start = layout.index(chunk.text, position)
         position = start + len(chunk.text)
@@ -98,7 +104,7 @@ def _cut(
     return pieces
 
 
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？．][\"'”’»)\]」』）】]*\s*$")
 
 
 def _segment_end(text: str) -> Pause:

@@ -5,7 +5,9 @@ job's text is cut into chunks that each fit a token budget. The product promises
 dropped or reordered: the chunk texts are, in order, consecutive slices of the (normalized)
 input, and the gaps between them hold only whitespace. Chunks end where a listener expects a
 pause: a paragraph end, else the last sentence end that fits, else a clause boundary, else a word
-boundary; only a single "word" longer than the budget is sliced mid-word.
+boundary; only a single "word" longer than the budget is sliced mid-word. Japanese, written
+without spaces, has no word boundaries: a clause too long for the budget is cut between
+characters, into equal parts.
 
 The cost of a slice is a difference of prefix sums of core.text's per-character weights, which
 keeps chunking linear-time even on pathological input (no spaces, no punctuation, megabytes of
@@ -21,6 +23,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import accumulate
 
+from core.languages import DEFAULT_LANGUAGE, is_spaced
 from core.text import MAX_CHAR_WEIGHT, char_weights, clause_ends, sentence_ends
 
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*+\n\s*+")  # a blank line, whitespace around it
@@ -105,12 +108,15 @@ class _Layout:
     prefix: array  # prefix[i] == estimate_tokens(text[:i])
     sentence_ends: list[int]
     clause_ends: list[int]
+    spaced: bool  # words are written apart (not Japanese)
 
     @classmethod
-    def of(cls, text: str, weights: Sequence[int] | None = None) -> "_Layout":
-        costs = char_weights(text) if weights is None else weights
+    def of(cls, text: str, lang: str, weights: Sequence[int] | None = None) -> "_Layout":
+        costs = char_weights(text, lang) if weights is None else weights
         prefix = array("q", accumulate(costs, initial=0))
-        return cls(text, prefix, sentence_ends(text), clause_ends(text))
+        return cls(
+            text, prefix, sentence_ends(text, lang), clause_ends(text, lang), is_spaced(lang)
+        )
 
     def pause_at(self, end: int) -> Pause:
         """The pause after a chunk ending at ``end`` inside a paragraph."""
@@ -134,6 +140,12 @@ class _Layout:
             end = _last_within(ends, start, limit)
             if end is not None:
                 return end
+        if not self.spaced:
+            share = self.reach(start, self._word_share(start, stop, budget))
+            end = _hard_cut(self.text, start, share)
+            while end > start + 1 and self.text[end - 1].isspace():  # a space of joined lines
+                end -= 1
+            return end
         end = _last_word_end(
             self.text, start, self.reach(start, self._word_share(start, stop, budget))
         )
@@ -188,20 +200,22 @@ def chunk_text(
     chapter: int = 0,
     start_index: int = 0,
     weights: Sequence[int] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> list[TextChunk]:
     """Cut (normalized) text into chunks of at most max_tokens estimated tokens.
 
     Sentences of a paragraph are packed greedily; a sentence too long for the budget is split at
     clauses, then words, then mid-word. The first chunk is held to first_chunk_tokens, when given,
     so that the first audio comes back quickly. ``weights`` gives each character's cost instead
-    of ``estimate_tokens``'s (core/chunk_plan.py weighs what is spoken).
+    of ``estimate_tokens``'s (core/chunk_plan.py weighs what is spoken); ``lang`` says where
+    sentences and clauses end and what a character costs.
     """
     _check_budget("max_tokens", max_tokens)
     first_budget = max_tokens
     if first_chunk_tokens is not None:
         _check_budget("first_chunk_tokens", first_chunk_tokens)
         first_budget = min(first_chunk_tokens, max_tokens)
-    layout = _Layout.of(text, weights)
+    layout = _Layout.of(text, lang, weights)
     chunks = [
         TextChunk(
             index=start_index + i,
@@ -218,7 +232,11 @@ def chunk_text(
 
 
 def chunk_chapters(
-    chapters: list[str], *, max_tokens: int, first_chunk_tokens: int | None = None
+    chapters: list[str],
+    *,
+    max_tokens: int,
+    first_chunk_tokens: int | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> list[TextChunk]:
     """Chunk each chapter in turn, with indices running on across chapters.
 
@@ -233,6 +251,7 @@ def chunk_chapters(
             first_chunk_tokens=None if chunks else first_chunk_tokens,
             chapter=number,
             start_index=len(chunks),
+            lang=lang,
         )
         if part and chunks:
             chunks[-1] = replace(chunks[-1], pause_after=Pause.CHAPTER)

@@ -290,18 +290,3 @@ def default_voice(settings: Settings) -> str:
     if PREFERRED_DEFAULT_VOICE in voices:
         return PREFERRED_DEFAULT_VOICE
     return voices[0]
-
-
-def voice_language(name: str) -> str:
-    """Kokoro voice names start with a language letter: a=American, b=British, j=Japanese..."""
-    return {
-        "a": "en-us",
-        "b": "en-gb",
-        "e": "es",
-        "f": "fr-fr",
-        "h": "hi",
-        "i": "it",
-        "j": "ja",
-        "p": "pt-br",
-        "z": "cmn",
-    }.get(name[:1], "unknown")

@@ -12,9 +12,10 @@ the matched words in espeak's output, the text is phonemized again with each mat
 a placeholder word, the two outputs are aligned word by word, and each match is found among
 the differing words by its own phonemes.
 
-Use: the worker phonemizes each chunk with ``phonemize_with_lexicon(text, server.overlay(job),
-lambda s: kokoro.tokenizer.phonemize(s, lang), overrides)``; ``overrides`` are the chunk's
-core.markup spans (``Speech.overrides``).
+Use: core/speech.py phonemizes each chunk with ``phonemize_with_lexicon(text,
+server.overlay(job), lambda s: core.phonemizer.phonemize(s, lang), overrides)``; ``overrides``
+are the chunk's core.markup spans (``Speech.overrides``). The lexicons are English: for other
+languages core/speech.py passes an empty one, and only the markup's overrides are put in.
 """
 
 import difflib
@@ -194,8 +195,8 @@ def phonemize_with_lexicon(
     """One phoneme string for ``text``, with the lexicon's words and the explicit overrides
     (spans of ``text``, e.g. ``Speech.overrides`` from core.markup) said as given.
 
-    ``phonemize`` turns plain text into phonemes (the worker passes kokoro-onnx's
-    ``tokenizer.phonemize(text, lang)``, after any text normalization). Text without matches
+    ``phonemize`` turns plain text into phonemes (core.phonemizer's ``phonemize(text, lang)``,
+    after any text normalization). Text without matches
     or overrides is phonemized as a whole, exactly as without a lexicon.
     """
     phonemize = lru_cache(maxsize=None)(phonemize)  # a word may be looked up several times

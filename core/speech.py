@@ -7,8 +7,12 @@ code, so the preview shows exactly what is spoken.
 2. Everything else is normalized to its spoken form (core/normalize): numbers, dates, times,
    money, units, abbreviations, Roman numerals, symbols. A rewrite that overlaps an override
    is dropped: the user's markup wins.
-3. The spoken text is phonemized (espeak-ng through kokoro-onnx), with the lexicon's and the
-   job's pronunciations and the phoneme overrides put in (core/lexicon.py, core/pronunciation.py).
+3. The spoken text is phonemized (core/phonemizer.py: espeak-ng, or the Japanese G2P), with
+   the lexicon's and the job's pronunciations and the phoneme overrides put in
+   (core/lexicon.py, core/pronunciation.py).
+
+Steps 2 and the lexicons are English (core/languages.py): other languages' text is said as
+written, and only the markup's overrides apply to it.
 """
 
 import time
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core.languages import is_english
 from core.lexicon import EMPTY_LEXICON, Lexicon, load_lexicon
 from core.markup import Alias, Override, PhonemeOverride
 from core.normalize import spoken_form, spoken_rewrites
@@ -53,13 +58,15 @@ class SpokenText:
 
 
 def spoken_text(written: str, lang: str, overrides: Sequence[Override] = ()) -> SpokenText:
-    """The spoken form of ``written``, with the markup overrides applied."""
+    """The spoken form of ``written``, with the markup overrides applied (only English is
+    normalized)."""
     started = time.perf_counter()
+    english = is_english(lang)
     held = sorted(overrides, key=lambda o: o.start)
     edits: list[tuple[int, int, str | PhonemeOverride]] = [
-        (o.start, o.end, spoken_form(o.say, lang) if isinstance(o, Alias) else o) for o in held
+        (o.start, o.end, _said(o.say, lang, english) if isinstance(o, Alias) else o) for o in held
     ]
-    for rewrite in spoken_rewrites(written, lang):
+    for rewrite in spoken_rewrites(written, lang) if english else ():
         if not any(rewrite.start < o.end and o.start < rewrite.end for o in held):
             edits.append((rewrite.start, rewrite.end, rewrite.spoken))
     edits.sort(key=lambda edit: edit[0])
@@ -82,6 +89,10 @@ def spoken_text(written: str, lang: str, overrides: Sequence[Override] = ()) -> 
     )
 
 
+def _said(alias: str, lang: str, english: bool) -> str:
+    return spoken_form(alias, lang) if english else alias
+
+
 @dataclass(frozen=True)
 class SpokenChunk:
     spoken: str
@@ -98,7 +109,10 @@ def speak(
     phonemize: Callable[[str], str],
     overrides: Sequence[Override] = (),
 ) -> SpokenChunk:
-    """The spoken form and phonemes of a chunk's written text."""
+    """The spoken form and phonemes of a chunk's written text. The lexicon applies to English
+    only."""
+    if not is_english(lang):
+        lexicon = EMPTY_LEXICON
     spoken = spoken_text(written, lang, overrides)
     started = time.perf_counter()
     phonemes = phonemize_with_lexicon(spoken.text, lexicon, phonemize, spoken.phonemes)

@@ -14,6 +14,7 @@ from core.audio_formats import SAMPLE_RATE
 from core.lexicon import EMPTY_LEXICON, Lexicon
 from core.markup import Override
 from core.model_files import ModelFiles
+from core.phonemizer import phonemize
 from core.speech import speak
 from core.voices import is_blend, parse_voice
 from worker.providers import CPU, choose_providers
@@ -132,7 +133,7 @@ class SynthesisEngine:
             text,
             lang,
             lexicon=lexicon,
-            phonemize=lambda plain: self.kokoro.tokenizer.phonemize(plain, lang),
+            phonemize=lambda plain: phonemize(plain, lang),
             overrides=overrides,
         )
         phonemes = spoken.phonemes
@@ -142,9 +143,10 @@ class SynthesisEngine:
             # Only punctuation or symbols espeak does not read: nothing to say, not an error
             audio = np.zeros(0, dtype=np.float32)
         else:
-            # kokoro-onnx splits phonemes beyond the model's 510-token limit into batches
+            # kokoro-onnx splits phonemes beyond the model's 510-token limit into batches; with
+            # phonemes given it phonemizes nothing, so its lang does not matter
             audio, _ = self.kokoro.create(
-                phonemes, voice=self.voice_style(voice), speed=speed, lang=lang, is_phonemes=True
+                phonemes, voice=self.voice_style(voice), speed=speed, is_phonemes=True
             )
         finished = time.perf_counter()
         return Synthesis(

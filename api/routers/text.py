@@ -13,10 +13,12 @@ from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.openapi import errors
 from api.schemas import PreviewChunk, PreviewOut
 from api.submission import check_submission
+from core.languages import is_spaced
 from core.lexicon import LexiconError
 from core.phonemizer import phonemize, token_count
 from core.speech import job_lexicon, speak
 from core.timeline import PAUSE_SECONDS
+from core.voice_catalog import language_warnings
 
 router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(authenticate)])
 
@@ -79,16 +81,18 @@ def _preview(body, settings, principal) -> PreviewOut:
             )
         )
     return PreviewOut(
-        spoken=_joined(chunks),
+        spoken=_joined(chunks, " " if is_spaced(body.lang) else ""),
         chunks=chunks,
         estimated_audio_seconds=round(seconds, 1),
+        warnings=language_warnings([checked.voice, *(c.voice for c in chunks)], body.lang),
     )
 
 
-def _joined(chunks: list[PreviewChunk]) -> str:
-    """The whole spoken text: chunks joined as the listener hears them, paragraphs apart."""
+def _joined(chunks: list[PreviewChunk], space: str) -> str:
+    """The whole spoken text: chunks joined as the listener hears them, paragraphs apart (and
+    sentences with ``space``: none in Japanese)."""
     parts = []
     for chunk in chunks:
         parts.append(chunk.spoken)
-        parts.append("\n\n" if chunk.pause_after in ("paragraph", "chapter") else " ")
+        parts.append("\n\n" if chunk.pause_after in ("paragraph", "chapter") else space)
     return "".join(parts).strip()

@@ -81,7 +81,7 @@ BAD_BODIES = {
     "speed too high": ({**GOOD, "speed": 2.01}, 422, "less than or equal to 2"),
     "speed not a number": ({**GOOD, "speed": "fast"}, 422, '"speed"'),
     "unknown format": ({**GOOD, "format": "aiff"}, 422, "'mp3'"),
-    "unknown language": ({**GOOD, "lang": "xx-yy"}, 422, "'en-us' or 'en-gb'"),
+    "unknown language": ({**GOOD, "lang": "xx-yy"}, 422, "should be 'en-us', 'en-gb', "),
     "priority out of range": ({**GOOD, "priority": 10}, 422, "less than or equal to 9"),
     "unknown field": ({**GOOD, "colour": "blue"}, 422, '"colour"'),
     "text not a string": ({"text": 12}, 422, "valid string"),
