@@ -238,6 +238,31 @@ def resolve_voices_path(settings: Settings) -> Path:
     return path
 
 
+def _file_version(choice: FileChoice) -> str:
+    """What tells this file apart from another in its place: the published sha256 of an
+    official or embedded file of a known name (used only when its hash matches, so the same on
+    every host), else its size and modification time."""
+    known = {f.name: f for f in (*OFFICIAL_MODELS.values(), OFFICIAL_VOICES)}.get(choice.path.name)
+    if known is not None and choice.source != FROM_SETTING:
+        return known.sha256
+    try:
+        stat = choice.path.stat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def files_in_use_id(settings: Settings) -> str:
+    """A short fingerprint of the model and voices files the service loads: it changes when
+    either does (an official file installed, a setting changed, a file replaced), so that audio
+    kept for them (voice samples) is not served once other files speak."""
+    parts = [
+        f"{choice.source}:{choice.path}:{_file_version(choice)}"
+        for choice in (choose_model(settings), choose_voices(settings))
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
 def check_installed(models_dir: Path, files: list[KnownFile]) -> list[tuple[Path, str | None]]:
     """Each of ``files`` present in ``models_dir``, hashed now, with what is wrong (None: ok)."""
     results = []

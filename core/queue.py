@@ -9,16 +9,21 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from celery import Celery
 
 from core.settings import Settings
+
+if TYPE_CHECKING:  # core.samples imports the text normalizer: a second and a half
+    from core.samples import SampleOrder
 
 log = logging.getLogger(__name__)
 
 SYNTHESIZE_CHUNK = "kq.synthesize_chunk"
 ASSEMBLE_JOB = "kq.assemble_job"
 DELIVER_WEBHOOK = "kq.deliver_webhook"
+SYNTHESIZE_SAMPLE = "kq.synthesize_sample"
 
 # Redis emulates priorities with one list per step; 0 is served first
 PRIORITY_STEPS = list(range(10))
@@ -148,6 +153,17 @@ def _queue_keys(settings: Settings) -> list[str]:
 def send_assembly(celery: Celery, job_id: str, queue: str) -> None:
     """Enqueue a job's assembly ahead of any chunk: the job is done but for this."""
     celery.send_task(ASSEMBLE_JOB, args=[job_id], queue=queue, priority=0)
+
+
+def send_sample(celery: Celery, order: "SampleOrder", queue: str) -> None:
+    """Enqueue a voice sample at the top priority, with assemblies and ahead of every chunk:
+    someone is waiting to hear it, and it is a few seconds of work."""
+    celery.send_task(
+        SYNTHESIZE_SAMPLE,
+        args=order.task_args(),
+        queue=queue,
+        priority=celery_priority(max(PRIORITY_STEPS)),
+    )
 
 
 def broker_queue_depth(settings: Settings) -> int | None:

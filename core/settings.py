@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # (default: Kokoro's equivalents where the file has them)
     openai_voices: str | None = None
 
+    # GET /v1/voices/{voice}/sample waits this long for a worker to make a sample it has not
+    # kept yet, then answers 503 with Retry-After (the sample is still made, for the next call)
+    sample_wait_s: float = Field(default=60.0, gt=0)
+
     # Live progress (SSE) and audio streams read the database this often while a job runs
     live_poll_s: float = Field(default=0.25, gt=0)
     sse_keepalive_s: float = Field(default=15.0, gt=0)

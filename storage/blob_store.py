@@ -6,6 +6,8 @@ Keys are relative paths like ``jobs/<id>/chunks/00012.flac``. A reader never see
 written blob: it either finds the previous version, or the complete new one.
 """
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -90,3 +92,13 @@ def chapter_audio_key(job_id: str, chapter: int, extension: str) -> str:
 
 def job_prefix(job_id: str) -> str:
     return f"jobs/{job_id}"
+
+
+def sample_key(
+    files_id: str, voice: str, lang: str, text: str, speed: float, extension: str
+) -> str:
+    """Where a voice sample is kept: one key per everything that shapes its sound, under the
+    fingerprint of the model and voices files (core.model_files.files_in_use_id), so other
+    files never serve an old sample and the old ones lie under one prefix."""
+    said = json.dumps([voice, lang, text, speed], ensure_ascii=False)
+    return f"samples/{files_id}/{hashlib.sha256(said.encode()).hexdigest()[:32]}.{extension}"

@@ -20,7 +20,7 @@ from worker.providers import provider_options
 log = logging.getLogger(__name__)
 
 app = make_celery(get_settings())
-app.conf.include = ["worker.tasks", "worker.webhooks"]
+app.conf.include = ["worker.tasks", "worker.webhooks", "worker.samples"]
 
 
 def load_engine() -> SynthesisEngine:

@@ -33,19 +33,25 @@ MODEL_CREATED = 1735689600  # 2025-01-01: Kokoro-82M v1.0
 OPENAI_VOICES = (
     "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse",
 )  # fmt: skip
-# The Kokoro v1.0 voice closest to each, when the voices file has it
+# The Kokoro v1.0 voice that stands in for each, when the voices file has it (the official
+# voices-v1.0.bin has all of them). Five of OpenAI's names are Kokoro voices too, of the same
+# gender (and, for fable, the same British accent): those. The others get a voice of their
+# gender and accent, the better graded first (core/voice_catalog.py), each a different one, so
+# that two names never sound alike:
 KOKORO_EQUIVALENTS = {
     "alloy": "af_alloy",
-    "ash": "am_adam",
-    "ballad": "bm_george",
-    "coral": "af_heart",
     "echo": "am_echo",
     "fable": "bm_fable",
     "nova": "af_nova",
     "onyx": "am_onyx",
-    "sage": "af_sarah",
-    "shimmer": "af_sky",
-    "verse": "am_michael",
+    # the one of OpenAI's first six voices without a Kokoro namesake: a female voice, and the
+    # best Kokoro has (grade A, the default one)
+    "shimmer": "af_heart",
+    "coral": "af_bella",  # warm, female: Kokoro's next best (A-)
+    "sage": "af_sarah",  # calm, female (C+)
+    "ash": "am_michael",  # male (C+)
+    "verse": "am_fenrir",  # male (C+)
+    "ballad": "bm_george",  # British, male (C)
 }
 # The file each response format is also kept as (GET /v1/jobs/{id}/audio)
 JOB_FORMATS = {

@@ -1,14 +1,46 @@
-"""/v1/voices: the voices of the loaded voices file, with what their names say of them."""
+"""/v1/voices: the voices of the loaded voices file, with what their names say of them, and a
+short sample of each (or of a blend) to hear before choosing."""
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import authenticate
-from api.deps import SettingsDep
-from api.schemas import VoiceOut
+from api.deps import CeleryDep, SettingsDep, StoreDep
+from api.openapi import errors
+from api.schemas import LanguageCode, Speed, VoiceOut
+from api.voice_samples import SAMPLE_HEADER, fetch_sample, plan_sample
 from core.model_files import default_voice, list_voices
+from core.samples import SAMPLE_MAX_CHARS, SampleFormat
 from core.voice_catalog import voice_info
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"], dependencies=[Depends(authenticate)])
+
+_SAMPLE_AUDIO = {
+    fmt.audio_format.media_type: {"schema": {"type": "string", "format": "binary"}}
+    for fmt in SampleFormat
+}
+SAMPLE_RESPONSES = {
+    200: {
+        "description": "The sample, in the format asked for",
+        "content": _SAMPLE_AUDIO,
+        "headers": {
+            SAMPLE_HEADER: {
+                "description": "`cached`: kept from an earlier request; `made`: made just now",
+                "schema": {"enum": ["cached", "made"]},
+            }
+        },
+    },
+    **errors(
+        422,
+        (
+            503,
+            "No worker made the sample within `KQ_SAMPLE_WAIT_S`, or the job queue is "
+            "unreachable; retry after `Retry-After` seconds",
+        ),
+    ),
+}
 
 
 @router.get("", response_model=list[VoiceOut])
@@ -30,3 +62,36 @@ def voices(settings: SettingsDep) -> list[VoiceOut]:
             )
         )
     return out
+
+
+@router.get("/{voice}/sample", response_class=Response, responses=SAMPLE_RESPONSES)
+async def voice_sample(
+    settings: SettingsDep,
+    celery: CeleryDep,
+    store: StoreDep,
+    voice: Annotated[
+        str, Path(description="a voice of GET /v1/voices, or a blend such as `a:0.7,b:0.3`")
+    ],
+    text: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=SAMPLE_MAX_CHARS,
+            description="what the voice says; default: a short sentence in its language",
+        ),
+    ] = None,
+    speed: Speed = 1.0,
+    fmt: Annotated[SampleFormat, Query(alias="format")] = SampleFormat.WAV,
+    lang: Annotated[
+        LanguageCode | None,  # type: ignore[valid-type]
+        Query(description="the text's language; default: the voice's own, else en-us"),
+    ] = None,
+) -> Response:
+    """A few seconds of the voice, made by a worker at the top priority and kept: the same
+    request again is served from storage (`X-KQ-Sample: cached`) until the model or voices
+    files change."""
+    order = await run_in_threadpool(plan_sample, settings, voice, text, speed, lang, fmt)
+    sample = await fetch_sample(settings, celery, store, order)
+    return Response(
+        sample.audio, media_type=sample.media_type, headers={SAMPLE_HEADER: sample.source}
+    )

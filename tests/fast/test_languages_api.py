@@ -9,13 +9,12 @@ import json
 import os
 import zipfile
 
-import numpy as np
 import pytest
 
 from core.languages import supported_codes
-from core.model_files import embedded_voices_path
 from tests.epub_factory import build_epub
 from tests.support.fast import FastApi, api_for, fast_settings
+from tests.support.voices import write_voices
 
 # Voice names of the official voices file, and one that is not a Kokoro name; their vectors are
 # the shipped Japanese ones (the names are all the API reads)
@@ -33,15 +32,6 @@ TEXTS = {
 }
 
 
-def write_voices(path) -> None:
-    with np.load(embedded_voices_path()) as shipped:
-        vectors = [shipped[name] for name in shipped.files]
-    arrays = {name: vectors[i % len(vectors)] for i, name in enumerate(VOICES)}
-    assert all(a.shape == (510, 1, 256) and a.dtype == np.float32 for a in arrays.values())
-    with path.open("wb") as f:  # a path would get ".npz" appended
-        np.savez(f, **arrays)
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> FastApi:
     # The service also reads KQ_* variables: the shell's must not choose this database
@@ -50,7 +40,7 @@ def api(tmp_path_factory) -> FastApi:
             env.delenv(name)
         data_dir = tmp_path_factory.mktemp("languages-api")
         voices = data_dir / "voices.npz"
-        write_voices(voices)
+        write_voices(voices, VOICES)
         yield api_for(fast_settings(data_dir, voices_path=voices))
 
 

@@ -1,0 +1,41 @@
+"""The ``synthesize_sample`` task: a few seconds of a voice for ``GET /v1/voices/{voice}/sample``.
+
+The API orders a sample (core/samples.py) and waits for its key to appear in storage; this task
+makes it the way a one-chunk job is made (the same synthesis, trimming, fades and level) and
+writes it to that key whole.
+"""
+
+import logging
+
+import numpy as np
+
+from core.audio_formats import SAMPLE_RATE
+from core.queue import SYNTHESIZE_SAMPLE
+from core.samples import SampleFormat
+from core.settings import get_settings
+from core.speech import server_lexicon
+from worker.app import app, load_engine
+from worker.audio import book_gain, fade_edges, trim_silence, write_assembled
+from worker.tasks import _store
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name=SYNTHESIZE_SAMPLE)
+def synthesize_sample(key: str, voice: str, text: str, speed: float, lang: str, fmt: str) -> str:
+    """Idempotent: a key already there is left as it is (so it never changes once served), and
+    two runs at once each write the whole sample, the last one staying."""
+    store = _store()
+    if store.exists(key):
+        return "cached"
+    engine = load_engine()
+    result = engine.synthesize(
+        text, voice, speed, lang, lexicon=server_lexicon(get_settings().lexicon_path)
+    )
+    audio = fade_edges(trim_silence(result.audio))
+    # The level a finished book has: what the listener hears there is what the sample promises
+    gain = book_gain([float(np.abs(audio).max()) if len(audio) else None])
+    with store.writer(key) as tmp:
+        write_assembled(tmp, SampleFormat(fmt).audio_format, [(audio, 0, 0)], [voice], gain)
+    log.info("voice sample %s: %.1f s of %s", key, len(audio) / SAMPLE_RATE, voice)
+    return "made"
