@@ -7,6 +7,11 @@ CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 COREML = "CoreMLExecutionProvider"
 
+# Every chunk has its own length, so the model's convolutions meet new input shapes all the
+# time; ONNX Runtime's default cuDNN algorithm search (EXHAUSTIVE) times every candidate again
+# for each new shape. The heuristic picks an algorithm without running them.
+CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
+
 
 def choose_providers(
     available: list[str],
@@ -42,7 +47,10 @@ def pool_for_platform(system: str | None = None) -> str:
 
 def provider_options(provider: str, coreml_compute_units: str, cache_dir: Path) -> dict[str, str]:
     """Options for one provider. CoreML compiles to an MLProgram (the format that supports this
-    model's ops) and caches the compiled model in the data dir, so only the first start pays."""
+    model's ops) and caches the compiled model in the data dir, so only the first start pays.
+    CUDA: ``CUDA_OPTIONS``."""
+    if provider == CUDA:
+        return dict(CUDA_OPTIONS)
     if provider == COREML:
         return {
             "ModelFormat": "MLProgram",

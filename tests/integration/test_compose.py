@@ -1,7 +1,8 @@
 """docker-compose.yml: the services exist, ports bind 127.0.0.1 only, workers scale, secrets are
-required. With Docker Compose v2 installed, `docker compose config` is the judge; without it,
-the same assertions run on the file as PyYAML reads it, with Compose's `${...}` rules applied
-(and Compose v1, where installed, still checks the file against the Compose schema).
+required, and the `gpu` profile adds a CUDA worker on a queue of its own. With Docker Compose v2
+installed, `docker compose config` is the judge; without it, the same assertions run on the file
+as PyYAML reads it, with Compose's `${...}` rules applied (and Compose v1, where installed, still
+checks the file against the Compose schema).
 """
 
 import json
@@ -9,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,8 @@ SECRETS = {
     "KQ_API_KEYS": "app=compose-key-for-test",
 }
 SERVICES = {"redis", "postgres", "migrate", "api", "worker", "flower"}
+GPU_PROFILE = "gpu"
+GPU_WORKER = "worker-gpu"
 
 
 def _compose_command() -> list[str] | None:
@@ -134,9 +138,12 @@ def _yaml_config(env: dict[str, str]) -> dict:
     return config
 
 
-def compose_config(env: dict[str, str]) -> dict:
+def compose_config(env: dict[str, str], profiles: tuple[str, ...] = ()) -> dict:
+    """The resolved file with ``profiles`` active. PyYAML's reading has every service, those of
+    any profile included; each keeps its ``profiles`` list either way."""
     if HAVE_COMPOSE:
-        result = _docker_compose(env, "config", "--format", "json")
+        flags = [arg for profile in profiles for arg in ("--profile", profile)]
+        result = _docker_compose(env, *flags, "config", "--format", "json")
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
     return _yaml_config(env)
@@ -243,3 +250,74 @@ def test_dockerfile_runs_kokoro_queue_as_a_non_root_user():
     assert {".venv", "var", ".git"} <= set(ignored)
     for needed in ("pyproject.toml", "README.md", "api", "worker", "storage", "core", "cli"):
         assert needed not in ignored
+
+
+# --- the gpu profile --------------------------------------------------------------------------
+
+
+def test_the_gpu_profile_is_valid():
+    if COMPOSE is None:
+        pytest.skip("no Docker Compose (v2 or v1) is installed; the other tests read the file")
+    result = _docker_compose(_env(), "--profile", GPU_PROFILE, "config", "--quiet")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_gpu_worker_consumes_its_own_queue_on_an_nvidia_gpu():
+    services = compose_config(_env(), profiles=(GPU_PROFILE,))["services"]
+    gpu, cpu = services[GPU_WORKER], services["worker"]
+    assert gpu["profiles"] == [GPU_PROFILE]
+    assert gpu["command"] == ["worker"]
+    assert Path(gpu["build"]["dockerfile"]).name == "Dockerfile.cuda"
+    assert gpu["image"] != cpu["image"]
+
+    queue = gpu["environment"]["KQ_QUEUE"]
+    assert queue and queue != cpu["environment"]["KQ_QUEUE"]
+    # The API lets a job name it ("queue": ...), or it could never be sent work
+    allowed = services["api"]["environment"]["KQ_QUEUES"].split(",")
+    assert queue in [q.strip() for q in allowed]
+    assert gpu["environment"]["KQ_PROVIDERS"] == "CUDAExecutionProvider"
+    assert gpu["environment"]["KQ_WORKER_CONCURRENCY"] == "1"
+
+    # The same database, broker, data volume and start order as the CPU workers
+    for name in ("KQ_DATABASE_URL", "KQ_REDIS_URL", "KQ_ENVIRONMENT", "KQ_DATA_DIR"):
+        assert gpu["environment"][name] == cpu["environment"][name], name
+    assert gpu["depends_on"] == cpu["depends_on"]
+    assert ("kq-data", "/data") in {_mount(m) for m in gpu["volumes"]}
+
+    (device,) = gpu["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia"
+    assert "gpu" in device["capabilities"]
+
+
+def test_without_the_gpu_profile_no_gpu_worker_starts():
+    services = compose_config(_env())["services"]
+    if HAVE_COMPOSE:
+        assert GPU_WORKER not in services
+    else:  # PyYAML keeps every service; Compose leaves out those of an inactive profile
+        assert services[GPU_WORKER]["profiles"] == [GPU_PROFILE]
+    assert all(not service.get("profiles") for name, service in services.items()
+               if name != GPU_WORKER)  # fmt: skip
+
+
+def test_cuda_dockerfile_swaps_in_onnxruntime_gpu_and_runs_like_the_cpu_one():
+    dockerfile = (ROOT / "Dockerfile.cuda").read_text()
+    base = re.search(r"^ARG CUDA_IMAGE=(\S+)", dockerfile, re.M)
+    assert base and base.group(1).startswith("nvidia/cuda:")
+    assert "cudnn" in base.group(1) and "runtime" in base.group(1)
+    assert re.search(r"^FROM \$\{CUDA_IMAGE\}", dockerfile, re.M)
+    assert re.search(r"^ARG PYTHON_VERSION=3\.11$", dockerfile, re.M)
+    # onnxruntime out, onnxruntime-gpu of the same version in, in that order
+    uninstall = dockerfile.index("uninstall onnxruntime")
+    assert uninstall < dockerfile.index('install "onnxruntime-gpu==${ORT_VERSION}"')
+    assert "CUDAExecutionProvider" in dockerfile
+    user = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+    assert user and user[-1] not in ("root", "0")
+    assert re.search(r"^ENV KQ_DATA_DIR=/data", dockerfile, re.M)
+    assert re.search(r'^ENTRYPOINT \["kokoro-queue"\]', dockerfile, re.M)
+
+
+def _mount(mount) -> tuple[str, str]:
+    if isinstance(mount, dict):
+        return mount["source"], mount["target"]
+    source, target = str(mount).split(":")[:2]
+    return source, target
