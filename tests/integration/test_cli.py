@@ -48,6 +48,7 @@ def test_up_runs_the_stack_synthesizes_the_sample_and_stops_cleanly(tmp_path, re
         drop_queue(redis_url, queue)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the CLI
 def test_client_commands_drive_a_job(stack, tmp_path):
     env = {**stack.env, "KQ_API_URL": stack.api_url}
     text_file = tmp_path / "note.txt"
@@ -116,6 +117,7 @@ def alive(pid: int) -> bool:
     return not state.stdout.strip().startswith("Z")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the CLI
 def test_submit_several_books_waits_with_an_overall_bar_and_downloads_all(stack, tmp_path):
     from tests.epub_factory import build_epub
 

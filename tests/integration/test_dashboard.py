@@ -2,9 +2,14 @@
 
 import re
 
+import pytest
+
 from tests.browser import render
 
 TITLE = "Dashboard <b>check</b>"  # markup in data must arrive as text
+
+# The page draws what /v1/stats answers; the stats tests cover both backends
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def chart(dom: str, chart_id: str) -> str:

@@ -4,9 +4,14 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 SECTIONS = ("versions", "providers", "model and voices", "redis", "database", "workers")
+
+# The doctor's checks of a running stack; one database backend is enough
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def doctor(env: dict, *args: str) -> subprocess.CompletedProcess:

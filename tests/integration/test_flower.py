@@ -11,6 +11,9 @@ import pytest
 from tests.browser import render
 from tests.conftest import ROOT, free_port, stop_process, wait_for
 
+# Flower reads the broker and task events, not the database
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture(scope="module")
 def flower(stack):

@@ -13,6 +13,9 @@ from tests.audio_checks import read_audio
 from tests.conftest import running_stack, wait_for
 from tests.integration.test_pipeline import BOOK
 
+# Memory recycling and CPU priority are the worker's; the database plays no part
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def test_children_over_the_memory_cap_are_replaced_without_losing_chunks(
     tmp_path, redis_url, database_url

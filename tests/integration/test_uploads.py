@@ -21,6 +21,9 @@ Boats rocked against the quay while the gulls argued.
 By noon the square was full of farmers and their carts.
 """
 
+# Book files and their chapters; the database plays no part in what is read
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def test_markdown_book_becomes_chapters_in_order(stack):
     with stack.client() as http:
