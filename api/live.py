@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from core.audio_stream import StreamEncoder, StreamFormat, decode_chunk
 from core.settings import Settings
 from core.states import JobStatus
+from core.word_timing import words_json
 from storage.blob_store import BlobStore
 from storage.db import session_factory
 from storage.job_queries import (
@@ -95,6 +96,9 @@ async def job_events(settings: Settings, job_id: str, after_seq: int) -> AsyncIt
                     if state.chars_total
                     else 100.0,
                     "audio_seconds": event.audio_seconds,
+                    # Seconds from the chunk's own start: where the chunk lies in the final
+                    # file is known only once every chunk before it is done
+                    "words": words_json(event.words or ()),
                 },
                 event.seq,
             )

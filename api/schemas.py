@@ -249,6 +249,22 @@ class ChapterOut(BaseModel):
     audio: str | None = Field(description="this chapter alone; for jobs submitted with chapters")
 
 
+class WordTimingOut(BaseModel):
+    word: str = Field(description="a word of the written text, without the punctuation around it")
+    start: float = Field(description="seconds in the job's file, to the microsecond")
+    end: float
+    chunk: int = Field(description="the index of its chunk")
+    chapter: int
+
+
+class TimingsOut(BaseModel):
+    words: list[WordTimingOut] = Field(description="every word that is said, in order")
+    estimated: bool = Field(
+        description="true when some chunk's words are timed by estimate (a model whose phoneme "
+        "durations could not be read, or chunks made before word timings existed)"
+    )
+
+
 class VoiceOut(BaseModel):
     name: str
     language: str | None = Field(

@@ -2,7 +2,7 @@
 audio, and its progress events."""
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, tuple_
@@ -19,6 +19,7 @@ from core.timeline import (
     place,
     samples_of,
 )
+from core.word_timing import TimedWord, from_rows
 from storage.models import Chunk, Job
 
 
@@ -122,11 +123,14 @@ def chunks_for_assembly(session: Session, job_id: str) -> list[AssemblyPart]:
 
 @dataclass(frozen=True)
 class PlacedChunk:
-    """A chunk's written text and where its audio lies in the job's file."""
+    """A chunk's written text and where its audio lies in the job's file, with its words'
+    samples in the chunk's audio where they were recorded (none: an older chunk)."""
 
     index: int
     text: str
     slot: Slot
+    words: list[TimedWord] = field(default_factory=list)
+    words_estimated: bool = False
 
 
 def placed_chunks(session: Session, job_id: str) -> list[PlacedChunk]:
@@ -139,6 +143,8 @@ def placed_chunks(session: Session, job_id: str) -> list[PlacedChunk]:
             Chunk.audio_seconds,
             Chunk.pause_after,
             Chunk.pause_seconds,
+            Chunk.words,
+            Chunk.words_estimated,
         )
         .where(Chunk.job_id == job_id)
         .order_by(Chunk.index)
@@ -147,7 +153,10 @@ def placed_chunks(session: Session, job_id: str) -> list[PlacedChunk]:
         (r.chapter, samples_of(r.audio_seconds), chunk_pause(r.pause_after, r.pause_seconds))
         for r in rows
     )
-    return [PlacedChunk(r.index, r.text, slot) for r, slot in zip(rows, slots, strict=True)]
+    return [
+        PlacedChunk(r.index, r.text, slot, from_rows(r.words), bool(r.words_estimated))
+        for r, slot in zip(rows, slots, strict=True)
+    ]
 
 
 def job_chapter_spans(session: Session, job: Job) -> list[ChapterSpan]:
@@ -164,6 +173,7 @@ class ChunkEvent:
     index: int
     chars: int
     audio_seconds: float | None
+    words: list | None = None  # [[word, start sample, end sample], ...] in the chunk's audio
 
 
 def chars_done_through(session: Session, job_id: str, seq: int) -> int:
@@ -180,7 +190,7 @@ def chunk_events_after(session: Session, job_id: str, after_seq: int) -> list[Ch
     return [
         ChunkEvent(*row)
         for row in session.execute(
-            select(Chunk.done_seq, Chunk.index, Chunk.chars, Chunk.audio_seconds)
+            select(Chunk.done_seq, Chunk.index, Chunk.chars, Chunk.audio_seconds, Chunk.words)
             .where(Chunk.job_id == job_id, Chunk.done_seq > after_seq)
             .order_by(Chunk.done_seq)
         )

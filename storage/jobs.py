@@ -73,6 +73,9 @@ class ChunkTiming:
     worker_pid: int
     provider: str
     worker_rss_mb: float
+    # [[written word, start sample, end sample], ...] in the stored chunk audio
+    words: list[list] | None = None
+    words_estimated: bool = False
 
 
 def create_job(
@@ -239,6 +242,8 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkR
             worker_pid=timing.worker_pid,
             provider=timing.provider,
             worker_rss_mb=timing.worker_rss_mb,
+            words=timing.words,
+            words_estimated=timing.words_estimated,
         )
         .returning(Chunk.job_id, Chunk.chars)
     ).first()

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -162,6 +163,10 @@ class Chunk(Base):
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     provider: Mapped[str | None] = mapped_column(String(64))
     worker_rss_mb: Mapped[float | None] = mapped_column(Float)  # the process's peak RSS so far
+    # The written words said, [[word, start sample, end sample], ...] in the chunk's stored
+    # audio (core/word_timing.py); estimated when the model gave no phoneme durations
+    words: Mapped[list | None] = mapped_column(JSON)
+    words_estimated: Mapped[bool | None] = mapped_column(Boolean)
 
     job: Mapped[Job] = relationship(back_populates="chunks")
 

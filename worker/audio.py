@@ -35,10 +35,17 @@ FADE_SECONDS = 0.005
 SILENCE_LEVEL = 1e-3
 
 
+def speech_bounds(audio: np.ndarray) -> tuple[int, int]:
+    """[start, end) from the first to the last sample above SILENCE_LEVEL ((0, 0) if none is):
+    what trimming keeps, so that word timings can move with it."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_LEVEL)
+    return (int(loud[0]), int(loud[-1]) + 1) if len(loud) else (0, 0)
+
+
 def trim_silence(audio: np.ndarray) -> np.ndarray:
     """The audio from its first to its last sample above SILENCE_LEVEL (empty if none is)."""
-    loud = np.flatnonzero(np.abs(audio) > SILENCE_LEVEL)
-    return audio[loud[0] : loud[-1] + 1] if len(loud) else audio[:0]
+    start, end = speech_bounds(audio)
+    return audio[start:end]
 
 
 def fade_edges(audio: np.ndarray) -> np.ndarray:

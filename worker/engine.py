@@ -15,9 +15,13 @@ from core.lexicon import EMPTY_LEXICON, Lexicon
 from core.markup import Override
 from core.model_files import ModelFiles
 from core.phonemizer import phonemize
+from core.settings import get_settings
 from core.speech import speak
 from core.voices import is_blend, parse_voice
+from core.word_timing import TimedWord
 from worker.providers import CPU, choose_providers
+from worker.timed_model import timed_model
+from worker.timed_synthesis import chunk_words, synthesize_timed
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,10 @@ class Synthesis:
     normalize_ms: float
     phonemize_ms: float
     inference_ms: float
+    # The written words with their samples in ``audio`` (core/word_timing.py); estimated when
+    # the model gave no durations
+    words: tuple[TimedWord, ...] = ()
+    words_estimated: bool = False
 
     @property
     def seconds(self) -> float:
@@ -85,7 +93,10 @@ class SynthesisEngine:
         options: Callable[[str], dict[str, str]] = lambda _: {},
     ):
         started = time.perf_counter()
-        session = build_session(str(files.model), threads, providers, options)
+        # The model with its phoneme durations as an extra output: word timings for free
+        timed = timed_model(files.model, get_settings().models_dir)
+        self.durations_output = timed.durations_output
+        session = build_session(str(timed.path), threads, providers, options)
         self.kokoro = Kokoro.from_session(session, str(files.voices))
         self.provider = session.get_providers()[0]
         self.threads = threads
@@ -139,15 +150,17 @@ class SynthesisEngine:
         phonemes = spoken.phonemes
         phonemized = time.perf_counter()
         tokens = len(self.kokoro.tokenizer.known(phonemes))
+        timed = None
         if tokens == 0:
             # Only punctuation or symbols espeak does not read: nothing to say, not an error
             audio = np.zeros(0, dtype=np.float32)
         else:
-            # kokoro-onnx splits phonemes beyond the model's 510-token limit into batches; with
-            # phonemes given it phonemizes nothing, so its lang does not matter
-            audio, _ = self.kokoro.create(
-                phonemes, voice=self.voice_style(voice), speed=speed, is_phonemes=True
+            # kokoro-onnx's create(phonemes, is_phonemes=True), batches of at most 510 tokens
+            # and all, run step by step to read the token durations too (the same audio)
+            timed = synthesize_timed(
+                self.kokoro, self.durations_output, phonemes, self.voice_style(voice), speed
             )
+            audio = timed.audio
         finished = time.perf_counter()
         return Synthesis(
             audio=np.asarray(audio, dtype=np.float32),
@@ -156,6 +169,8 @@ class SynthesisEngine:
             normalize_ms=spoken.normalize_ms,
             phonemize_ms=spoken.phonemize_ms,
             inference_ms=(finished - phonemized) * 1000,
+            words=tuple(chunk_words(text, spoken.spoken, lang, timed)) if timed else (),
+            words_estimated=timed.estimated if timed else False,
         )
 
 

@@ -22,6 +22,7 @@ from core.settings import get_settings
 from core.speech import job_lexicon, overrides_from_json
 from core.states import JobStatus
 from core.timeline import chapter_titles
+from core.word_timing import shifted
 from storage.blob_store import BlobStore, chapter_audio_key, chunk_key, job_audio_key
 from storage.blobs import blob_store
 from storage.db import transaction
@@ -29,7 +30,7 @@ from storage.job_end import JobEndEffects, JobEnds, ending_jobs, job_end_effects
 from storage.job_queries import AssemblyPart, chunks_for_assembly, get_job
 from storage.jobs import ChunkTiming, finish_chunk, release_chunks, retry_chunk, start_chunk
 from worker.app import app, load_engine
-from worker.audio import book_gain, fade_edges, trim_silence, write_assembled
+from worker.audio import book_gain, fade_edges, speech_bounds, write_assembled
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,10 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     )
     encode_started = time.perf_counter()
     key = chunk_key(work.job_id, work.index)
-    audio = fade_edges(trim_silence(result.audio))
+    start, end = speech_bounds(result.audio)
+    audio = fade_edges(result.audio[start:end])
+    # Word samples move with the trimmed start and stay within what is stored
+    words = shifted(result.words, start, len(audio))
     _store().put(key, encode_chunk(audio))
     timing = ChunkTiming(
         tokens=result.tokens,
@@ -126,6 +130,8 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
         worker_pid=os.getpid(),
         provider=engine.provider,
         worker_rss_mb=peak_rss_mb(),
+        words=[word.as_row() for word in words],
+        words_estimated=result.words_estimated,
     )
     with ending_jobs(_db_url(), _effects()) as ends:
         finished = finish_chunk(ends.session, chunk_id, timing)

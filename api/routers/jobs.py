@@ -12,12 +12,13 @@ from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.job_views import etag, job_out
 from api.live import job_audio, job_events
 from api.openapi import NOT_MODIFIED, audio_file, errors, live_stream, text_file
-from api.schemas import ChapterOut, JobOut, JobPage
+from api.schemas import ChapterOut, JobOut, JobPage, TimingsOut, WordTimingOut
 from api.submission import check_submission, submit_job
 from core.audio_formats import AudioFormat
 from core.audio_stream import STREAM_MEDIA_TYPES, StreamFormat
 from core.states import JobStatus
-from core.subtitles import build_cues, to_srt, to_vtt
+from core.subtitles import build_cues, to_srt, to_vtt, word_cues
+from core.word_timing import placed_words, seconds
 from storage.blob_store import BlobStore, chapter_audio_key
 from storage.db import session_factory
 from storage.job_end import ending_jobs
@@ -222,12 +223,40 @@ def subtitles(
     session: SessionDep,
     principal: ApiKeyDep,
     format: Literal["srt", "vtt"] = "srt",
+    level: Literal["sentence", "word"] = "sentence",
 ) -> PlainTextResponse:
-    """Sentence-level subtitles timed to the job's audio."""
+    """Subtitles timed to the job's audio: a cue per sentence (from its first word's start to
+    its last word's end), or with `level=word` a cue per word."""
     job = finished_job(session, job_id, principal)
-    cues = build_cues((placed.text, placed.slot) for placed in placed_chunks(session, job.id))
+    chunks = placed_chunks(session, job.id)
+    if level == "word":
+        cues = word_cues((placed.index, placed.slot, placed.words) for placed in chunks)
+    else:
+        cues = build_cues((placed.text, placed.slot, placed.words) for placed in chunks)
     render, media_type = SUBTITLE_FORMATS[format]
     return PlainTextResponse(render(cues), media_type=f"{media_type}; charset=utf-8")
+
+
+@router.get("/{job_id}/timings", response_model=TimingsOut, responses=errors(404, UNFINISHED))
+def timings(job_id: str, session: SessionDep, principal: ApiKeyDep) -> TimingsOut:
+    """When each written word is said: start and end seconds in the job's file (its pauses
+    included), with its chunk and chapter."""
+    job = finished_job(session, job_id, principal)
+    chunks = placed_chunks(session, job.id)
+    words = placed_words((placed.index, placed.slot, placed.words) for placed in chunks)
+    return TimingsOut(
+        words=[
+            WordTimingOut(
+                word=w.word,
+                start=seconds(w.start),
+                end=seconds(w.end),
+                chunk=w.chunk,
+                chapter=w.chapter,
+            )
+            for w in words
+        ],
+        estimated=any(p.words_estimated or (p.slot.length and not p.words) for p in chunks),
+    )
 
 
 @router.post(
