@@ -76,14 +76,16 @@ def readme_table(result: dict) -> str:
         f"measured key owns {c[small]['measured_key_jobs']:,} and "
         f"{c[large]['measured_key_jobs']:,} of them, {c[large]['chunks']:,} chunks in all, "
         f"{OWNER_KEYS + MORE_KEYS:,} API keys.",
-        "",
-        f"Plans of the queries behind these requests with {int(large):,} jobs "
-        f"({result['plan_kind']}; with {int(small):,} the planner rightly reads the few pages "
-        "whole):",
-        "",
     ]
-    for name, plan in c[large]["plans"].items():
-        lines.append(f"- {name}: {plan_summary(plan['plan'])}")
+    # The plans in full are in the results file; the README says which queries read an index
+    plans = {name: plan_summary(plan["plan"]) for name, plan in c[large]["plans"].items()}
+    indexed = [name for name, summary in plans.items() if "Index" in summary]
+    scanned = [f"{name} ({summary})" for name, summary in plans.items() if name not in indexed]
+    lines.append(
+        f"- query plans with {int(large):,} jobs ({result['plan_kind']}, in full in "
+        f"`benchmarks/results/api_load.json`): {len(indexed)} of {len(plans)} read an index"
+        + (f"; the others: {'; '.join(scanned)}" if scanned else "")
+    )
     return "\n".join(lines)
 
 
