@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.body_limit import BodySizeLimit
+from api.database_unavailable import DatabaseUnavailable
 from api.loopback_guard import LoopbackOnlyWithoutKeys
 from api.openapi import complete_error_responses
 from api.routers import (
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # Added last, so it runs first: a refused client's body is never read
     app.add_middleware(LoopbackOnlyWithoutKeys, settings=settings)
+    # Outermost: the guard above reads the database too
+    app.add_middleware(DatabaseUnavailable)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -96,12 +96,22 @@ class Settings(BaseSettings):
     # Reconciler: every interval one worker compares unfinished chunks in the database with the
     # broker and sends again those whose task is gone (Redis restarted empty, a lost message).
     # Work younger than the grace is left alone: its message may still be on its way.
-    reconcile_interval_s: float = Field(default=60.0, gt=0)
+    # 30 s: with the heartbeat's 60 s below, a worker that died whole has its chunks sent again
+    # within about a minute and a half (60 s for its heartbeat to expire, then the next pass)
+    reconcile_interval_s: float = Field(default=30.0, gt=0)
     reconcile_grace_s: float = Field(default=60.0, ge=0)
     # A chunk sent again this many times fails its job; a job with no progress for this long
     # fails (0: never)
     max_chunk_requeues: int = Field(default=5, ge=1)
     stalled_job_timeout_s: float = Field(default=24 * 3600, ge=0)
+    # Worker heartbeats (worker/heartbeat.py): each worker's main process records every
+    # worker_heartbeat_s that it and its pool children are alive. A running chunk whose process
+    # has not been heard from for worker_dead_after_s is taken as lost with its worker (machine
+    # gone, container killed) and sent again, instead of waiting in the broker's unacknowledged
+    # set for the visibility timeout (2 x task_time_limit_s + 60 s). Keep worker_dead_after_s
+    # several heartbeats long: a worker must not look dead between two beats.
+    worker_heartbeat_s: float = Field(default=5.0, gt=0)
+    worker_dead_after_s: float = Field(default=60.0, gt=0)
 
     # Flower: basic auth is always on; `up` generates a password when none is set
     flower_port: int = 5555
@@ -126,6 +136,10 @@ class Settings(BaseSettings):
     # Comma-separated ONNX Runtime providers to try, e.g. "CUDAExecutionProvider"
     providers: str | None = None
     coreml_compute_units: Literal["ALL", "CPUAndGPU", "CPUAndNeuralEngine", "CPUOnly"] = "ALL"
+    # After each inference ONNX Runtime gives the memory arena's unused blocks back to the
+    # system (worker/run_options.py), so a child that once read a long chunk does not keep
+    # its peak for good; benchmarks/worker_memory.py measures what it saves and costs
+    onnx_arena_shrinkage: bool = False
 
     # Chunking: a token costs about 10 % less in a 370-token inference than in a 90-token one,
     # and every chunk pays a fixed overhead (queue, database, storage), while smaller chunks

@@ -63,6 +63,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
 # A pooled connection idle this long is checked (a round trip) before it is handed out
 PING_AFTER_IDLE_S = 1.0
+# A database host that does not answer at all (a failover, a lost network) fails a connection
+# attempt after this, instead of the operating system's minutes: the API answers 503 and a
+# task retries, rather than both hanging
+CONNECT_TIMEOUT_S = 10
 
 
 def _ping_when_idle(engine: Engine) -> None:
@@ -95,7 +99,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    engine = create_engine(
+        url, pool_size=10, max_overflow=20, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+    )
     _ping_when_idle(engine)
     return engine
 

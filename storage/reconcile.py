@@ -1,9 +1,9 @@
 """The reconcile policy: which unfinished work the database knows of is sent again, and which
 jobs give up. ``worker/reconciler.py`` runs it against what the broker and workers hold."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -20,6 +20,43 @@ class ChunkToSend:
     chunk_id: int
     index: int
     priority: int
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """Tasks the broker has delivered and not had acknowledged (acks_late: running, or reserved
+    by a worker), and the worker processes whose heartbeat has not expired.
+
+    A worker that dies whole leaves its messages unacknowledged until the visibility timeout
+    gives them back (21 min by default). So a delivered message counts as held only while it
+    may still be at work: its chunk started (or, not started yet, was sent; for an assembly,
+    its job's last chunk finished) less than ``dead_after_s`` ago, or its chunk runs in a
+    process alive since before the chunk started. What a live worker has reserved but not
+    started is in what it reports (``held``), however long it waits there.
+    """
+
+    chunk_ids: Collection[int]
+    assembly_job_ids: Collection[str]
+    # (host, pid) -> since when that process is known to be alive, by its host's clock
+    live_processes: Mapping[tuple[str, int], datetime]
+    dead_after_s: float
+
+    def still_held(self, chunk: Chunk, now: datetime) -> bool:
+        if chunk.id not in self.chunk_ids:
+            return False
+        running = chunk.status == ChunkStatus.RUNNING
+        since = chunk.started_at if running else chunk.enqueued_at
+        if since is None or since > now - timedelta(seconds=self.dead_after_s):
+            return True
+        # A worker restarted with the same host name and pid (a restarted container) is
+        # alive only since after the chunk started: not the process that ran it
+        alive_since = self.live_processes.get((chunk.worker_host, chunk.worker_pid))
+        return running and alive_since is not None and alive_since <= since
+
+    def assembly_held(self, job_id: str, job_updated_at: datetime, now: datetime) -> bool:
+        return job_id in self.assembly_job_ids and job_updated_at > now - timedelta(
+            seconds=self.dead_after_s
+        )
 
 
 @dataclass
@@ -41,17 +78,29 @@ def reconcile_jobs(
     max_requeues: int,
     stalled_after_s: float,
     in_flight_per_job: int,
+    delivered: Deliveries | None = None,
 ) -> Reconciliation:
     """Put unfinished work whose task is gone back in the queue.
 
-    ``held(chunk_id)`` and ``assembling(job_id)`` say whether the broker or a worker still holds
-    a task for it. Work younger than ``grace_s`` is left alone (its message may still be on its
-    way). A chunk lost ``max_requeues`` times fails its job, as does a running job with no
-    progress for ``stalled_after_s`` (0: never). Only jobs of ``queue`` are touched: pools
-    that share the database with other queues mind their own.
+    ``held(chunk_id)`` and ``assembling(job_id)`` say whether the broker's queue or a live
+    worker holds a task for it; ``delivered``, what the broker has delivered and not had
+    acknowledged, which counts while its worker may be alive (None: ``held`` covers those).
+    Work younger than ``grace_s`` is left alone (its message may still be on its way). A chunk
+    lost ``max_requeues`` times fails its job, as does a running job with no progress for
+    ``stalled_after_s`` (0: never). Only jobs of ``queue`` are touched: pools that share the
+    database with other queues mind their own.
     """
     session = ends.session
     now = utcnow()
+
+    def chunk_held(chunk: Chunk) -> bool:
+        return held(chunk.id) or (delivered is not None and delivered.still_held(chunk, now))
+
+    def assembly_held(job_id: str, updated_at: datetime) -> bool:
+        if assembling(job_id):
+            return True
+        return delivered is not None and delivered.assembly_held(job_id, updated_at, now)
+
     cutoff = now - timedelta(seconds=grace_s)
     result = Reconciliation(chunks=[], assemblies=[], failed_jobs={})
     unfinished = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -79,7 +128,7 @@ def reconcile_jobs(
     ).all()
     for chunk, priority in rows:
         since = chunk.started_at if chunk.status == ChunkStatus.RUNNING else chunk.enqueued_at
-        if chunk.job_id in result.failed_jobs or (since and since > cutoff) or held(chunk.id):
+        if chunk.job_id in result.failed_jobs or (since and since > cutoff) or chunk_held(chunk):
             continue
         if chunk.requeues >= max_requeues:
             result.failed_jobs[chunk.job_id] = (
@@ -110,8 +159,8 @@ def reconcile_jobs(
                 result.chunks.append(ChunkToSend(job_id, chunk_id, index, priority))
 
     # Every chunk done but no assembly anywhere: its task was lost
-    complete = session.scalars(
-        select(Job.id).where(
+    complete = session.execute(
+        select(Job.id, Job.updated_at).where(
             Job.queue == queue,
             Job.status == JobStatus.RUNNING,
             Job.chunks_done == Job.chunks_total,
@@ -119,7 +168,9 @@ def reconcile_jobs(
         )
     )
     result.assemblies = [
-        job_id for job_id in complete if job_id not in result.failed_jobs and not assembling(job_id)
+        job_id
+        for job_id, updated_at in complete
+        if job_id not in result.failed_jobs and not assembly_held(job_id, updated_at)
     ]
 
     for job_id, error in result.failed_jobs.items():
@@ -129,7 +180,7 @@ def reconcile_jobs(
             select(Chunk).where(Chunk.job_id == job_id, Chunk.status == ChunkStatus.RUNNING)
         )
         for chunk in running:
-            if not held(chunk.id):
+            if not chunk_held(chunk):
                 chunk.status = ChunkStatus.FAILED
                 chunk.error = "its worker was lost"
     result.chunks = [c for c in result.chunks if c.job_id not in result.failed_jobs]

@@ -1,7 +1,8 @@
 """The Celery app of the workers: ``celery -A worker.app worker`` (or ``kokoro-queue worker``).
 
 Each pool child loads its own Kokoro session right after fork (ONNX Runtime sessions and thread
-pools must not cross a fork), warms it, and records the load in the database.
+pools must not cross a fork), warms it, and records the load in the database. The main process
+runs the reconciler and the heartbeat of itself and its children (``worker/heartbeat.py``).
 """
 
 import logging
@@ -15,12 +16,21 @@ from core.settings import get_settings
 from storage.db import transaction
 from storage.worker_sessions import record_worker_session
 from worker.engine import SynthesisEngine, process_engine, set_process_engine
+from worker.heartbeat import celery_pool_pids, check_heartbeat_settings, start_heartbeat
 from worker.providers import provider_options
 
 log = logging.getLogger(__name__)
 
+# Before anything starts: a worker whose heartbeat cannot keep it alive would have its chunks
+# done twice
+check_heartbeat_settings(get_settings())
 app = make_celery(get_settings())
 app.conf.include = ["worker.tasks", "worker.webhooks", "worker.samples"]
+# Redis restarted or failed over: reconnect for as long as it takes (Celery gives up after 100
+# tries by default, and the worker exits), and let running chunks finish meanwhile (their
+# results go to the database; a message whose ack was lost comes back and finds its chunk done)
+app.conf.broker_connection_max_retries = None
+app.conf.worker_cancel_long_running_tasks_on_connection_loss = False
 
 
 def load_engine() -> SynthesisEngine:
@@ -93,19 +103,21 @@ def _load_engine_in_child(**_):
     load_engine()
 
 
-_reconciler_stop = None
+_main_process_threads: list = []  # the stop events of the reconciler and the heartbeat
 
 
 @worker_ready.connect
-def _start_reconciler(**_):
-    # In the main process only: the pool children synthesize
-    global _reconciler_stop
+def _start_reconciler(sender, **_):
+    # In the main process only: the pool children synthesize. The sender is the consumer.
     from worker.reconciler import start_reconciler
 
-    _reconciler_stop = start_reconciler(app, get_settings())
+    settings = get_settings()
+    pool = sender.pool
+    _main_process_threads.append(start_heartbeat(settings, lambda: celery_pool_pids(pool)))
+    _main_process_threads.append(start_reconciler(app, settings))
 
 
 @worker_shutdown.connect
 def _stop_reconciler(**_):
-    if _reconciler_stop is not None:
-        _reconciler_stop.set()
+    for stop in _main_process_threads:
+        stop.set()

@@ -20,6 +20,7 @@ from core.speech import speak
 from core.voices import is_blend, parse_voice
 from core.word_timing import TimedWord
 from worker.providers import CPU, choose_providers
+from worker.run_options import run_options
 from worker.timed_model import timed_model
 from worker.timed_synthesis import chunk_words, synthesize_timed
 
@@ -99,6 +100,8 @@ class SynthesisEngine:
         session = build_session(str(timed.path), threads, providers, options)
         self.kokoro = Kokoro.from_session(session, str(files.voices))
         self.provider = session.get_providers()[0]
+        # KQ_ONNX_ARENA_SHRINKAGE: every run gives the arena's unused blocks back afterwards
+        self.run_options = run_options(get_settings().onnx_arena_shrinkage, self.provider)
         self.threads = threads
         self.model_path = str(files.model)
         self.load_ms = (time.perf_counter() - started) * 1000
@@ -158,7 +161,12 @@ class SynthesisEngine:
             # kokoro-onnx's create(phonemes, is_phonemes=True), batches of at most 510 tokens
             # and all, run step by step to read the token durations too (the same audio)
             timed = synthesize_timed(
-                self.kokoro, self.durations_output, phonemes, self.voice_style(voice), speed
+                self.kokoro,
+                self.durations_output,
+                phonemes,
+                self.voice_style(voice),
+                speed,
+                self.run_options,
             )
             audio = timed.audio
         finished = time.perf_counter()

@@ -2,6 +2,9 @@
 sent again. That is what is left when Redis restarts empty, a message is lost, or a
 process dies between its commit and its send.
 
+It also sends again the chunks of a worker that died whole, which Redis would give back only
+after the visibility timeout: their worker's heartbeat (``worker/heartbeat.py``) has expired.
+
 Every worker runs it in a thread of its main process, once at start and then every
 ``KQ_RECONCILE_INTERVAL_S``; a Redis lock lets one worker of the cluster run it per interval.
 ``kokoro-queue reconcile`` runs it once.
@@ -24,27 +27,36 @@ from core.queue import (
 from core.settings import Settings
 from storage.blobs import blob_store
 from storage.job_end import ending_jobs, job_end_effects
-from storage.reconcile import Reconciliation, reconcile_jobs
+from storage.reconcile import Deliveries, Reconciliation, reconcile_jobs
+from worker.heartbeat import live_processes
 
 log = logging.getLogger(__name__)
 
 
-def tasks_held(celery: Celery, settings: Settings) -> TasksSeen:
-    """Every task the broker or a live worker holds for this queue. Read before the database,
-    so that work is either seen here or already recorded there."""
+def tasks_held(celery: Celery, settings: Settings) -> tuple[TasksSeen, Deliveries]:
+    """The tasks this queue's Redis lists or its live workers hold, and those delivered and not
+    yet acknowledged, with the worker processes alive. Read before the database, so that work
+    is either seen here or already recorded there; the lists before the unacknowledged set, so
+    that a message delivered in between is seen in one of them."""
     held = tasks_waiting_in_broker(settings)
     # Delivered and not yet acknowledged (acks_late): running, or reserved by a worker. A worker
-    # that dies whole leaves its messages here; Redis gives them back after the visibility
-    # timeout, and a killed pool child's message is given back at once (reject_on_worker_lost).
-    held.update(tasks_unacked_in_broker(settings))
+    # that dies whole leaves its messages here until the visibility timeout (its heartbeat
+    # tells); a killed pool child's message is given back at once (reject_on_worker_lost).
+    unacked = tasks_unacked_in_broker(settings)
     # What workers run after Redis restarted empty is in no Redis structure at all
     held.update(tasks_on_workers(celery, settings))
-    return held
+    delivered = Deliveries(
+        chunk_ids=unacked.chunk_ids,
+        assembly_job_ids=unacked.assembling_job_ids,
+        live_processes=live_processes(settings),
+        dead_after_s=settings.worker_dead_after_s,
+    )
+    return held, delivered
 
 
 def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
     """One pass over this queue's unfinished jobs (other queues' pools mind their own)."""
-    held = tasks_held(celery, settings)
+    held, delivered = tasks_held(celery, settings)
     effects = job_end_effects(celery, blob_store(settings))
     with ending_jobs(settings.sqlalchemy_url, effects) as ends:
         result = reconcile_jobs(
@@ -56,6 +68,7 @@ def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
             max_requeues=settings.max_chunk_requeues,
             stalled_after_s=settings.stalled_job_timeout_s,
             in_flight_per_job=settings.in_flight_per_job,
+            delivered=delivered,
         )
     for chunk in result.chunks:
         send_chunks(

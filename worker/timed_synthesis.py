@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import onnxruntime as ort
 from kokoro_onnx import Kokoro
 from kokoro_onnx.chunker import pause_after, split_phonemes
 from kokoro_onnx.config import MAX_PHONEME_LENGTH, SAMPLE_RATE
@@ -53,6 +54,7 @@ def synthesize_timed(
     phonemes: str,
     style: str | np.ndarray,
     speed: float,
+    run_options: ort.RunOptions | None = None,
 ) -> TimedAudio:
     """What ``kokoro.create(phonemes, voice=style, speed=speed, is_phonemes=True)`` returns,
     with where each token is in it."""
@@ -80,7 +82,7 @@ def synthesize_timed(
             "style": np.asarray(voice[min(len(tokens), len(voice)) - 1], dtype=dtypes["style"]),
             "speed": np.array([_speed_value(speed, dtypes["speed"])], dtype=dtypes["speed"]),
         }
-        result = session.run(outputs, inputs)
+        result = session.run(outputs, inputs, run_options)
         raw = np.asarray(result[0]).ravel()
         if durations_output:
             durations = np.asarray(result[1]).ravel().astype(np.int64)

@@ -9,13 +9,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-import numpy as np
-from sqlalchemy import create_engine, select
-
 from cli.embedded_redis import start_embedded_redis
-from core.timeline import PAUSE_SECONDS
-from storage.models import Chunk
-from tests.audio_checks import read_audio
 from tests.conftest import (
     ROOT,
     free_port,
@@ -24,41 +18,10 @@ from tests.conftest import (
     wait_for,
 )
 from tests.integration.test_pipeline import BOOK
-from worker.audio import book_gain
+from tests.support.finished_books import assert_every_chunk_once_in_order, job_chunks, progress
 
 # The reconciler of the workers in these stacks looks every 2 s at work older than 3 s
 FAST_RECONCILER = {"KQ_RECONCILE_INTERVAL_S": "2", "KQ_RECONCILE_GRACE_S": "3"}
-
-
-def job_chunks(database_url: str, job_id: str) -> list:
-    engine = create_engine(database_url)
-    with engine.connect() as db:
-        rows = db.execute(select(Chunk).where(Chunk.job_id == job_id).order_by(Chunk.index)).all()
-    engine.dispose()
-    return rows
-
-
-def assert_every_chunk_once_in_order(stack, job: dict, audio_bytes: bytes) -> list:
-    """The file is exactly the job's chunks, each once, in index order, with their pauses."""
-    rows = job_chunks(stack.database_url, job["id"])
-    assert [r.index for r in rows] == list(range(job["progress"]["chunks_total"]))
-    assert all(r.status == "done" for r in rows)
-    audio, rate = read_audio(audio_bytes)
-    parts = []
-    for row in rows:
-        chunk_audio, _ = read_audio((stack.data_dir / "audio" / row.audio_key).read_bytes())
-        parts += [chunk_audio, np.zeros(int(PAUSE_SECONDS[row.pause_after] * rate))]
-    expected = book_gain(r.peak for r in rows) * np.concatenate(parts)
-    assert len(audio) == len(expected)  # no chunk missing, none twice
-    np.testing.assert_allclose(audio, expected, atol=2 / 32768)  # and in order
-    spoken = sum(r.audio_seconds for r in rows)
-    assert abs(job["audio_seconds"] - len(audio) / rate) < 0.01
-    assert spoken < job["audio_seconds"]
-    return rows
-
-
-def progress(http, job_id: str) -> dict:
-    return http.get(f"/v1/jobs/{job_id}").json()
 
 
 def test_worker_child_killed_mid_chunk_loses_only_that_chunk(tmp_path, redis_url, database_url):

@@ -109,57 +109,86 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """A new cluster in a temporary directory for as long as the block runs; its URL."""
-    bin_dir = binaries() or install()
-    user = server_user()
+class ThrowawayServer:
+    """A new cluster in a temporary directory (``initdb``), served on a free port of its own;
+    ``stop`` and ``start`` it again at will (its data stays), as an outage would."""
 
-    def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-        command = [str(bin_dir / args[0]), *args[1:]]
-        if user:
-            command = ["runuser", "-u", user, "--", *command]
+    def __init__(self):
+        self.bin_dir = binaries() or install()
+        self.user = server_user()
+        self.root = Path(tempfile.mkdtemp(prefix="kq-postgres-"))
+        self.data = self.root / "data"
+        if self.user:
+            shutil.chown(self.root, self.user)
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
+        self.running = False
+
+    def run(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
         return subprocess.run(command, check=True, **kwargs)
 
-    root = Path(tempfile.mkdtemp(prefix="kq-postgres-"))
-    data = root / "data"
-    if user:
-        shutil.chown(root, user)
-    started = False
-    try:
-        run(
-            "initdb", "--pgdata", str(data), "--username", SUPERUSER, "--auth", "trust",
+    def init(self) -> None:
+        self.run(
+            "initdb", "--pgdata", str(self.data), "--username", SUPERUSER, "--auth", "trust",
             "--encoding", "UTF8",
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        port = free_port()
+
+    def start(self) -> None:
         options = [
             "-c listen_addresses=127.0.0.1",
-            f"-c port={port}",
-            f"-c unix_socket_directories={root}",
+            f"-c port={self.port}",
+            f"-c unix_socket_directories={self.root}",
             *(f"-c {name}={value}" for name, value in SERVER_OPTIONS.items()),
         ]
-        run(
-            "pg_ctl", "--pgdata", str(data), "--log", str(root / "server.log"), "--wait",
-            f"--timeout={START_TIMEOUT_S}", "--options", " ".join(options), "start",
+        self.run(
+            "pg_ctl", "--pgdata", str(self.data), "--log", str(self.root / "server.log"),
+            "--wait", f"--timeout={START_TIMEOUT_S}", "--options", " ".join(options), "start",
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        started = True
-        url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres"
-        if not answers(url):
-            raise SystemExit(f"tests/support/postgres: the throwaway cluster is silent: {url}")
-        log(f"throwaway PostgreSQL ({bin_dir.parent.name}) at 127.0.0.1:{port}, in {root}")
-        yield url
+        self.running = True
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are cut, as in a restart or a failover."""
+        self.run(
+            "pg_ctl", "--pgdata", str(self.data), "--mode", "fast", "--wait", "stop",
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.running = False
+
+
+@contextmanager
+def throwaway_server() -> Iterator[ThrowawayServer]:
+    """A throwaway cluster, running, for as long as the block runs; removed afterwards."""
+    server = ThrowawayServer()
+    try:
+        server.init()
+        server.start()
+        if not answers(server.url):
+            silent = f"tests/support/postgres: the throwaway cluster is silent: {server.url}"
+            raise SystemExit(silent)
+        where = f"127.0.0.1:{server.port}, in {server.root}"
+        log(f"throwaway PostgreSQL ({server.bin_dir.parent.name}) at {where}")
+        yield server
     except subprocess.CalledProcessError:
         with suppress(OSError):
-            sys.stderr.write((root / "server.log").read_text())
+            sys.stderr.write((server.root / "server.log").read_text())
         raise
     finally:
-        if started:
-            run("pg_ctl", "--pgdata", str(data), "--mode", "fast", "--wait", "stop",
-                stdout=subprocess.DEVNULL)  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
+        if server.running:
+            server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
         log("throwaway PostgreSQL stopped and removed")
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """A new cluster in a temporary directory for as long as the block runs; its URL."""
+    with throwaway_server() as server:
+        yield server.url
 
 
 @contextmanager
