@@ -32,6 +32,16 @@ def chunks_in_flight(stack) -> list[tuple]:
     return [tuple(row) for row in rows]
 
 
+def chunk_rtf_parts(stack, job_id: str) -> list[tuple[float, float]]:
+    engine = create_engine(stack.database_url)
+    with engine.connect() as db:
+        rows = db.execute(
+            select(Chunk.inference_ms, Chunk.audio_seconds).where(Chunk.job_id == job_id)
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
 def test_stats_window_matches_the_jobs_wall_clock(stack):
     text = BOOK[:900]
     # Chunks of earlier tests (a cancelled job's running chunk too) finish outside this window
@@ -54,7 +64,15 @@ def test_stats_window_matches_the_jobs_wall_clock(stack):
     # clock adds the assembly and one poll interval at most
     assert abs(report["chars_per_second"] - own_rate) / own_rate < 0.15
     assert report["audio_seconds"] <= finished["audio_seconds"]
-    assert 0 < report["inference_rtf"]["p50"] <= report["inference_rtf"]["p95"] < 2
+    # The inference real-time factors are the chunks' own (inference time over audio time):
+    # each percentile is one of them, the median between the middle two (speed itself is
+    # measured by the benchmarks, not here)
+    rtfs = sorted(
+        round(ms / 1000 / seconds, 4) for ms, seconds in chunk_rtf_parts(stack, job["id"])
+    )
+    p50, p95 = report["inference_rtf"]["p50"], report["inference_rtf"]["p95"]
+    assert {p50, p95} <= set(rtfs) and 0 < p50 <= p95 <= rtfs[-1]
+    assert rtfs[(len(rtfs) - 1) // 2] <= p50 <= rtfs[len(rtfs) // 2]
     assert report["queue_wait_ms"]["p50"] is not None
     # Normalizing to the spoken form is a sliver of a chunk's time; the model is nearly all
     shares = report["chunk_time_share"]
