@@ -17,7 +17,7 @@ from core.books import MAX_EPUB_UNPACKED_BYTES
 from core.model_files import list_voices
 from storage.job_end import ending_jobs, job_end_effects
 from tests.epub_factory import build_epub
-from tests.support.fast import FastApi, api_for, fast_settings
+from tests.support.fast import FastApi, api_for, detail_text, fast_settings
 
 GOOD = {"text": "A perfectly good sentence."}
 MISSING = "0" * 32
@@ -45,20 +45,6 @@ def no_shell_settings():
 @pytest.fixture(scope="module")
 def api(no_shell_settings, tmp_path_factory) -> FastApi:
     return make_api(tmp_path_factory.mktemp("api"))
-
-
-@pytest.fixture
-def unchanged(api):
-    """Asserts that the test stored, wrote and sent nothing."""
-    before = api.stored()
-    yield
-    assert api.stored() == before
-
-
-def detail_text(response) -> str:
-    """`detail` as one string: a sentence, or FastAPI's list of {loc, msg, type}."""
-    detail = response.json()["detail"]
-    return detail if isinstance(detail, str) else json.dumps(detail)
 
 
 def voices_of(api: FastApi) -> tuple[str, ...]:

@@ -5,7 +5,6 @@ shows that language's phonemes; an EPUB's dc:language sets `lang`. Through the i
 (TestClient) on a SQLite file with a broker stand-in: no Redis, worker or model is needed."""
 
 import io
-import json
 import os
 import zipfile
 
@@ -13,7 +12,7 @@ import pytest
 
 from core.languages import supported_codes
 from tests.epub_factory import build_epub
-from tests.support.fast import FastApi, api_for, fast_settings
+from tests.support.fast import FastApi, api_for, detail_text, fast_settings
 from tests.support.voices import write_voices
 
 # Voice names of the official voices file, and one that is not a Kokoro name; their vectors are
@@ -42,18 +41,6 @@ def api(tmp_path_factory) -> FastApi:
         voices = data_dir / "voices.npz"
         write_voices(voices, VOICES)
         yield api_for(fast_settings(data_dir, voices_path=voices))
-
-
-@pytest.fixture
-def unchanged(api):
-    before = api.stored()
-    yield
-    assert api.stored() == before
-
-
-def detail_text(response) -> str:
-    detail = response.json()["detail"]
-    return detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("code", supported_codes())

@@ -1,6 +1,7 @@
 """Stand-ins and rows for the fast layer: a broker that records what it would be sent, the
 in-process app on a SQLite file, and jobs stored straight through the storage functions."""
 
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,3 +102,9 @@ def fast_settings(data_dir: Path, **fields) -> Settings:
         redis_url="redis://127.0.0.1:1/0",
         **fields,
     )
+
+
+def detail_text(response) -> str:
+    """`detail` as one string: a sentence, or FastAPI's list of {loc, msg, type}."""
+    detail = response.json()["detail"]
+    return detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
