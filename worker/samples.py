@@ -16,7 +16,7 @@ from core.settings import get_settings
 from core.speech import server_lexicon
 from worker.app import app, load_engine
 from worker.audio import book_gain, fade_edges, trim_silence, write_assembled
-from worker.tasks import _store
+from worker.tasks import process_store
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def synthesize_sample(key: str, voice: str, text: str, speed: float, lang: str, fmt: str) -> str:
     """Idempotent: a key already there is left as it is (so it never changes once served), and
     two runs at once each write the whole sample, the last one staying."""
-    store = _store()
+    store = process_store()
     if store.exists(key):
         return "cached"
     engine = load_engine()

@@ -49,13 +49,13 @@ def _db_url() -> str:
 
 
 @functools.cache
-def _store() -> BlobStore:
+def process_store() -> BlobStore:
     # One per process: a bucket's client (made lazily, again after a fork) is reused
     return blob_store(get_settings())
 
 
 def _effects() -> JobEndEffects:
-    return job_end_effects(app, _store())
+    return job_end_effects(app, process_store())
 
 
 def describe(exc: BaseException) -> str:
@@ -116,7 +116,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     audio = fade_edges(result.audio[start:end])
     # Word samples move with the trimmed start and stay within what is stored
     words = shifted(result.words, start, len(audio))
-    _store().put(key, encode_chunk(audio))
+    process_store().put(key, encode_chunk(audio))
     timing = ChunkTiming(
         tokens=result.tokens,
         audio_key=key,
@@ -158,7 +158,7 @@ def assemble_job(self, job_id: str) -> str:
         parts = chunks_for_assembly(session, job_id)
         chaptered, title, author = bool(job.chapters), job.title, job.author
         titles = chapter_titles(job.chapters, title)
-    store = _store()
+    store = process_store()
     gain = book_gain(part.peak for part in parts)
 
     def audio_of(mine: list[AssemblyPart], last_pause: int | None = None):
