@@ -2,7 +2,7 @@
 
 Both the revision (``--rev``, e.g. the commit before a change to the chunk path) and this
 checkout run the throughput benchmark's service measurement (c): ``POST /v1/jobs`` to the
-finished file, default settings, warm workers, the same text. The runs alternate (rev, this,
+finished file, default settings, the same text, after a warm-up job. The runs alternate (rev, this,
 this, rev, ...) so that a machine slowing down or speeding up during the run weighs on both
 alike; each side's figure is its median. Writes benchmarks/results/throughput_vs_rev.json and
 the README block ``bench:throughput-rev``.
@@ -35,9 +35,12 @@ from pathlib import Path
 from benchmarks.throughput import ServiceUnderTest
 from core.text import normalize_text
 text = normalize_text(Path(sys.argv[1]).read_text(encoding="utf-8"))
+WARM_UP = " ".join(["The workers warm up before the clock starts."] * 12)
 with tempfile.TemporaryDirectory(prefix="kq-bench-rev-") as tmp:
     service = ServiceUnderTest(Path(tmp), sys.argv[2])
     try:
+        # Both pool children load (and, where a revision does, prepare) their model first
+        service.run_job(WARM_UP)
         wall, job, _ = service.run_job(text)
     finally:
         service.stop()
