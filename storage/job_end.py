@@ -74,11 +74,11 @@ class JobEnds:
         self._ended.append(_Ended(job_id, JobStatus.FAILED, row.queue, bool(row.callback_url)))
         return True
 
-    def fail_chunk(self, chunk_id: int, error: str) -> bool:
+    def fail_chunk(self, chunk_id: int, job_id: str, error: str) -> bool:
         """A chunk's last attempt failed: the chunk fails, and with it its job. True when this
         call failed the job (it was unfinished until now)."""
         chunk = self.session.get(Chunk, chunk_id)
-        if chunk is None or chunk.status == ChunkStatus.DONE:
+        if chunk is None or chunk.job_id != job_id or chunk.status == ChunkStatus.DONE:
             return False
         chunk.status = ChunkStatus.FAILED
         chunk.error = error

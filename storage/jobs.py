@@ -165,15 +165,19 @@ def release_chunks(session: Session, job_id: str, count: int) -> list[tuple[int,
     return [(r.id, r.index) for r in rows]
 
 
-def start_chunk(session: Session, chunk_id: int, host: str, pid: int) -> ChunkWork | None:
-    """Claim a chunk for synthesis by the worker process (host, pid). None when there is
-    nothing to do: the chunk is already done (a redelivered task), or its job is cancelled,
-    failed or deleted. The job row is share-locked, so a cancel either sees this chunk running
-    or this sees the job cancelled: no chunk starts after a cancel has returned."""
+def start_chunk(
+    session: Session, chunk_id: int, job_id: str, host: str, pid: int
+) -> ChunkWork | None:
+    """Claim a chunk of ``job_id`` for synthesis by the worker process (host, pid). None when
+    there is nothing to do: the chunk is already done (a redelivered task), or its job is
+    cancelled, failed or deleted. A chunk is named by its job too: SQLite gives a deleted job's
+    chunk ids to the next job's chunks, which that job's tasks must not take. The job row is
+    share-locked, so a cancel either sees this chunk running or this sees the job cancelled: no
+    chunk starts after a cancel has returned."""
     row = session.execute(
         select(Chunk, Job)
         .join(Job, Chunk.job_id == Job.id)
-        .where(Chunk.id == chunk_id)
+        .where(Chunk.id == chunk_id, Chunk.job_id == job_id)
         .with_for_update(read=True, of=Job)
     ).first()
     if row is None:
@@ -220,12 +224,15 @@ class ChunkRecorded:
     completes_job: bool  # True for exactly one chunk of a job: the last to finish
 
 
-def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkRecorded:
-    """Record a synthesized chunk, counting it towards its job only the first time."""
+def finish_chunk(
+    session: Session, chunk_id: int, job_id: str, timing: ChunkTiming
+) -> ChunkRecorded:
+    """Record a synthesized chunk of ``job_id``, counting it towards its job only the first
+    time (nothing when the job and its chunks are gone)."""
     now = utcnow()
     first_time = session.execute(
         update(Chunk)
-        .where(Chunk.id == chunk_id, Chunk.status != ChunkStatus.DONE)
+        .where(Chunk.id == chunk_id, Chunk.job_id == job_id, Chunk.status != ChunkStatus.DONE)
         .values(
             status=ChunkStatus.DONE,
             finished_at=now,
@@ -270,17 +277,19 @@ def finish_chunk(session: Session, chunk_id: int, timing: ChunkTiming) -> ChunkR
     )
 
 
-def retry_chunk(session: Session, chunk_id: int, error: str) -> None:
+def retry_chunk(session: Session, chunk_id: int, job_id: str, error: str) -> None:
     """Record a failed attempt that will be retried: the chunk is queued again, unless its job
     has ended meanwhile (cancelled, failed, deleted), when the retry will find nothing to do and
     the chunk must not wait in the queue for ever."""
     job_status = session.scalar(
-        select(Job.status).join(Chunk, Chunk.job_id == Job.id).where(Chunk.id == chunk_id)
+        select(Job.status)
+        .join(Chunk, Chunk.job_id == Job.id)
+        .where(Chunk.id == chunk_id, Chunk.job_id == job_id)
     )
     ended = job_status is None or job_status in FINISHED_JOB_STATES
     session.execute(
         update(Chunk)
-        .where(Chunk.id == chunk_id, Chunk.status != ChunkStatus.DONE)
+        .where(Chunk.id == chunk_id, Chunk.job_id == job_id, Chunk.status != ChunkStatus.DONE)
         .values(
             status=ChunkStatus.CANCELLED if ended else ChunkStatus.QUEUED,
             enqueued_at=None if ended else utcnow(),

@@ -83,10 +83,10 @@ class JobTask(Task):
 class ChunkTask(JobTask):
     def on_retry(self, exc, task_id, args, kwargs, einfo):
         with transaction(_db_url()) as session:
-            retry_chunk(session, args[0], describe(exc))
+            retry_chunk(session, args[0], args[1], describe(exc))
 
     def give_up(self, ends: JobEnds, exc: BaseException, args: tuple) -> None:
-        ends.fail_chunk(args[0], describe(exc))
+        ends.fail_chunk(args[0], args[1], describe(exc))
 
 
 class AssembleTask(JobTask):
@@ -98,7 +98,7 @@ class AssembleTask(JobTask):
 def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     settings = get_settings()
     with transaction(_db_url()) as session:
-        work = start_chunk(session, chunk_id, settings.worker_host, os.getpid())
+        work = start_chunk(session, chunk_id, job_id, settings.worker_host, os.getpid())
     if work is None:
         return "skipped"
     engine = load_engine()
@@ -134,7 +134,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
         words_estimated=result.words_estimated,
     )
     with ending_jobs(_db_url(), _effects()) as ends:
-        finished = finish_chunk(ends.session, chunk_id, timing)
+        finished = finish_chunk(ends.session, chunk_id, work.job_id, timing)
         # Cancelled, failed or deleted while this ran: what this chunk wrote goes too
         job_status = ends.discard_audio_if_ended(work.job_id)
         # This chunk's slot in its job's in-flight window passes to the job's next chunk

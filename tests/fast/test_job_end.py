@@ -52,11 +52,11 @@ def timing(key: str) -> ChunkTiming:
 def synthesize(settings, store, job_id: str, chunk_id: int, index: int) -> None:
     """What a worker does with a chunk, minus the model: claim it, write audio, record it."""
     with transaction(settings.sqlalchemy_url) as session:
-        assert start_chunk(session, chunk_id, "test", 1) is not None
+        assert start_chunk(session, chunk_id, job_id, "test", 1) is not None
     key = chunk_key(job_id, index)
     store.put(key, encode_chunk(np.full(12_000, 0.1, dtype=np.float32)))
     with transaction(settings.sqlalchemy_url) as session:
-        finish_chunk(session, chunk_id, timing(key))
+        finish_chunk(session, chunk_id, job_id, timing(key))
 
 
 def job_row(settings, job_id: str) -> Job:
@@ -166,7 +166,7 @@ def test_a_chunk_that_gives_up_fails_its_job(settings, store):
     job, released = store_job(settings)
     chunk_id, _ = released[1]
     with ending_jobs(settings.sqlalchemy_url, job_end_effects(celery, store)) as ends:
-        assert ends.fail_chunk(chunk_id, "OSError: disk full")
+        assert ends.fail_chunk(chunk_id, job.id, "OSError: disk full")
     row = job_row(settings, job.id)
     assert row.status == JobStatus.FAILED
     assert row.error == "chunk 1 failed: OSError: disk full"
@@ -183,11 +183,11 @@ def test_a_retry_of_a_chunk_whose_job_ended_does_not_leave_it_queued(settings, s
     job, released = store_job(settings, callback=None)
     chunk_id, _ = released[0]
     with transaction(settings.sqlalchemy_url) as session:
-        start_chunk(session, chunk_id, "test", 1)
+        start_chunk(session, chunk_id, job.id, "test", 1)
     with ending_jobs(settings.sqlalchemy_url, job_end_effects(RecordingCelery(), store)) as ends:
         ends.cancel(job.id, "")
     with transaction(settings.sqlalchemy_url) as session:
-        retry_chunk(session, chunk_id, "RuntimeError: boom")
+        retry_chunk(session, chunk_id, job.id, "RuntimeError: boom")
     with session_factory(settings.sqlalchemy_url)() as session:
         assert session.get(Chunk, chunk_id).status == ChunkStatus.CANCELLED
         assert metric_values(session)["chunks_queued"] == 0

@@ -18,7 +18,14 @@ from core.states import ChunkStatus, JobStatus
 from storage.blobs import LocalBlobStore
 from storage.db import session_factory, transaction, utcnow
 from storage.job_end import ending_jobs, job_end_effects
-from storage.jobs import ChunkTiming, finish_chunk, release_chunks, retry_chunk, start_chunk
+from storage.jobs import (
+    ChunkTiming,
+    delete_job,
+    finish_chunk,
+    release_chunks,
+    retry_chunk,
+    start_chunk,
+)
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
 from storage.reconcile import reconcile_jobs
@@ -76,14 +83,21 @@ def job_row(settings, job_id: str) -> Job:
         return session.get(Job, job_id)
 
 
-def start(settings, chunk_id: int):
-    with transaction(settings.sqlalchemy_url) as session:
-        return start_chunk(session, chunk_id, "test-host", 1)
+def job_of(settings, chunk_id: int) -> str:
+    """The job a chunk's task names (it is sent with its chunk's job id)."""
+    with session_factory(settings.sqlalchemy_url)() as session:
+        return session.get(Chunk, chunk_id).job_id
 
 
-def finish(settings, chunk_id: int):
+def start(settings, chunk_id: int, job_id: str | None = None):
     with transaction(settings.sqlalchemy_url) as session:
-        return finish_chunk(session, chunk_id, timing(chunk_id))
+        return start_chunk(session, chunk_id, job_id or job_of(settings, chunk_id), "test-host", 1)
+
+
+def finish(settings, chunk_id: int, job_id: str | None = None):
+    job_id = job_id or job_of(settings, chunk_id)
+    with transaction(settings.sqlalchemy_url) as session:
+        return finish_chunk(session, chunk_id, job_id, timing(chunk_id))
 
 
 def release(settings, job_id: str, count: int) -> list[tuple[int, int]]:
@@ -140,7 +154,7 @@ def test_starting_a_chunk_runs_it_and_its_job(settings):
     assert stored.status == JobStatus.RUNNING and stored.started_at == row.started_at
     # A retried attempt is queued again, then starts as attempt 2
     with transaction(settings.sqlalchemy_url) as session:
-        retry_chunk(session, chunk_id, "RuntimeError: onnx")
+        retry_chunk(session, chunk_id, job.id, "RuntimeError: onnx")
     retried = chunks_of(settings, job.id)[index]
     assert retried.status == ChunkStatus.QUEUED and retried.error == "RuntimeError: onnx"
     assert start(settings, chunk_id).attempt == 2
@@ -154,13 +168,13 @@ def test_a_done_chunk_is_not_started_retried_or_failed_again(settings, effects):
     assert finish(settings, chunk_id).first_time
     assert start(settings, chunk_id) is None
     with transaction(settings.sqlalchemy_url) as session:
-        retry_chunk(session, chunk_id, "late error")
+        retry_chunk(session, chunk_id, job.id, "late error")
     with ending_jobs(settings.sqlalchemy_url, effects) as ends:
-        assert not ends.fail_chunk(chunk_id, "late error")
+        assert not ends.fail_chunk(chunk_id, job.id, "late error")
     row = chunks_of(settings, job.id)[index]
     assert row.status == ChunkStatus.DONE and row.error is None and row.attempts == 1
     assert job_row(settings, job.id).status == JobStatus.RUNNING
-    assert start(settings, 10**9) is None  # no such chunk (its job was deleted)
+    assert start(settings, 10**9, job.id) is None  # no such chunk (its job was deleted)
 
 
 # Fan-in
@@ -285,6 +299,24 @@ def test_a_redelivered_chunk_of_a_cancelled_job_is_no_longer_running(settings, e
         ends.cancel(job.id, "")
     assert start(settings, running) is None  # the redelivered task
     assert set(statuses(settings, job.id)) == {ChunkStatus.CANCELLED}
+
+
+def test_a_task_of_a_deleted_job_leaves_the_chunk_that_took_its_id_alone(settings):
+    """SQLite gives a deleted job's chunk ids to the next job's chunks: a task of the deleted
+    job that runs on names its own job, and neither starts, finishes nor retries the other's."""
+    gone, released = store_job(settings)
+    chunk_id, _ = released[0]
+    with transaction(settings.sqlalchemy_url) as session:
+        assert delete_job(session, gone.id, "")
+    job, reused = store_job(settings)
+    assert chunk_id in {c for c, _ in reused}  # the id was given again
+    assert start(settings, chunk_id, gone.id) is None
+    assert not finish(settings, chunk_id, gone.id).first_time
+    with transaction(settings.sqlalchemy_url) as session:
+        retry_chunk(session, chunk_id, gone.id, "late error")
+    row = next(r for r in chunks_of(settings, job.id) if r.id == chunk_id)
+    assert (row.status, row.attempts, row.error) == (ChunkStatus.QUEUED, 0, None)
+    assert start(settings, chunk_id, job.id) is not None  # its own job's task runs it
 
 
 def race_cancel_and_start(settings, effects, job_id: str, chunk_id: int) -> dict:

@@ -49,8 +49,8 @@ def finished_job(api: FastApi, succeed: bool = True) -> str:
         ids = [(c.id, c.text) for c in job_chunks(session, job.id)]
     for chunk_id, text in ids:
         with transaction(url) as session:
-            start_chunk(session, chunk_id, "host", 1)
-            finish_chunk(session, chunk_id, timing(chunk_id, words_of(text)))
+            start_chunk(session, chunk_id, job.id, "host", 1)
+            finish_chunk(session, chunk_id, job.id, timing(chunk_id, words_of(text)))
     if succeed:
         with ending_jobs(url, job_end_effects(api.celery, None)) as ends:
             ends.succeed(job.id, audio_key="k", audio_bytes=1, audio_seconds=4.3)
