@@ -21,6 +21,7 @@ from api.routers import (
     stats,
     text,
     voices,
+    web,
 )
 from api.schemas import BatchCreate, JobCreate
 from core.queue import make_celery
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats.router,
         dashboard.router,
         health.router,
+        web.router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,6 @@
+import { h } from "../dom.js";
+import { STATUS_LABELS } from "../format.js";
+
+export function statusBadge(status) {
+  return h("span", { class: `status status-${status}`, dataset: { status } }, STATUS_LABELS[status] || status);
+}
