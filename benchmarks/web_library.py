@@ -23,11 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api.auth import ANONYMOUS  # noqa: E402
+from benchmarks.throughput import save_results  # noqa: E402
 from core.states import JobStatus  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from tests.conftest import free_port, stop_process, wait_for  # noqa: E402
 from tests.support.seeding import insert_rows, job_rows  # noqa: E402
 from tests.support.web_browser import DESKTOP, chromium  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "web_library.json"
 
 PAGE_ROWS = 20  # the library's page size (api/static/app/js/views/library.js)
 STATUSES = [
@@ -84,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="kq-web-bench-") as tmp:
@@ -138,9 +142,20 @@ def main() -> None:
         middle, low, high = statistics.median(values), min(values), max(values)
         return f"median {middle:.0f} ms (min {low:.0f}, max {high:.0f})"
 
-    print(f"library first render, {PAGE_ROWS} rows of {args.jobs} jobs: {summary(first)}")
-    print(f"  of which GET /v1/jobs?limit={PAGE_ROWS}: {summary(listing)}")
-    print(f"next page (Older): {summary(following)}")
+    lines = [
+        f"Measured {datetime.now(UTC).date().isoformat()}, 2 cores, headless Chromium, "
+        f"{args.runs} first visits, `benchmarks/web_library.py`:",
+        "",
+        f"- library first render, {PAGE_ROWS} rows of {args.jobs:,} jobs: "
+        f"**{summary(first)}** (target < 1 s)",
+        f"- of which `GET /v1/jobs?limit={PAGE_ROWS}`: {summary(listing)}; "
+        f"the next page (Older): {summary(following)}",
+    ]
+    table = "\n".join(lines)
+    print(table)
+    result = {"jobs": args.jobs, "runs": args.runs, "first_render_ms": first,
+              "listing_ms": listing, "next_page_ms": following}  # fmt: skip
+    save_results(result, RESULTS, "web", table, readme=not args.no_readme)
 
 
 if __name__ == "__main__":
