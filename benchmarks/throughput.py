@@ -38,6 +38,8 @@ from core.text import normalize_text  # noqa: E402
 PROSE = ROOT / "benchmarks" / "prose.txt"
 RESULTS = ROOT / "benchmarks" / "results" / "throughput.json"
 README = ROOT / "README.md"
+BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
+README_BLOCKS = frozenset({"throughput", "throughput-rev"})  # the README's benchmark tables
 SAMPLE_RATE = 24_000
 
 
@@ -251,21 +253,28 @@ def readme_table(result: dict) -> str:
     )
 
 
+def block_file(name: str) -> Path:
+    """Where a benchmark's block is shown: the README's front-page tables, the rest in
+    docs/benchmarks.md beside what each benchmark measures."""
+    return README if name in README_BLOCKS else BENCHMARKS_DOC
+
+
 def write_block(name: str, table: str) -> None:
-    """Replace the README's ``<!-- bench:NAME -->`` block with ``table``."""
+    """Replace the ``<!-- bench:NAME -->`` block of its file (``block_file``) with ``table``."""
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    text = README.read_text()
+    path = block_file(name)
+    text = path.read_text()
     block = f"{start}\n{table}\n{end}"
     if start in text:
         text = re.sub(rf"{re.escape(start)}.*?{re.escape(end)}", lambda _: block, text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    path.write_text(text)
 
 
 def save_results(result: dict, path: Path, block: str, table: str, readme: bool) -> None:
-    """Write ``result`` to ``path`` (JSON) and, if ``readme``, ``table`` to the README's
-    ``block``."""
+    """Write ``result`` to ``path`` (JSON) and, if ``readme``, ``table`` to ``block`` in the
+    README or docs/benchmarks.md (``block_file``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     if readme:
