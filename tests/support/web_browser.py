@@ -24,16 +24,26 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 # Every value the job progress bars take, recorded in the page from its first frame, so that a
 # test sees the bar move however fast the job runs
+# (a bar drawn with its value already set counts too: on a quick machine the page may first draw
+# the bar part-way, and the next value it takes is 100)
 RECORD_PROGRESS = """
 window.__progressValues = [];
+const record = (bar) => window.__progressValues.push({ id: bar.id, value: Number(bar.value) });
+const isBar = (node) => node.matches && node.matches("progress.job-bar");
 new MutationObserver((changes) => {
   for (const change of changes) {
-    const bar = change.target;
-    if (bar.matches && bar.matches("progress.job-bar")) {
-      window.__progressValues.push({ id: bar.id, value: Number(bar.value) });
+    if (change.type === "attributes") {
+      if (isBar(change.target)) record(change.target);
+      continue;
+    }
+    for (const node of change.addedNodes) {
+      if (isBar(node)) record(node);
+      if (node.querySelectorAll) node.querySelectorAll("progress.job-bar").forEach(record);
     }
   }
-}).observe(document, { subtree: true, attributes: true, attributeFilter: ["value"] });
+}).observe(document, {
+  subtree: true, childList: true, attributes: true, attributeFilter: ["value"],
+});
 """
 
 
