@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 import math
-import os
 import zipfile
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from core.books import MAX_EPUB_UNPACKED_BYTES
 from core.model_files import list_voices
 from storage.job_end import ending_jobs, job_end_effects
 from tests.epub_factory import build_epub
-from tests.support.fast import FastApi, api_for, detail_text, fast_settings
+from tests.support.fast import FastApi, api_for, detail_text, fast_settings, without_shell_settings
 
 GOOD = {"text": "A perfectly good sentence."}
 MISSING = "0" * 32
@@ -34,11 +33,7 @@ def make_api(data_dir: Path, **fields) -> FastApi:
 
 @pytest.fixture(scope="module", autouse=True)
 def no_shell_settings():
-    """The service's settings also come from KQ_* variables: the shell's must not choose the
-    database, storage or keys of these tests."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("KQ_")]:
-            env.delenv(name)
+    with without_shell_settings():
         yield
 
 

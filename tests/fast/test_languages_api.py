@@ -5,14 +5,13 @@ shows that language's phonemes; an EPUB's dc:language sets `lang`. Through the i
 (TestClient) on a SQLite file with a broker stand-in: no Redis, worker or model is needed."""
 
 import io
-import os
 import zipfile
 
 import pytest
 
 from core.languages import supported_codes
 from tests.epub_factory import build_epub
-from tests.support.fast import FastApi, api_for, detail_text, fast_settings
+from tests.support.fast import FastApi, api_for, detail_text, fast_settings, without_shell_settings
 from tests.support.voices import write_voices
 
 # Voice names of the official voices file, and one that is not a Kokoro name; their vectors are
@@ -33,10 +32,7 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> FastApi:
-    # The service also reads KQ_* variables: the shell's must not choose this database
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("KQ_")]:
-            env.delenv(name)
+    with without_shell_settings():
         data_dir = tmp_path_factory.mktemp("languages-api")
         voices = data_dir / "voices.npz"
         write_voices(voices, VOICES)

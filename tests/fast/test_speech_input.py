@@ -3,7 +3,6 @@ a detail that says what and where, and stores nothing; and no text, however odd,
 POST /v1/text/preview fail with a 5xx or drop an ordinary word. Through the in-process app
 (TestClient) on a SQLite file with a broker stand-in: no Redis, worker or model is needed."""
 
-import os
 import re
 from collections import Counter
 
@@ -11,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.support.fast import FastApi, api_for, fast_settings
+from tests.support.fast import FastApi, api_for, fast_settings, without_shell_settings
 from tests.unit.test_normalize import _survivable
 
 ENDPOINTS = ("/v1/jobs", "/v1/text/preview")
@@ -19,11 +18,7 @@ ENDPOINTS = ("/v1/jobs", "/v1/text/preview")
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> FastApi:
-    # The service also reads KQ_* variables: the shell's must not choose this database or a
-    # server lexicon
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("KQ_")]:
-            env.delenv(name)
+    with without_shell_settings():
         yield api_for(fast_settings(tmp_path_factory.mktemp("speech-api")))
 
 

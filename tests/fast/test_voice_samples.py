@@ -20,7 +20,13 @@ from core.samples import SAMPLE_MAX_CHARS, SAMPLE_TEXTS
 from core.settings import Settings
 from core.voice_catalog import GRADES
 from storage.blobs import LocalBlobStore
-from tests.support.fast import FastApi, RecordingCelery, api_for, fast_settings
+from tests.support.fast import (
+    FastApi,
+    RecordingCelery,
+    api_for,
+    fast_settings,
+    without_shell_settings,
+)
 from tests.support.voices import write_voices
 
 # Names of the official voices file (Kokoro's stand-ins for OpenAI's voices among them) and
@@ -61,10 +67,7 @@ def made(args: list) -> bytes:
 
 @pytest.fixture
 def clean_env():
-    # The service also reads KQ_* variables: the shell's must not choose this database
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("KQ_")]:
-            env.delenv(name)
+    with without_shell_settings():
         yield
 
 

@@ -3,7 +3,6 @@ in the job's file with its pauses; the live events carry each chunk's words as i
 Through the in-process app on a SQLite file: no Redis, worker or model."""
 
 import json
-import os
 
 import pytest
 
@@ -13,7 +12,7 @@ from core.timeline import pause_samples
 from storage.db import transaction
 from storage.job_end import ending_jobs, job_end_effects
 from storage.jobs import ChunkTiming, NewJob, create_job, finish_chunk, start_chunk
-from tests.support.fast import FastApi, api_for, fast_settings
+from tests.support.fast import FastApi, api_for, fast_settings, without_shell_settings
 
 MISSING = "0" * 32
 TEXT = "It was the best of times. It was the worst of times."
@@ -23,9 +22,7 @@ CHUNK_SAMPLES = 48_000
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> FastApi:
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("KQ_")]:
-            env.delenv(name)
+    with without_shell_settings():
         yield api_for(fast_settings(tmp_path_factory.mktemp("api")))
 
 

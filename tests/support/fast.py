@@ -2,11 +2,14 @@
 in-process app on a SQLite file, and jobs stored straight through the storage functions."""
 
 import json
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -108,3 +111,13 @@ def detail_text(response) -> str:
     """`detail` as one string: a sentence, or FastAPI's list of {loc, msg, type}."""
     detail = response.json()["detail"]
     return detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+
+
+@contextmanager
+def without_shell_settings() -> Iterator[None]:
+    """The service's settings also come from KQ_* variables: while this lasts, the shell's
+    cannot choose the database, storage, keys or lexicon of an in-process app."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("KQ_")]:
+            env.delenv(name)
+        yield
