@@ -17,7 +17,7 @@ TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_mar
 BOOK_TYPES = ".txt, .md or .epub"
 FORM_FIELDS = {
     "voice", "speed", "lang", "format", "title", "author", "priority", "callback_url", "queue",
-    "markup", "pronunciations",
+    "markup", "pronunciations", "loudness",
 }  # fmt: skip
 JSON_FORM_FIELDS = {"pronunciations"}  # a form field can only be a string: these carry JSON
 

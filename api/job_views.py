@@ -3,8 +3,9 @@
 import hashlib
 from datetime import UTC, datetime
 
-from api.schemas import BatchOut, CallbackOut, JobLinks, JobOut, Progress
+from api.schemas import BatchOut, CallbackOut, ChapterLevel, JobLinks, JobOut, Progress
 from core.audio_formats import AudioFormat
+from core.loudness import Loudness
 from core.states import JobStatus
 from core.voice_catalog import language_warnings
 from storage.batches import batch_status
@@ -19,6 +20,10 @@ def job_out(job: Job) -> JobOut:
         speed=job.speed,
         lang=job.lang,
         format=AudioFormat(job.format),
+        loudness=Loudness(job.loudness),
+        levels=[ChapterLevel(**level) for level in job.chapter_levels]
+        if job.chapter_levels
+        else None,
         title=job.title,
         author=job.author,
         chapters=job.chapters,

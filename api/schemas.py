@@ -18,6 +18,7 @@ from pydantic import (
 from core.audio_formats import AudioFormat
 from core.languages import DEFAULT_LANGUAGE, supported_codes
 from core.lexicon import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
+from core.loudness import Loudness
 from core.text import has_speakable_text
 
 MAX_BATCH_JOBS = 100
@@ -126,6 +127,11 @@ class JobCreate(BaseModel):
         "its spoken form (numbers, dates... in words), other languages as written",
     )
     format: AudioFormat = AudioFormat.WAV
+    loudness: Loudness = Field(
+        default=Loudness.PEAK,
+        description="peak: each chapter's loudest moment at -1 dBFS; acx: every chapter within "
+        "ACX's audiobook limits (RMS -23 to -18 dBFS, peaks at or below -3 dBFS)",
+    )
     title: Label | None = None
     author: Label | None = None
     priority: int = Field(default=5, ge=0, le=9, description="0 to 9; higher runs sooner")
@@ -192,6 +198,16 @@ class CallbackOut(BaseModel):
     error: str | None = Field(description="of the last failed attempt, while not delivered")
 
 
+class ChapterLevel(BaseModel):
+    """A chapter's level as measured in the finished file (decoded), and the gain it got."""
+
+    chapter: int
+    title: str
+    gain_db: float
+    rms_dbfs: float
+    peak_dbfs: float
+
+
 class JobOut(BaseModel):
     id: str
     status: str
@@ -199,6 +215,10 @@ class JobOut(BaseModel):
     speed: float
     lang: str
     format: AudioFormat
+    loudness: Loudness
+    levels: list[ChapterLevel] | None = Field(
+        description="each chapter's measured RMS and peak, once the job has succeeded"
+    )
     title: str | None
     author: str | None
     chapters: list[str] | None = Field(description="chapter titles, when the job has chapters")

@@ -175,6 +175,7 @@ def submit_job(
         callback_url=str(body.callback_url) if body.callback_url else None,
         markup=body.markup,
         pronunciations=body.pronunciation_entries(),
+        loudness=body.loudness.value,
     )
     try:
         with sessions.begin() as session:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # core.samples imports the text normalizer: a second and a ha
 log = logging.getLogger(__name__)
 
 SYNTHESIZE_CHUNK = "kq.synthesize_chunk"
+ASSEMBLE_PART = "kq.assemble_part"
 ASSEMBLE_JOB = "kq.assemble_job"
 DELIVER_WEBHOOK = "kq.deliver_webhook"
 SYNTHESIZE_SAMPLE = "kq.synthesize_sample"
@@ -32,8 +33,8 @@ DEFAULT_PRIORITY = 5
 
 def visibility_timeout_s(settings: Settings) -> int:
     # Redis redelivers an unacked task after this, even while it still runs: keep it well above
-    # the hard time limit so only lost tasks are redelivered
-    return settings.task_time_limit_s * 2 + 60
+    # the longest hard time limit so only lost tasks are redelivered
+    return max(settings.task_time_limit_s, settings.assembly_time_limit_s) * 2 + 60
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -150,9 +151,30 @@ def _queue_keys(settings: Settings) -> list[str]:
     return [settings.queue] + [f"{settings.queue}:{step}" for step in PRIORITY_STEPS[1:]]
 
 
-def send_assembly(celery: Celery, job_id: str, queue: str) -> None:
-    """Enqueue a job's assembly ahead of any chunk: the job is done but for this."""
-    celery.send_task(ASSEMBLE_JOB, args=[job_id], queue=queue, priority=0)
+def _assembly_limits(settings: Settings) -> dict[str, int]:
+    limit = settings.assembly_time_limit_s
+    return {"time_limit": limit, "soft_time_limit": max(limit - 30, 5)}
+
+
+def send_parts(celery: Celery, parts: list, queue: str, settings: Settings) -> None:
+    """Enqueue the encoding of parts (storage/parts.py PartRef) ahead of any chunk: their
+    chapter is done but for this, and the work that trails the book's last chunk is shortest
+    when every finished chapter is encoded by then."""
+    for part in parts:
+        celery.send_task(
+            ASSEMBLE_PART,
+            args=[part.job_id, part.chapter, part.number],
+            queue=queue,
+            priority=0,
+            **_assembly_limits(settings),
+        )
+
+
+def send_assembly(celery: Celery, job_id: str, queue: str, settings: Settings) -> None:
+    """Enqueue the join of a job's parts into its file(s) ahead of any chunk."""
+    celery.send_task(
+        ASSEMBLE_JOB, args=[job_id], queue=queue, priority=0, **_assembly_limits(settings)
+    )
 
 
 def send_sample(celery: Celery, order: "SampleOrder", queue: str) -> None:
@@ -183,7 +205,8 @@ def broker_queue_depth(settings: Settings) -> int | None:
 
 @dataclass
 class TasksSeen:
-    """Work the broker or a worker holds: chunk ids and the ids of jobs being assembled."""
+    """Work the broker or a worker holds: chunk ids and the ids of jobs being assembled (a part
+    or the join)."""
 
     chunk_ids: set[int] = field(default_factory=set)
     assembling_job_ids: set[str] = field(default_factory=set)
@@ -191,7 +214,7 @@ class TasksSeen:
     def add(self, task_name: str | None, args: list) -> None:
         if task_name == SYNTHESIZE_CHUNK and args:
             self.chunk_ids.add(int(args[0]))
-        elif task_name == ASSEMBLE_JOB and args:
+        elif task_name in (ASSEMBLE_JOB, ASSEMBLE_PART) and args:
             self.assembling_job_ids.add(str(args[0]))
 
     def update(self, other: "TasksSeen") -> None:

@@ -173,6 +173,11 @@ class Settings(BaseSettings):
     worker_sched_idle: bool = True
     task_time_limit_s: int = Field(default=600, ge=10)
     task_max_retries: int = Field(default=3, ge=0)
+    # Assembly (worker/assembly.py): each chapter is encoded in parts of about this much
+    # audio, by their own tasks, as soon as the chapter's chunks are done; the job's file is
+    # then joined from them without encoding again. Both kinds of task have their own limit.
+    assembly_part_seconds: float = Field(default=600.0, ge=10)
+    assembly_time_limit_s: int = Field(default=600, ge=10)
 
     @field_validator("storage_url")
     @classmethod

@@ -100,3 +100,26 @@ def chapter_spans(slots: Iterable[Slot], titles: Sequence[str]) -> list[ChapterS
         ChapterSpan(number, titles[number], start, end)
         for number, (start, end) in sorted(spans.items())
     ]
+
+
+# A part (a run of chunks encoded by one task) ends only after a pause this long: joining two
+# lossy-encoded parts lengthens or shortens the silence between them by up to a few codec
+# frames (priming, frame rounding), which a pause this long absorbs unheard
+MIN_PART_BREAK_SECONDS = 0.2
+
+
+def split_parts(chunks: Sequence[tuple[int, int]], max_samples: int) -> list[tuple[int, int]]:
+    """Cut one chapter's chunks, given in order as (audio samples, pause samples), into runs of
+    about ``max_samples`` at most: (first, last) positions in ``chunks``, inclusive, covering
+    all of them. A run ends at the first pause of at least ``MIN_PART_BREAK_SECONDS`` once it
+    is full, so it may run past ``max_samples`` until one comes."""
+    runs: list[tuple[int, int]] = []
+    first, length = 0, 0
+    min_break = round(MIN_PART_BREAK_SECONDS * SAMPLE_RATE)
+    for position, (samples, pause) in enumerate(chunks):
+        length += samples + pause
+        last = position == len(chunks) - 1
+        if last or (length >= max_samples and pause >= min_break):
+            runs.append((first, position))
+            first, length = position + 1, 0
+    return runs

@@ -8,9 +8,10 @@ written blob: it either finds the previous version, or the complete new one.
 
 import hashlib
 import json
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
 
 READ_BLOCK = 256 * 1024
@@ -71,6 +72,20 @@ class BlobStore(ABC):
         """The file holding ``key`` where the store is a local directory, else None."""
         return None
 
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """A file on local disk holding ``key`` for the block: the stored file itself where
+        there is one, else a temporary copy streamed from the store (and removed after)."""
+        path = self.local_path(key)
+        if path is not None:
+            yield path
+            return
+        with tempfile.NamedTemporaryFile(suffix=PurePosixPath(key).suffix) as copy:
+            for block in self.read(key):
+                copy.write(block)
+            copy.flush()
+            yield Path(copy.name)
+
     def download_url(self, key: str, *, media_type: str, disposition: str) -> str | None:
         """A URL a client may fetch the blob from itself (presigned, answering with these
         Content-Type and Content-Disposition headers), else None: pass the bytes through."""
@@ -88,6 +103,16 @@ def job_audio_key(job_id: str, extension: str) -> str:
 
 def chapter_audio_key(job_id: str, chapter: int, extension: str) -> str:
     return f"jobs/{job_id}/chapters/{chapter:04d}.{extension}"
+
+
+def part_audio_key(job_id: str, chapter: int, number: int, extension: str) -> str:
+    # Deterministic, like a chunk's: a part encoded twice is the same file
+    return f"{parts_prefix(job_id)}/{chapter:04d}-{number:04d}.{extension}"
+
+
+def parts_prefix(job_id: str) -> str:
+    """Where a job's encoded parts wait for the join (removed once the job's file is made)."""
+    return f"jobs/{job_id}/parts"
 
 
 def job_prefix(job_id: str) -> str:

@@ -100,7 +100,13 @@ class JobEnds:
         return job, True
 
     def succeed(
-        self, job_id: str, *, audio_key: str, audio_bytes: int, audio_seconds: float
+        self,
+        job_id: str,
+        *,
+        audio_key: str,
+        audio_bytes: int,
+        audio_seconds: float,
+        chapter_levels: list[dict] | None = None,
     ) -> str | None:
         """Mark an assembled job succeeded. Returns its status afterwards (None: deleted):
         succeeded, or what a cancel or failure made of it meanwhile, whose audio then goes. (A
@@ -118,6 +124,7 @@ class JobEnds:
         job.audio_key = audio_key
         job.audio_bytes = audio_bytes
         job.audio_seconds = audio_seconds
+        job.chapter_levels = chapter_levels
         job.wall_seconds = wall
         job.realtime_factor = audio_seconds / wall if wall > 0 else None
         self._ended.append(_Ended(job_id, JobStatus.SUCCEEDED, job.queue, bool(job.callback_url)))

@@ -7,18 +7,21 @@ cancelled) is decided in one place: ``storage/job_end.py``.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core.audio_formats import SAMPLE_RATE
 from core.chunk_plan import PlannedChunk
 from core.ids import new_id
+from core.settings import get_settings
 from core.speech import overrides_to_json
 from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
 from storage.db import utcnow
 from storage.job_queries import owned_job
 from storage.models import Chunk, Job
+from storage.parts import PartRef, chapter_complete, plan_chapter
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class NewJob:
     callback_url: str | None = None
     markup: str = "none"
     pronunciations: dict | None = None
+    loudness: str = "peak"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class ChunkTiming:
     # [[written word, start sample, end sample], ...] in the stored chunk audio
     words: list[list] | None = None
     words_estimated: bool = False
+    sum_squares: float | None = None  # of the stored audio: for its chapter's gain
 
 
 def create_job(
@@ -104,6 +109,7 @@ def create_job(
         "callback_url": spec.callback_url,
         "markup": spec.markup,
         "pronunciations": spec.pronunciations,
+        "loudness": spec.loudness,
         "chunks_total": len(chunks),
         "chunks_done": 0,
         "chars_total": sum(len(c.text) for c in chunks),
@@ -222,13 +228,22 @@ def start_chunk(
 class ChunkRecorded:
     first_time: bool  # False for a redelivered task whose chunk was already done
     completes_job: bool  # True for exactly one chunk of a job: the last to finish
+    # The parts its chapter was cut into, when this chunk was the chapter's last to finish:
+    # their tasks are sent once the transaction commits
+    parts: list[PartRef] = field(default_factory=list)
 
 
 def finish_chunk(
-    session: Session, chunk_id: int, job_id: str, timing: ChunkTiming
+    session: Session,
+    chunk_id: int,
+    job_id: str,
+    timing: ChunkTiming,
+    *,
+    part_samples: int | None = None,
 ) -> ChunkRecorded:
     """Record a synthesized chunk of ``job_id``, counting it towards its job only the first
-    time (nothing when the job and its chunks are gone)."""
+    time (nothing when the job and its chunks are gone). The chunk that completes its chapter
+    plans the chapter's parts, of about ``part_samples`` each (default: the settings')."""
     now = utcnow()
     first_time = session.execute(
         update(Chunk)
@@ -251,12 +266,13 @@ def finish_chunk(
             worker_rss_mb=timing.worker_rss_mb,
             words=timing.words,
             words_estimated=timing.words_estimated,
+            sum_squares=timing.sum_squares,
         )
-        .returning(Chunk.job_id, Chunk.chars)
+        .returning(Chunk.job_id, Chunk.chars, Chunk.chapter)
     ).first()
     if first_time is None:
         return ChunkRecorded(first_time=False, completes_job=False)
-    job_id, chars = first_time
+    job_id, chars, chapter = first_time
     counts = session.execute(
         update(Job)
         .where(Job.id == job_id)
@@ -272,8 +288,15 @@ def finish_chunk(
     done, total, status = counts
     # The job row's update serializes finishing chunks: their counts are a gap-free sequence
     session.execute(update(Chunk).where(Chunk.id == chunk_id).values(done_seq=done))
+    parts = []
+    if status == JobStatus.RUNNING and chapter_complete(session, job_id, chapter):
+        if part_samples is None:
+            part_samples = round(get_settings().assembly_part_seconds * SAMPLE_RATE)
+        parts = plan_chapter(session, job_id, chapter, part_samples)
     return ChunkRecorded(
-        first_time=True, completes_job=done == total and status == JobStatus.RUNNING
+        first_time=True,
+        completes_job=done == total and status == JobStatus.RUNNING,
+        parts=parts,
     )
 
 

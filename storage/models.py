@@ -92,6 +92,10 @@ class Job(Base):
     wall_seconds: Mapped[float | None] = mapped_column(Float)
     realtime_factor: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    # peak or acx (core/loudness.py); each chapter's measured level once assembled:
+    # [{"chapter", "gain_db", "rms_dbfs", "peak_dbfs"}, ...]
+    loudness: Mapped[str] = mapped_column(String(8), default="peak", server_default="peak")
+    chapter_levels: Mapped[list | None] = mapped_column(JSON)
 
     # Webhook: POSTed to when the job finishes (core/webhooks.py), with its delivery so far
     callback_url: Mapped[str | None] = mapped_column(String(2000))
@@ -167,6 +171,8 @@ class Chunk(Base):
     # audio (core/word_timing.py); estimated when the model gave no phoneme durations
     words: Mapped[list | None] = mapped_column(JSON)
     words_estimated: Mapped[bool | None] = mapped_column(Boolean)
+    # Of the stored audio: a chapter's gain is decided from its chunks' sums (core/loudness.py)
+    sum_squares: Mapped[float | None] = mapped_column(Float)
 
     job: Mapped[Job] = relationship(back_populates="chunks")
 
@@ -175,6 +181,33 @@ class Chunk(Base):
         Index("ix_chunks_status", "status"),
         Index("ix_chunks_finished_at", "finished_at"),
         Index("ix_chunks_job_id_done_seq", "job_id", "done_seq"),
+    )
+
+
+class JobPart(Base):
+    """A run of one chapter's chunks that one task encodes (storage/parts.py); the job's file
+    and its chapters' files are joined from these without encoding again."""
+
+    __tablename__ = "job_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    chapter: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # within its chapter, from 0
+    first_index: Mapped[int] = mapped_column(Integer)  # its chunks, by index, inclusive
+    last_index: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # pending | done
+    audio_key: Mapped[str | None] = mapped_column(String(300))  # None: nothing to hear
+    # What the encoded file holds, decoded again: samples, sum of squares, largest sample
+    samples: Mapped[int | None] = mapped_column(Integer)
+    sum_squares: Mapped[float | None] = mapped_column(Float)
+    peak: Mapped[float | None] = mapped_column(Float)
+    gain: Mapped[float | None] = mapped_column(Float)
+    encode_ms: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "chapter", "number", name="uq_job_parts_job_chapter_number"),
     )
 
 

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # done twice
 check_heartbeat_settings(get_settings())
 app = make_celery(get_settings())
-app.conf.include = ["worker.tasks", "worker.webhooks", "worker.samples"]
+app.conf.include = ["worker.tasks", "worker.assembly", "worker.webhooks", "worker.samples"]
 # Redis restarted or failed over: reconnect for as long as it takes (Celery gives up after 100
 # tries by default, and the worker exits), and let running chunks finish meanwhile (their
 # results go to the database; a message whose ack was lost comes back and finds its chunk done)

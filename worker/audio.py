@@ -1,7 +1,7 @@
-"""Chunk audio encoding and job assembly."""
+"""Audio as assembly writes it: chunk edges, gain and limiting, level measurement, and the
+encoders that write a run of chunks (a part of a chapter, or a voice sample) to a file."""
 
 from collections.abc import Iterable
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +9,7 @@ import soundfile as sf
 
 from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.audio_stream import av_frame
-from core.timeline import ChapterSpan, Timeline, chapter_spans
+from core.loudness import ChapterGain, Levels
 
 M4B_BIT_RATE = 64_000  # AAC, mono speech
 
@@ -21,15 +21,18 @@ _SOUNDFILE_FORMATS = {
 }
 
 
-# Level and joins: one gain for the whole book brings its loudest sample to -1 dBFS (never
-# above: no clipping), and every chunk fades in and out over a few milliseconds, so a join
-# between two chunks (or a chunk and a pause) never steps from sound to silence: no clicks
-TARGET_PEAK = 10 ** (-1 / 20)
-MAX_GAIN = 4.0  # +12 dB at most: a near-silent book is not blown up into noise
+# Every chunk fades in and out over a few milliseconds, so a join between two chunks (or a
+# chunk and a pause) never steps from sound to silence: no clicks
 FADE_SECONDS = 0.005
 
+# The limiter looks this far ahead of a peak and lets go as gradually after it: slow enough
+# not to distort a syllable, fast enough to touch only the peak
+LIMITER_WINDOW_SECONDS = 0.005
 
-# A chunk's edges below this are silence, also once the book gain (at most MAX_GAIN) raises
+UNITY_GAIN = ChapterGain(1.0)
+
+
+# A chunk's edges below this are silence, also once a chapter's gain (+20 dB at most) raises
 # them: kokoro-onnx trims in 2048-sample frames and leaves 20-50 ms of it at each end, which
 # would add to every pause (a 2 s break heard as 2.07 s)
 SILENCE_LEVEL = 1e-3
@@ -59,45 +62,75 @@ def fade_edges(audio: np.ndarray) -> np.ndarray:
     return faded
 
 
-def book_gain(peaks: Iterable[float | None]) -> float:
-    loudest = max((p for p in peaks if p), default=0.0)
-    return min(TARGET_PEAK / loudest, MAX_GAIN) if loudest > 0 else 1.0
+def levels_of(audio: np.ndarray) -> Levels:
+    if not len(audio):
+        return Levels()
+    samples = audio.astype(np.float64, copy=False)
+    return Levels(len(audio), float(np.dot(samples, samples)), float(np.abs(samples).max()))
+
+
+def _sliding_min(values: np.ndarray, width: int) -> np.ndarray:
+    """The minimum of each ``width`` values centred on each position (edges padded with 1)."""
+    half = width // 2
+    padded = np.pad(values, (half, width - 1 - half), constant_values=1.0)
+    # Minima over spans of 1, 2, 4, ... values; a window is two overlapping spans
+    span, mins = 1, padded
+    while span * 2 <= width:
+        mins = np.minimum(mins[:-span], mins[span:])
+        span *= 2
+    return np.minimum(mins[: len(values)], mins[width - span : width - span + len(values)])
+
+
+def limit(audio: np.ndarray, ceiling: float) -> np.ndarray:
+    """``audio`` with every sample at or under ``ceiling`` in magnitude: a look-ahead limiter
+    whose gain falls smoothly before a peak and rises smoothly after it (the smoothed gain is
+    never above what any sample in its window needs, so no sample passes the ceiling)."""
+    magnitude = np.abs(audio)
+    if not len(audio) or magnitude.max() <= ceiling:
+        return audio
+    needed = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
+    smooth = 2 * int(LIMITER_WINDOW_SECONDS * SAMPLE_RATE) + 1
+    floor = _sliding_min(needed, 2 * smooth - 1)
+    averaged = np.convolve(
+        np.pad(floor, smooth // 2, mode="edge"), np.ones(smooth) / smooth, "valid"
+    )
+    return (audio * np.minimum(averaged, needed)).astype(np.float32)
+
+
+def apply_gain(audio: np.ndarray, gain: ChapterGain) -> np.ndarray:
+    louder = audio * np.float32(gain.gain)
+    if gain.ceiling is not None:
+        louder = limit(louder, gain.ceiling)
+    return np.clip(louder, -1.0, 1.0)
 
 
 class _SoundFileSink:
     """WAV, FLAC, MP3 and Ogg/Opus through libsndfile."""
 
-    def __init__(self, target: Path, fmt: AudioFormat, tags: dict[str, str]):
+    def __init__(self, target: Path, fmt: AudioFormat):
         container, subtype = _SOUNDFILE_FORMATS[fmt]
         self.file = sf.SoundFile(
             target, "w", samplerate=SAMPLE_RATE, channels=1, format=container, subtype=subtype
         )
-        if container != "MP3":  # libsndfile writes no ID3 tags
-            for name, value in tags.items():
-                setattr(self.file, name, value)
 
     def write(self, block: np.ndarray) -> None:
         self.file.write(block)
 
-    def close(self, chapters: list[ChapterSpan]) -> None:
+    def close(self) -> None:
         self.file.close()
 
 
-class _M4bSink:
-    """AAC in an MP4 (iPod) container with a chapter marker per chapter, through PyAV."""
+class _AacSink:
+    """AAC in an MP4 (iPod) container, through PyAV; titles and chapter markers are the
+    join's (worker/container_join.py)."""
 
-    def __init__(self, target: Path, tags: dict[str, str]):
+    def __init__(self, target: Path):
         import av
 
         self.av = av
         self.container = av.open(str(target), "w", format="ipod")
         self.stream = self.container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         self.stream.bit_rate = M4B_BIT_RATE
-        # Audiobook players show the title, and the author as artist and album artist
-        for name, value in tags.items():
-            self.container.metadata[name] = value
-        if "artist" in tags:
-            self.container.metadata["album_artist"] = tags["artist"]
         self.pts = 0
 
     def write(self, block: np.ndarray) -> None:
@@ -106,51 +139,34 @@ class _M4bSink:
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
 
-    def close(self, chapters: list[ChapterSpan]) -> None:
+    def close(self) -> None:
         for packet in self.stream.encode(None):
             self.container.mux(packet)
-        if chapters:
-            self.container.set_chapters(
-                [
-                    {
-                        "id": number,
-                        "start": span.start,
-                        "end": span.end,
-                        "time_base": Fraction(1, SAMPLE_RATE),
-                        "metadata": {"title": span.title},
-                    }
-                    for number, span in enumerate(chapters, start=1)
-                ]
-            )
         self.container.close()
 
 
-def write_assembled(
+def encode_run(
     target: Path,
     fmt: AudioFormat,
-    parts: Iterable[tuple[np.ndarray, int, int]],
-    titles: list[str],
-    gain: float = 1.0,
-    title: str | None = None,
-    author: str | None = None,
-) -> int:
-    """Write chunks, in order, each times ``gain`` and followed by its pause.
+    chunks: Iterable[tuple[np.ndarray, int]],
+    gain: ChapterGain = UNITY_GAIN,
+) -> Levels:
+    """Encode chunks, in order, each with ``gain`` applied and followed by its pause.
 
-    ``parts`` are (audio, chapter, pause samples); each chapter gets a marker titled from
-    ``titles`` where the container has them (m4b), placed by the same timeline as every other
-    position of the job. Streams to the encoder one chunk at a time, so a whole book never sits
-    in memory. Returns the number of samples written.
+    ``chunks`` are (audio, pause samples). Streams to the encoder one chunk at a time, so a
+    long run never sits in memory. Returns the levels of what was written (pauses included).
     """
-    tags = {name: value for name, value in (("title", title), ("artist", author)) if value}
-    sink = _M4bSink(target, tags) if fmt is AudioFormat.M4B else _SoundFileSink(target, fmt, tags)
-    timeline = Timeline()
+    sink = _AacSink(target) if fmt is AudioFormat.M4B else _SoundFileSink(target, fmt)
+    levels = Levels()
     try:
-        for audio, chapter, pause in parts:
-            timeline.add(chapter, len(audio), pause)
+        for audio, pause in chunks:
             if len(audio):
-                sink.write(np.clip(audio * np.float32(gain), -1.0, 1.0))
+                block = apply_gain(audio, gain)
+                levels += levels_of(block)
+                sink.write(block)
             if pause:
                 sink.write(np.zeros(pause, dtype=np.float32))
+                levels = levels.with_silence(pause)
     finally:
-        sink.close(chapter_spans(timeline.slots, titles))
-    return timeline.position
+        sink.close()
+    return levels

@@ -75,7 +75,7 @@ def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
             celery, chunk.job_id, [(chunk.chunk_id, chunk.index)], chunk.priority, settings.queue
         )
     for job_id in result.assemblies:
-        send_assembly(celery, job_id, settings.queue)
+        send_assembly(celery, job_id, settings.queue, settings)
     for job_id, error in result.failed_jobs.items():
         log.warning("reconciler failed job %s: %s", job_id, error)
     if result.chunks or result.assemblies:

@@ -7,15 +7,14 @@ writes it to that key whole.
 
 import logging
 
-import numpy as np
-
 from core.audio_formats import SAMPLE_RATE
+from core.loudness import Loudness, chapter_gain
 from core.queue import SYNTHESIZE_SAMPLE
 from core.samples import SampleFormat
 from core.settings import get_settings
 from core.speech import server_lexicon
 from worker.app import app, load_engine
-from worker.audio import book_gain, fade_edges, trim_silence, write_assembled
+from worker.audio import encode_run, fade_edges, levels_of, trim_silence
 from worker.tasks import process_store
 
 log = logging.getLogger(__name__)
@@ -34,8 +33,8 @@ def synthesize_sample(key: str, voice: str, text: str, speed: float, lang: str, 
     )
     audio = fade_edges(trim_silence(result.audio))
     # The level a finished book has: what the listener hears there is what the sample promises
-    gain = book_gain([float(np.abs(audio).max()) if len(audio) else None])
+    gain = chapter_gain(Loudness.PEAK, levels_of(audio))
     with store.writer(key) as tmp:
-        write_assembled(tmp, SampleFormat(fmt).audio_format, [(audio, 0, 0)], [voice], gain)
+        encode_run(tmp, SampleFormat(fmt).audio_format, [(audio, 0)], gain)
     log.info("voice sample %s: %.1f s of %s", key, len(audio) / SAMPLE_RATE, voice)
     return "made"

@@ -1,7 +1,8 @@
-"""Celery tasks: ``synthesize_chunk`` for each chunk, ``assemble_job`` once per job.
+"""Celery tasks: ``synthesize_chunk`` for each chunk (the assembly tasks are in
+``worker/assembly.py``).
 
 Tasks receive ids and re-read their rows; the job id and chunk index ride along only so that
-Flower shows readable arguments. Both share one retry and failure policy (``JobTask``).
+Flower shows readable arguments. All share one retry and failure policy (``JobTask``).
 """
 
 import functools
@@ -11,26 +12,23 @@ import resource
 import sys
 import time
 
-import numpy as np
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.audio_stream import decode_chunk, encode_chunk
-from core.queue import ASSEMBLE_JOB, SYNTHESIZE_CHUNK, send_assembly, send_chunks
+from core.audio_formats import SAMPLE_RATE
+from core.audio_stream import encode_chunk
+from core.queue import SYNTHESIZE_CHUNK, send_chunks, send_parts
 from core.settings import get_settings
 from core.speech import job_lexicon, overrides_from_json
 from core.states import JobStatus
-from core.timeline import chapter_titles
 from core.word_timing import shifted
-from storage.blob_store import BlobStore, chapter_audio_key, chunk_key, job_audio_key
+from storage.blob_store import BlobStore, chunk_key
 from storage.blobs import blob_store
 from storage.db import transaction
 from storage.job_end import JobEndEffects, JobEnds, ending_jobs, job_end_effects
-from storage.job_queries import AssemblyPart, chunks_for_assembly, get_job
 from storage.jobs import ChunkTiming, finish_chunk, release_chunks, retry_chunk, start_chunk
 from worker.app import app, load_engine
-from worker.audio import book_gain, fade_edges, speech_bounds, write_assembled
+from worker.audio import fade_edges, levels_of, speech_bounds
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +42,7 @@ def peak_rss_mb() -> float:
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
-def _db_url() -> str:
+def database_url() -> str:
     return get_settings().sqlalchemy_url
 
 
@@ -54,7 +52,7 @@ def process_store() -> BlobStore:
     return blob_store(get_settings())
 
 
-def _effects() -> JobEndEffects:
+def end_effects() -> JobEndEffects:
     return job_end_effects(app, process_store())
 
 
@@ -76,28 +74,23 @@ class JobTask(Task):
         raise NotImplementedError
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        with ending_jobs(_db_url(), _effects()) as ends:
+        with ending_jobs(database_url(), end_effects()) as ends:
             self.give_up(ends, exc, args)
 
 
 class ChunkTask(JobTask):
     def on_retry(self, exc, task_id, args, kwargs, einfo):
-        with transaction(_db_url()) as session:
+        with transaction(database_url()) as session:
             retry_chunk(session, args[0], args[1], describe(exc))
 
     def give_up(self, ends: JobEnds, exc: BaseException, args: tuple) -> None:
         ends.fail_chunk(args[0], args[1], describe(exc))
 
 
-class AssembleTask(JobTask):
-    def give_up(self, ends: JobEnds, exc: BaseException, args: tuple) -> None:
-        ends.fail(args[0], f"assembly failed: {describe(exc)}")
-
-
 @app.task(name=SYNTHESIZE_CHUNK, base=ChunkTask, bind=True)
 def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     settings = get_settings()
-    with transaction(_db_url()) as session:
+    with transaction(database_url()) as session:
         work = start_chunk(session, chunk_id, job_id, settings.worker_host, os.getpid())
     if work is None:
         return "skipped"
@@ -117,11 +110,13 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     # Word samples move with the trimmed start and stay within what is stored
     words = shifted(result.words, start, len(audio))
     process_store().put(key, encode_chunk(audio))
+    levels = levels_of(audio)
     timing = ChunkTiming(
         tokens=result.tokens,
         audio_key=key,
         audio_seconds=len(audio) / SAMPLE_RATE,
-        peak=float(np.abs(audio).max()) if len(audio) else 0.0,
+        peak=levels.peak,
+        sum_squares=levels.sum_squares,
         normalize_ms=result.normalize_ms,
         phonemize_ms=result.phonemize_ms,
         inference_ms=result.inference_ms,
@@ -133,7 +128,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
         words=[word.as_row() for word in words],
         words_estimated=result.words_estimated,
     )
-    with ending_jobs(_db_url(), _effects()) as ends:
+    with ending_jobs(database_url(), end_effects()) as ends:
         finished = finish_chunk(ends.session, chunk_id, work.job_id, timing)
         # Cancelled, failed or deleted while this ran: what this chunk wrote goes too
         job_status = ends.discard_audio_if_ended(work.job_id)
@@ -142,43 +137,6 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     send_chunks(app, work.job_id, next_chunks, work.priority, work.queue)
     if job_status != JobStatus.RUNNING:
         return job_status or "deleted"
-    if finished.completes_job:
-        # Sent after the commit, by the one chunk whose update completed the job
-        send_assembly(app, work.job_id, work.queue)
+    # Sent after the commit, by the one chunk whose update completed its chapter
+    send_parts(app, finished.parts, work.queue, settings)
     return "done"
-
-
-@app.task(name=ASSEMBLE_JOB, base=AssembleTask, bind=True)
-def assemble_job(self, job_id: str) -> str:
-    with transaction(_db_url()) as session:
-        job = get_job(session, job_id)
-        if job is None or job.status != JobStatus.RUNNING:
-            return "skipped"
-        fmt = AudioFormat(job.format)
-        parts = chunks_for_assembly(session, job_id)
-        chaptered, title, author = bool(job.chapters), job.title, job.author
-        titles = chapter_titles(job.chapters, title)
-    store = process_store()
-    gain = book_gain(part.peak for part in parts)
-
-    def audio_of(mine: list[AssemblyPart], last_pause: int | None = None):
-        """(audio, chapter, pause) of each part; ``last_pause`` replaces the final one."""
-        for number, part in enumerate(mine, start=1):
-            pause = last_pause if last_pause is not None and number == len(mine) else part.pause
-            yield decode_chunk(store.get(part.audio_key)), part.chapter, pause
-
-    key = job_audio_key(job_id, fmt.extension)
-    with store.writer(key) as tmp:
-        samples = write_assembled(tmp, fmt, audio_of(parts), titles, gain, title, author)
-    if chaptered:
-        for chapter in sorted({p.chapter for p in parts}):
-            # Each chapter on its own: the same audio, without the pause after its end
-            mine = [p for p in parts if p.chapter == chapter]
-            with store.writer(chapter_audio_key(job_id, chapter, fmt.extension)) as tmp:
-                chapter_audio = audio_of(mine, last_pause=0)
-                write_assembled(tmp, fmt, chapter_audio, titles, gain, titles[chapter], author)
-    with ending_jobs(_db_url(), _effects()) as ends:
-        status = ends.succeed(
-            job_id, audio_key=key, audio_bytes=store.size(key), audio_seconds=samples / SAMPLE_RATE
-        )
-    return "done" if status == JobStatus.SUCCEEDED else "skipped"

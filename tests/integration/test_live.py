@@ -17,7 +17,7 @@ from core.audio_stream import StreamFormat
 from storage.models import Chunk
 from tests.audio_checks import read_audio
 from tests.integration.test_pipeline import BOOK
-from worker.audio import book_gain
+from tests.support.finished_books import chapter_gains
 
 EVENT_LATENESS_S = 1.0
 # How long following one job live may take in all, every connection of a test together (under
@@ -133,7 +133,7 @@ def test_stream_starts_before_the_job_ends_and_equals_the_final_file(stack):
     rows = chunk_rows(stack, job["id"])
     # Same length (one frame of slack per join); the same samples at the chunks' own level
     assert abs(len(streamed) - len(final)) <= len(rows) - 1
-    gain = book_gain(r.peak for r in rows)
+    (gain,) = chapter_gains(rows).values()
     np.testing.assert_allclose(streamed[: len(final)] * gain, final[: len(streamed)], atol=3e-4)
 
 

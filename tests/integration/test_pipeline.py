@@ -6,12 +6,13 @@ import numpy as np
 from sqlalchemy import create_engine, func, select
 
 from core.chunking import chunk_chapters
+from core.loudness import PEAK_TARGET_DBFS, db_to_gain
 from core.settings import Settings
 from core.text import normalize_text
 from core.timeline import PAUSE_SECONDS
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
-from worker.audio import TARGET_PEAK, book_gain
+from tests.support.finished_books import chapter_gains
 
 BOOK = """\
 The harbour town woke slowly that morning. Fishing boats rocked against the stone quay, their
@@ -100,7 +101,7 @@ def test_long_text_becomes_one_ordered_audio_file(stack):
         assert row.provider == "CPUExecutionProvider"
 
     # The file is exactly the chunks' audio in index order, with the pause each calls for, at
-    # one gain for the whole book that brings its peak to -1 dBFS
+    # one gain for the whole chapter (here the book) that brings its peak to -1 dBFS
     store_root = stack.data_dir / "audio"
     parts = []
     for row in rows:
@@ -110,9 +111,9 @@ def test_long_text_becomes_one_ordered_audio_file(stack):
         # Faded at both ends: a join never jumps from sound to silence (no click)
         assert max(abs(chunk_audio[0]), abs(chunk_audio[-1])) < 0.002
         parts += [chunk_audio, np.zeros(int(PAUSE_SECONDS[row.pause_after] * 24_000))]
-    gain = book_gain(row.peak for row in rows)
+    (gain,) = chapter_gains(rows).values()
     np.testing.assert_allclose(audio, gain * np.concatenate(parts), atol=2 / 32768)
-    assert abs(np.abs(audio).max() - TARGET_PEAK) < 0.002  # loud, and never clipped
+    assert abs(np.abs(audio).max() - db_to_gain(PEAK_TARGET_DBFS)) < 0.002  # loud, never clipped
 
 
 def test_two_jobs_at_once_finish_and_workers_keep_one_session(stack):

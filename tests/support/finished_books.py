@@ -4,10 +4,10 @@ exactly its chunks, each once and in order."""
 import numpy as np
 from sqlalchemy import create_engine, select
 
+from core.loudness import peak_gain
 from core.timeline import PAUSE_SECONDS
 from storage.models import Chunk
 from tests.audio_checks import read_audio
-from worker.audio import book_gain
 
 
 def job_chunks(database_url: str, job_id: str) -> list:
@@ -18,17 +18,29 @@ def job_chunks(database_url: str, job_id: str) -> list:
     return rows
 
 
+def chapter_gains(rows) -> dict[int, float]:
+    """The gain each chapter of a ``peak`` job gets: its loudest chunk to -1 dBFS."""
+    peaks: dict[int, float] = {}
+    for row in rows:
+        peaks[row.chapter] = max(peaks.get(row.chapter, 0.0), row.peak or 0.0)
+    return {chapter: peak_gain(peak) for chapter, peak in peaks.items()}
+
+
 def assert_every_chunk_once_in_order(stack, job: dict, audio_bytes: bytes) -> list:
     """The file is exactly the job's chunks, each once, in index order, with their pauses."""
     rows = job_chunks(stack.database_url, job["id"])
     assert [r.index for r in rows] == list(range(job["progress"]["chunks_total"]))
     assert all(r.status == "done" for r in rows)
     audio, rate = read_audio(audio_bytes)
+    gains = chapter_gains(rows)
     parts = []
     for row in rows:
         chunk_audio, _ = read_audio((stack.data_dir / "audio" / row.audio_key).read_bytes())
-        parts += [chunk_audio, np.zeros(int(PAUSE_SECONDS[row.pause_after] * rate))]
-    expected = book_gain(r.peak for r in rows) * np.concatenate(parts)
+        parts += [
+            gains[row.chapter] * chunk_audio,
+            np.zeros(int(PAUSE_SECONDS[row.pause_after] * rate)),
+        ]
+    expected = np.concatenate(parts)
     assert len(audio) == len(expected)  # no chunk missing, none twice
     np.testing.assert_allclose(audio, expected, atol=2 / 32768)  # and in order
     spoken = sum(r.audio_seconds for r in rows)

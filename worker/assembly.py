@@ -1,0 +1,167 @@
+"""Assembly tasks: ``assemble_part`` encodes a run of one chapter's chunks as soon as the
+chapter is done; ``assemble_job`` joins a job's parts into its file, and into each chapter's
+file, at the container level (``worker/container_join.py``).
+
+No task's work grows with the book: a part is about ``KQ_ASSEMBLY_PART_SECONDS`` of audio,
+and the join copies packets at thousands of times realtime. What trails the book's last chunk
+is its chapter's parts (encoded in parallel on every worker) and the join.
+"""
+
+import time
+from pathlib import Path
+
+from core.audio_formats import SAMPLE_RATE, AudioFormat
+from core.audio_stream import decode_chunk
+from core.loudness import Levels, Loudness, chapter_gain, gain_to_db
+from core.queue import ASSEMBLE_JOB, ASSEMBLE_PART, send_assembly, send_parts
+from core.settings import get_settings
+from core.states import JobStatus
+from core.timeline import ChapterSpan, chapter_titles
+from storage.blob_store import chapter_audio_key, job_audio_key, part_audio_key, parts_prefix
+from storage.db import transaction
+from storage.job_end import JobEnds, ending_jobs
+from storage.job_queries import get_job
+from storage.parts import (
+    PartRef,
+    PlacedPart,
+    finish_part,
+    part_work,
+    placed_parts,
+    unfinished_parts,
+)
+from worker.app import app
+from worker.audio import encode_run, levels_of
+from worker.container_join import Piece, decoded_blocks, join
+from worker.tasks import JobTask, database_url, describe, end_effects, process_store
+
+
+class AssembleTask(JobTask):
+    def give_up(self, ends: JobEnds, exc: BaseException, args: tuple) -> None:
+        ends.fail(args[0], f"assembly failed: {describe(exc)}")
+
+
+def part_samples() -> int:
+    return round(get_settings().assembly_part_seconds * SAMPLE_RATE)
+
+
+def measured_levels(path: Path) -> Levels:
+    """The levels of an encoded file as a player decodes it: what the listener gets."""
+    levels = Levels()
+    for block in decoded_blocks(path):
+        levels += levels_of(block)
+    return levels
+
+
+@app.task(name=ASSEMBLE_PART, base=AssembleTask, bind=True)
+def assemble_part(self, job_id: str, chapter: int, number: int) -> str:
+    ref = PartRef(job_id, chapter, number)
+    with transaction(database_url()) as session:
+        work = part_work(session, ref)
+    if work is None:
+        return "skipped"
+    started = time.perf_counter()
+    fmt = AudioFormat(work.format)
+    gain = chapter_gain(Loudness(work.loudness), work.chapter_levels)
+    store = process_store()
+    key = None
+    levels = Levels()
+    if work.audible:
+        key = part_audio_key(job_id, chapter, number, fmt.extension)
+        # One chunk at a time from storage to the encoder: memory stays flat in the part
+        chunks = ((decode_chunk(store.get(c.audio_key)), c.pause) for c in work.chunks)
+        with store.writer(key) as tmp:
+            encode_run(tmp, fmt, chunks, gain)
+            levels = measured_levels(tmp)
+    with ending_jobs(database_url(), end_effects()) as ends:
+        completes = finish_part(
+            ends.session,
+            ref,
+            audio_key=key,
+            levels=levels,
+            gain=gain.gain,
+            encode_ms=(time.perf_counter() - started) * 1000,
+        )
+        status = ends.discard_audio_if_ended(job_id)
+    if status != JobStatus.RUNNING:
+        return status or "deleted"
+    if completes:  # sent after the commit, by the one part whose finish completed the job
+        send_assembly(app, job_id, work.queue, get_settings())
+    return "done"
+
+
+def chapter_spans_of(parts: list[PlacedPart], titles: list[str]) -> list[ChapterSpan]:
+    spans: dict[int, list[int]] = {}
+    for part in parts:
+        span = spans.setdefault(part.chapter, [part.start, part.end])
+        span[1] = part.end
+    return [ChapterSpan(c, titles[c], start, end) for c, (start, end) in sorted(spans.items())]
+
+
+def chapter_levels(parts: list[PlacedPart], spans: list[ChapterSpan]) -> list[dict]:
+    """Each chapter's measured level over its whole file (the silence between parts too)."""
+    report = []
+    for span in spans:
+        mine = [p for p in parts if p.chapter == span.index]
+        levels = Levels()
+        for part in mine:
+            levels += Levels(0, part.levels.sum_squares, part.levels.peak)
+        levels = levels.with_silence(span.end - span.start)
+        report.append(
+            {
+                "chapter": span.index,
+                "title": span.title,
+                "gain_db": round(gain_to_db(mine[0].gain), 2),
+                "rms_dbfs": round(levels.rms_dbfs, 2),
+                "peak_dbfs": round(levels.peak_dbfs, 2),
+            }
+        )
+    return report
+
+
+@app.task(name=ASSEMBLE_JOB, base=AssembleTask, bind=True)
+def assemble_job(self, job_id: str) -> str:
+    settings = get_settings()
+    with transaction(database_url()) as session:
+        job = get_job(session, job_id)
+        if job is None or job.status != JobStatus.RUNNING:
+            return "skipped"
+        queue = job.queue
+        missing = unfinished_parts(session, job_id, part_samples())
+        if not missing:
+            fmt = AudioFormat(job.format)
+            parts = placed_parts(session, job_id)
+            chaptered, title, author = bool(job.chapters), job.title, job.author
+            titles = chapter_titles(job.chapters, title)
+    if missing:
+        # Sent again by the reconciler while parts were lost: they go first, then this again
+        send_parts(app, missing, queue, settings)
+        return "waiting for parts"
+    store = process_store()
+    spans = chapter_spans_of(parts, titles)
+    tags = {name: value for name, value in (("title", title), ("artist", author)) if value}
+    if chaptered:
+        for span in spans:
+            # Each chapter on its own: its parts, from its first sample to its last
+            pieces = [
+                Piece(p.audio_key, p.start - span.start) for p in parts if p.chapter == span.index
+            ]
+            with store.writer(chapter_audio_key(job_id, span.index, fmt.extension)) as tmp:
+                chapter_tags = {**tags, "title": span.title}
+                join(tmp, fmt, pieces, store.local_copy, tags=chapter_tags)
+    key = job_audio_key(job_id, fmt.extension)
+    with store.writer(key) as tmp:
+        pieces = [Piece(p.audio_key, p.start) for p in parts]
+        join(tmp, fmt, pieces, store.local_copy, tags=tags, chapters=spans)
+    samples = spans[-1].end if spans else 0
+    with ending_jobs(database_url(), end_effects()) as ends:
+        status = ends.succeed(
+            job_id,
+            audio_key=key,
+            audio_bytes=store.size(key),
+            audio_seconds=samples / SAMPLE_RATE,
+            chapter_levels=chapter_levels(parts, spans),
+        )
+    if status == JobStatus.SUCCEEDED:
+        store.delete_prefix(parts_prefix(job_id))  # joined: the parts have served
+        return "done"
+    return "skipped"

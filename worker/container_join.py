@@ -1,0 +1,254 @@
+"""Joining encoded parts into one file at the container level: packets are copied, never
+decoded or encoded again, so a whole book is joined at thousands of times realtime.
+
+Each part lands where the job's timeline puts its first sample. Between parts lies silence
+(a pause of at least ``MIN_PART_BREAK_SECONDS``), written as encoded silence sized to close
+the gap. Lossless formats (WAV, FLAC) land every part to the sample. A lossy part starts with
+its encoder's priming and ends on a whole frame; the filler before it absorbs both, so each
+part lands within half a codec frame (at most 24 ms) of its place and no error accumulates
+along the book. How far a format's parts land from where they are muxed is measured once per
+process (``join_offsets``), not assumed, so a different FFmpeg build cannot shift them.
+
+WAV is written as RF64 once it passes 4 GB (about 24 hours at 24 kHz, 16 bits).
+"""
+
+import functools
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from core.audio_formats import SAMPLE_RATE, AudioFormat
+from core.timeline import ChapterSpan
+from worker.audio import encode_run
+
+MUXERS = {
+    AudioFormat.WAV: ("wav", {"rf64": "auto"}),
+    AudioFormat.FLAC: ("flac", {}),
+    AudioFormat.MP3: ("mp3", {}),
+    AudioFormat.OPUS: ("ogg", {}),
+    AudioFormat.M4B: ("ipod", {}),
+}
+# Frames of a fixed length, primed at the start: their files join to within half a frame
+LOSSY = (AudioFormat.MP3, AudioFormat.OPUS, AudioFormat.M4B)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """An encoded part (``key`` None: nothing to hear, silence) and where its first sample
+    belongs in the joined file."""
+
+    key: str | None
+    start: int  # samples at SAMPLE_RATE
+
+
+def _samples(ticks: int, time_base: Fraction) -> int:
+    return round(ticks * time_base * SAMPLE_RATE)
+
+
+def _ticks(samples: int, time_base: Fraction) -> int:
+    return round(Fraction(samples, SAMPLE_RATE) / time_base)
+
+
+class _Joiner:
+    """Packets of encoded files appended to one output stream, one after the other."""
+
+    def __init__(self, target: Path, fmt: AudioFormat, tags: dict[str, str]):
+        muxer, options = MUXERS[fmt]
+        self.fmt = fmt
+        self.output = av.open(str(target), "w", format=muxer, options=options)
+        for name, value in tags.items():
+            self.output.metadata[name] = value
+        if fmt is AudioFormat.M4B and "artist" in tags:
+            self.output.metadata["album_artist"] = tags["artist"]  # audiobook players show it
+        self.stream = None
+        self.stream_started = False
+        self.end = 0  # samples: where the next file's packets begin
+
+    def append(self, path: Path) -> None:
+        with av.open(str(path)) as source:
+            in_stream = source.streams.audio[0]
+            if self.stream is None:
+                self.stream = self.output.add_stream_from_template(in_stream)
+            base = in_stream.time_base
+            first = frame = None
+            for packet in source.demux(in_stream):
+                if packet.dts is None:  # the demuxer's flush packet
+                    continue
+                if first is None:
+                    first, frame = packet.pts, packet.duration
+                    # The first file keeps its own timestamps (its priming, before 0, is what
+                    # the container's gapless information tells players to skip)
+                    shift = _ticks(self.end, base) - first if self.stream_started else 0
+                    self.stream_started = True
+                # A file's last frame is listed trimmed to its end, but decodes whole where
+                # another file follows: it is counted whole
+                packet.duration = _whole_duration(self.fmt, packet, frame)
+                packet.pts += shift
+                packet.dts += shift
+                self.end = max(self.end, _samples(packet.pts + packet.duration, base))
+                packet.stream = self.stream
+                self.output.mux(packet)
+
+    def close(self, chapters: Sequence[ChapterSpan]) -> None:
+        if chapters and self.fmt is AudioFormat.M4B:
+            self.output.set_chapters(
+                [
+                    {
+                        "id": number,
+                        "start": span.start,
+                        "end": span.end,
+                        "time_base": Fraction(1, SAMPLE_RATE),
+                        "metadata": {"title": span.title},
+                    }
+                    for number, span in enumerate(chapters, start=1)
+                ]
+            )
+        self.output.close()
+
+
+# Opus frame lengths by the TOC byte's configuration, in 48 kHz samples (RFC 6716, 3.1)
+_OPUS_FRAME = [480, 960, 1920, 2880] * 3 + [480, 960] * 2 + [120, 240, 480, 960] * 4
+
+
+def _whole_duration(fmt: AudioFormat, packet: av.Packet, frame: int) -> int:
+    """A packet's length as a decoder outputs it mid-stream, in its stream's time base: a
+    lossy file's last frame is listed trimmed to where the audio ends, but decodes whole."""
+    if fmt is AudioFormat.OPUS:  # frames of any length: the packet says how many and how long
+        data = bytes(packet)
+        code = data[0] & 3
+        count = 1 if code == 0 else 2 if code < 3 else data[1] & 0x3F
+        return count * _OPUS_FRAME[data[0] >> 3]  # the stream's time base is 1/48000
+    if fmt in LOSSY:  # one frame length throughout
+        return max(packet.duration, frame)
+    return packet.duration
+
+
+def _silence(fmt: AudioFormat, samples: int, workdir: Path) -> Path:
+    path = workdir / f"silence-{samples}.{fmt.extension}"
+    encode_run(path, fmt, [(np.zeros(samples, dtype=np.float32), 0)])
+    return path
+
+
+def _span(fmt: AudioFormat, path: Path) -> int:
+    """Samples the packets of an encoded file cover, priming and padding included."""
+    with av.open(str(path)) as source:
+        stream = source.streams.audio[0]
+        packets = [p for p in source.demux(stream) if p.dts is not None]
+        # Counted as the joiner counts them: the last frame whole
+        ticks = sum(_whole_duration(fmt, p, packets[0].duration) for p in packets)
+        return _samples(ticks, stream.time_base)
+
+
+def _filler(fmt: AudioFormat, samples: int, workdir: Path) -> Path | None:
+    """Encoded silence whose packets cover as near ``samples`` as the codec's frames allow."""
+    if samples <= 0:
+        return None
+    best, best_error, length = None, None, samples
+    for _ in range(3):  # the encoder's priming and padding, found by trying
+        if length <= 0:
+            break
+        path = _silence(fmt, length, workdir)
+        error = _span(fmt, path) - samples
+        if best_error is None or abs(error) < abs(best_error):
+            best, best_error = path, error
+        if error == 0:
+            break
+        length -= error
+    return best
+
+
+def join(
+    target: Path,
+    fmt: AudioFormat,
+    pieces: Sequence[Piece],
+    local_file: Callable[[str], AbstractContextManager[Path]],
+    *,
+    tags: dict[str, str] | None = None,
+    chapters: Sequence[ChapterSpan] = (),
+    offsets: tuple[int, int] | None = None,
+) -> None:
+    """Write ``pieces`` (in order, starts increasing) into ``target`` as one file.
+
+    ``local_file(key)`` gives a piece's file on local disk for the time it is read (one at a
+    time: memory and disk stay flat in the book's length); ``offsets``, where a format's first
+    and later files land relative to where they are muxed (``join_offsets``, by default).
+    """
+    first_offset, later_offset = offsets if offsets is not None else join_offsets(fmt)
+    joiner = _Joiner(target, fmt, tags or {})
+    with tempfile.TemporaryDirectory(prefix="kq-join-") as workdir:
+        try:
+            for piece in pieces:
+                if piece.key is None:
+                    continue  # silent: the filler before the next piece covers it
+                if joiner.stream_started or piece.start > first_offset:
+                    gap = piece.start - joiner.end - later_offset
+                    filler = _filler(fmt, gap, Path(workdir))
+                    if filler is not None:
+                        joiner.append(filler)
+                with local_file(piece.key) as path:
+                    joiner.append(path)
+            if not joiner.stream_started:  # nothing audible at all: a moment of silence
+                joiner.append(_silence(fmt, SAMPLE_RATE // 10, Path(workdir)))
+        finally:
+            joiner.close(chapters)
+
+
+# --- where parts land ----------------------------------------------------------------------
+
+CALIBRATION_SAMPLES = SAMPLE_RATE // 2
+CALIBRATION_GAP = 2 * SAMPLE_RATE
+CALIBRATION_SEARCH = 4 * 1152  # further than any codec's priming and frame rounding
+
+
+def _marker() -> np.ndarray:
+    """Noise, found by cross-correlation to the sample in any codec's output."""
+    rng = np.random.default_rng(20)
+    return (rng.standard_normal(CALIBRATION_SAMPLES) * 0.1).astype(np.float32)
+
+
+def _located(decoded: np.ndarray, marker: np.ndarray, expected: int) -> int:
+    """Where ``marker`` is heard in ``decoded``, relative to ``expected``."""
+    low = max(expected - CALIBRATION_SEARCH, 0)
+    window = decoded[low : expected + CALIBRATION_SEARCH + len(marker)]
+    return low + int(np.argmax(np.correlate(window, marker, mode="valid"))) - expected
+
+
+def decode(path: Path) -> np.ndarray:
+    """A file's samples as the service's clients decode it (FFmpeg), at SAMPLE_RATE, mono."""
+    return np.concatenate(list(decoded_blocks(path)) or [np.zeros(0, dtype=np.float32)])
+
+
+def decoded_blocks(path: Path) -> Iterator[np.ndarray]:
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    with av.open(str(path)) as source:
+        for frame in source.decode(source.streams.audio[0]):
+            for out in resampler.resample(frame):
+                yield out.to_ndarray().reshape(-1)
+        for out in resampler.resample(None):
+            yield out.to_ndarray().reshape(-1)
+
+
+@functools.cache
+def join_offsets(fmt: AudioFormat) -> tuple[int, int]:
+    """How many samples after the point it is muxed at a file's first sample is heard: for the
+    joined file's first file (whose priming players skip) and for later ones (whose priming
+    stays in the stream). Measured by joining a noise burst to itself and finding both;
+    a later file's figure is the median of a few joins, each off by its filler's rounding."""
+    marker = _marker()
+    with tempfile.TemporaryDirectory(prefix="kq-calibrate-") as workdir:
+        burst = Path(workdir) / f"burst.{fmt.extension}"
+        encode_run(burst, fmt, [(marker, 0)])
+        joined = Path(workdir) / f"joined.{fmt.extension}"
+        starts = [k * CALIBRATION_GAP + 97 * k * k for k in range(6)]
+        pieces = [Piece("burst", start) for start in starts]
+        join(joined, fmt, pieces, lambda _key: nullcontext(burst), offsets=(0, 0))
+        audio = decode(joined)
+    first = _located(audio, marker, 0)
+    later = sorted(_located(audio, marker, start) for start in starts[1:])
+    return first, later[len(later) // 2]
