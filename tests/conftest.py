@@ -139,6 +139,9 @@ def stack_env(data_dir: Path, redis_url: str, database_url: str, queue: str, por
         # Small limits so the size tests send kilobytes, not megabytes
         KQ_MAX_REQUEST_BYTES="200000",
         KQ_MAX_TEXT_CHARS="50000",
+        # Parts of 15 s: the tests' books of a minute or two are joined from several parts a
+        # chapter, so every sample-exact check of a finished book checks the join too
+        KQ_ASSEMBLY_PART_SECONDS="15",
         PYTHONUNBUFFERED="1",
     )
     return env

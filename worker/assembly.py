@@ -12,7 +12,15 @@ from pathlib import Path
 
 from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.audio_stream import decode_chunk
-from core.loudness import Levels, Loudness, chapter_gain, gain_to_db
+from core.loudness import (
+    ACX_PEAK_MAX_DBFS,
+    ChapterGain,
+    Levels,
+    Loudness,
+    chapter_gain,
+    db_to_gain,
+    gain_to_db,
+)
 from core.queue import ASSEMBLE_JOB, ASSEMBLE_PART, send_assembly, send_parts
 from core.settings import get_settings
 from core.states import JobStatus
@@ -23,6 +31,7 @@ from storage.job_end import JobEnds, ending_jobs
 from storage.job_queries import get_job
 from storage.parts import (
     PartRef,
+    PartWork,
     PlacedPart,
     finish_part,
     part_work,
@@ -33,6 +42,9 @@ from worker.app import app
 from worker.audio import encode_run, levels_of
 from worker.container_join import Piece, decoded_blocks, join
 from worker.tasks import JobTask, database_url, describe, end_effects, process_store
+
+CEILING_TRIES = 3
+CEILING_MARGIN = db_to_gain(0.5)
 
 
 class AssembleTask(JobTask):
@@ -52,6 +64,23 @@ def measured_levels(path: Path) -> Levels:
     return levels
 
 
+def encode_part(target: Path, fmt: AudioFormat, work: PartWork, gain: ChapterGain) -> Levels:
+    """Encode a part's chunks (one at a time from storage to the encoder: memory stays flat
+    in the part) and measure what a player decodes. A lossy encoder can overshoot a limited
+    peak by a decibel or two on sharp transients: where the decoded peak passes the ceiling's
+    limit, the part is encoded again with the ceiling lowered by the overshoot."""
+    store = process_store()
+    for _ in range(CEILING_TRIES):
+        chunks = ((decode_chunk(store.get(c.audio_key)), c.pause) for c in work.chunks)
+        encode_run(target, fmt, chunks, gain)
+        levels = measured_levels(target)
+        if gain.ceiling is None or levels.peak <= db_to_gain(ACX_PEAK_MAX_DBFS):
+            break
+        overshoot = levels.peak / gain.ceiling
+        gain = ChapterGain(gain.gain, gain.ceiling / overshoot / CEILING_MARGIN)
+    return levels
+
+
 @app.task(name=ASSEMBLE_PART, base=AssembleTask, bind=True)
 def assemble_part(self, job_id: str, chapter: int, number: int) -> str:
     ref = PartRef(job_id, chapter, number)
@@ -67,11 +96,8 @@ def assemble_part(self, job_id: str, chapter: int, number: int) -> str:
     levels = Levels()
     if work.audible:
         key = part_audio_key(job_id, chapter, number, fmt.extension)
-        # One chunk at a time from storage to the encoder: memory stays flat in the part
-        chunks = ((decode_chunk(store.get(c.audio_key)), c.pause) for c in work.chunks)
         with store.writer(key) as tmp:
-            encode_run(tmp, fmt, chunks, gain)
-            levels = measured_levels(tmp)
+            levels = encode_part(tmp, fmt, work, gain)
     with ending_jobs(database_url(), end_effects()) as ends:
         completes = finish_part(
             ends.session,

@@ -94,7 +94,9 @@ def limit(audio: np.ndarray, ceiling: float) -> np.ndarray:
     averaged = np.convolve(
         np.pad(floor, smooth // 2, mode="edge"), np.ones(smooth) / smooth, "valid"
     )
-    return (audio * np.minimum(averaged, needed)).astype(np.float32)
+    limited = (audio * np.minimum(averaged, needed)).astype(np.float32)
+    # float32 rounding may leave a sample one step above the ceiling
+    return np.clip(limited, -ceiling, ceiling)
 
 
 def apply_gain(audio: np.ndarray, gain: ChapterGain) -> np.ndarray:

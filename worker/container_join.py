@@ -34,6 +34,10 @@ MUXERS = {
     AudioFormat.OPUS: ("ogg", {}),
     AudioFormat.M4B: ("ipod", {}),
 }
+FLAC_STREAMINFO_AT = 8  # after "fLaC" and the metadata block's header
+FLAC_STREAMINFO_BYTES = 34
+FLAC_MIN_BLOCK = 16
+
 # Frames of a fixed length, primed at the start: their files join to within half a frame
 LOSSY = (AudioFormat.MP3, AudioFormat.OPUS, AudioFormat.M4B)
 
@@ -70,7 +74,14 @@ class _Joiner:
         self.stream_started = False
         self.end = 0  # samples: where the next file's packets begin
 
-    def append(self, path: Path) -> None:
+    def append(self, path: Path, *, own_timing: bool = False, last: bool = False) -> int:
+        """Append a file's packets; returns where they begin (samples). The output's first
+        file keeps its own timestamps with ``own_timing`` (a part: its priming, before 0, is
+        what the container's gapless information tells players to skip); else, and for every
+        later file, its first packet is placed at the end so far. A file's last frame is
+        listed trimmed to its end but decodes whole where another file follows, so it is
+        counted whole unless the file is the ``last``."""
+        muxed_at = self.end
         with av.open(str(path)) as source:
             in_stream = source.streams.audio[0]
             if self.stream is None:
@@ -82,18 +93,17 @@ class _Joiner:
                     continue
                 if first is None:
                     first, frame = packet.pts, packet.duration
-                    # The first file keeps its own timestamps (its priming, before 0, is what
-                    # the container's gapless information tells players to skip)
-                    shift = _ticks(self.end, base) - first if self.stream_started else 0
+                    keep = own_timing and not self.stream_started
+                    shift = 0 if keep else _ticks(self.end, base) - first
                     self.stream_started = True
-                # A file's last frame is listed trimmed to its end, but decodes whole where
-                # another file follows: it is counted whole
-                packet.duration = _whole_duration(self.fmt, packet, frame)
+                if not last:
+                    packet.duration = _whole_duration(self.fmt, packet, frame)
                 packet.pts += shift
                 packet.dts += shift
                 self.end = max(self.end, _samples(packet.pts + packet.duration, base))
                 packet.stream = self.stream
                 self.output.mux(packet)
+        return muxed_at
 
     def close(self, chapters: Sequence[ChapterSpan]) -> None:
         if chapters and self.fmt is AudioFormat.M4B:
@@ -172,31 +182,54 @@ def join(
     tags: dict[str, str] | None = None,
     chapters: Sequence[ChapterSpan] = (),
     offsets: tuple[int, int] | None = None,
-) -> None:
+) -> list[int]:
     """Write ``pieces`` (in order, starts increasing) into ``target`` as one file.
 
     ``local_file(key)`` gives a piece's file on local disk for the time it is read (one at a
     time: memory and disk stay flat in the book's length); ``offsets``, where a format's first
     and later files land relative to where they are muxed (``join_offsets``, by default).
+    Returns where each audible piece was muxed (samples).
     """
     first_offset, later_offset = offsets if offsets is not None else join_offsets(fmt)
+    audible = [piece for piece in pieces if piece.key is not None]  # silence: the fillers'
     joiner = _Joiner(target, fmt, tags or {})
+    muxed = []
     with tempfile.TemporaryDirectory(prefix="kq-join-") as workdir:
         try:
-            for piece in pieces:
-                if piece.key is None:
-                    continue  # silent: the filler before the next piece covers it
-                if joiner.stream_started or piece.start > first_offset:
-                    gap = piece.start - joiner.end - later_offset
-                    filler = _filler(fmt, gap, Path(workdir))
+            for number, piece in enumerate(audible):
+                at_start = not joiner.stream_started and piece.start <= first_offset
+                if not at_start:
+                    filler = _filler(fmt, piece.start - joiner.end - later_offset, Path(workdir))
                     if filler is not None:
                         joiner.append(filler)
                 with local_file(piece.key) as path:
-                    joiner.append(path)
+                    last = number == len(audible) - 1
+                    muxed.append(joiner.append(path, own_timing=at_start, last=last))
             if not joiner.stream_started:  # nothing audible at all: a moment of silence
-                joiner.append(_silence(fmt, SAMPLE_RATE // 10, Path(workdir)))
+                joiner.append(_silence(fmt, SAMPLE_RATE // 10, Path(workdir)), last=True)
         finally:
             joiner.close(chapters)
+    if fmt is AudioFormat.FLAC:
+        _describe_flac(target, joiner.end)
+    return muxed
+
+
+def _describe_flac(path: Path, samples: int) -> None:
+    """Make a joined FLAC's STREAMINFO describe the whole stream: the muxer keeps the first
+    part's, whose sample count readers such as libsndfile stop at. Its parts end on short
+    blocks, so the minimum block size is the format's least; frame sizes and the MD5 become
+    "unknown" (zero), which the format allows."""
+    with path.open("r+b") as flac:
+        flac.seek(FLAC_STREAMINFO_AT)
+        info = bytearray(flac.read(FLAC_STREAMINFO_BYTES))
+        info[0:2] = FLAC_MIN_BLOCK.to_bytes(2, "big")
+        info[4:10] = bytes(6)
+        # 20 bits of sample rate, 3 of channels and 5 of bits per sample, then 36 of samples
+        packed = int.from_bytes(info[10:18], "big") >> 36 << 36 | samples
+        info[10:18] = packed.to_bytes(8, "big")
+        info[18:34] = bytes(16)
+        flac.seek(FLAC_STREAMINFO_AT)
+        flac.write(info)
 
 
 # --- where parts land ----------------------------------------------------------------------
@@ -238,8 +271,8 @@ def decoded_blocks(path: Path) -> Iterator[np.ndarray]:
 def join_offsets(fmt: AudioFormat) -> tuple[int, int]:
     """How many samples after the point it is muxed at a file's first sample is heard: for the
     joined file's first file (whose priming players skip) and for later ones (whose priming
-    stays in the stream). Measured by joining a noise burst to itself and finding both;
-    a later file's figure is the median of a few joins, each off by its filler's rounding."""
+    stays in the stream). Measured by joining a noise burst to itself a few times and finding
+    each, against where it was muxed (so the fillers' frame rounding does not count)."""
     marker = _marker()
     with tempfile.TemporaryDirectory(prefix="kq-calibrate-") as workdir:
         burst = Path(workdir) / f"burst.{fmt.extension}"
@@ -247,8 +280,9 @@ def join_offsets(fmt: AudioFormat) -> tuple[int, int]:
         joined = Path(workdir) / f"joined.{fmt.extension}"
         starts = [k * CALIBRATION_GAP + 97 * k * k for k in range(6)]
         pieces = [Piece("burst", start) for start in starts]
-        join(joined, fmt, pieces, lambda _key: nullcontext(burst), offsets=(0, 0))
+        muxed = join(joined, fmt, pieces, lambda _key: nullcontext(burst), offsets=(0, 0))
         audio = decode(joined)
-    first = _located(audio, marker, 0)
-    later = sorted(_located(audio, marker, start) for start in starts[1:])
-    return first, later[len(later) // 2]
+    pairs = zip(starts, muxed, strict=True)
+    heard = [start + _located(audio, marker, start) - at for start, at in pairs]
+    later = sorted(heard[1:])
+    return heard[0], later[len(later) // 2]

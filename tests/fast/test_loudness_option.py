@@ -1,0 +1,126 @@
+"""The `loudness` option of POST /v1/jobs (peak, the default, or acx): accepted in JSON, in a
+book upload's form and in a batch, stored on the job and shown by GET /v1/jobs/{id} with the
+chapters' `levels` (null until the job has succeeded); any other value is a 422 naming the
+field that stores nothing.
+
+The fast layer: the in-process app (TestClient) on a SQLite file, with a broker stand-in that
+records what it would be sent; no Redis, worker or model."""
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import session_factory, transaction
+from storage.job_end import ending_jobs, job_end_effects
+from storage.jobs import start_chunk
+from storage.models import Chunk, Job
+from tests.support.fast import FastApi, api_for, detail_text, fast_settings, without_shell_settings
+
+GOOD = {"text": "A perfectly good sentence."}
+BOOK = ("book.txt", b"Chapter one is short.\n\nIt has two paragraphs.", "text/plain")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_shell_settings():
+    with without_shell_settings():
+        yield
+
+
+@pytest.fixture(scope="module")
+def api(no_shell_settings, tmp_path_factory) -> FastApi:
+    return api_for(fast_settings(tmp_path_factory.mktemp("api")))
+
+
+def stored_loudness(api: FastApi, job_id: str) -> str:
+    with session_factory(api.settings.sqlalchemy_url)() as session:
+        return session.scalar(select(Job.loudness).where(Job.id == job_id))
+
+
+def created(response) -> dict:
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def test_a_new_job_is_peak_normalized_and_has_no_levels_yet(api):
+    job = created(api.http.post("/v1/jobs", json=GOOD))
+    assert (job["loudness"], job["levels"]) == ("peak", None)
+    shown = api.http.get(f"/v1/jobs/{job['id']}").json()
+    assert (shown["loudness"], shown["levels"]) == ("peak", None)
+    assert stored_loudness(api, job["id"]) == "peak"
+
+
+@pytest.mark.parametrize("loudness", ["acx", "peak"])
+def test_loudness_given_in_json_is_stored_and_shown(api, loudness):
+    job = created(api.http.post("/v1/jobs", json={**GOOD, "loudness": loudness}))
+    assert job["loudness"] == loudness
+    assert api.http.get(f"/v1/jobs/{job['id']}").json()["loudness"] == loudness
+    assert stored_loudness(api, job["id"]) == loudness
+
+
+def test_acx_given_in_an_upload_form_is_stored_and_shown(api):
+    response = api.http.post("/v1/jobs", files={"file": BOOK}, data={"loudness": "acx"})
+    job = created(response)
+    assert job["loudness"] == "acx" and job["levels"] is None
+    assert api.http.get(f"/v1/jobs/{job['id']}").json()["loudness"] == "acx"
+    assert stored_loudness(api, job["id"]) == "acx"
+
+
+def test_each_job_of_a_batch_keeps_its_own_loudness(api):
+    body = {"jobs": [{**GOOD, "loudness": "acx"}, GOOD]}
+    batch = created(api.http.post("/v1/batches", json=body))
+    assert [job["loudness"] for job in batch["jobs"]] == ["acx", "peak"]
+    assert [stored_loudness(api, job["id"]) for job in batch["jobs"]] == ["acx", "peak"]
+
+
+@pytest.mark.parametrize("loudness", ["loud", 3, "", None, "ACX"])
+def test_an_unknown_loudness_in_json_is_422_naming_the_field(api, unchanged, loudness):
+    response = api.http.post("/v1/jobs", json={**GOOD, "loudness": loudness})
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert [error["loc"][-1] for error in detail] == ["loudness"]
+    assert "'peak' or 'acx'" in detail_text(response)
+
+
+@pytest.mark.parametrize("loudness", ["loud", "3", ""])
+def test_an_unknown_loudness_in_an_upload_form_is_422_naming_the_field(api, unchanged, loudness):
+    response = api.http.post("/v1/jobs", files={"file": BOOK}, data={"loudness": loudness})
+    assert response.status_code == 422, response.text
+    assert "loudness" in detail_text(response)
+    assert "'peak' or 'acx'" in detail_text(response)
+
+
+def test_a_batch_with_one_unknown_loudness_stores_none_of_its_jobs(api, unchanged):
+    body = {"jobs": [GOOD, {**GOOD, "loudness": "loud"}]}
+    response = api.http.post("/v1/batches", json=body)
+    assert response.status_code == 422, response.text
+    assert "loudness" in detail_text(response)
+
+
+def test_an_idempotency_key_reused_with_another_loudness_is_409(api):
+    key = {"Idempotency-Key": "loudness-409"}
+    first = created(api.http.post("/v1/jobs", json=GOOD, headers=key))
+    again = api.http.post("/v1/jobs", json={**GOOD, "loudness": "peak"}, headers=key)
+    assert again.status_code in (200, 202) and again.json()["id"] == first["id"]  # the same body
+    before = api.stored()
+    other = api.http.post("/v1/jobs", json={**GOOD, "loudness": "acx"}, headers=key)
+    assert other.status_code == 409, other.text
+    assert api.stored() == before
+
+
+def test_a_succeeded_job_shows_its_chapters_levels(api):
+    job_id = created(api.http.post("/v1/jobs", json={**GOOD, "loudness": "acx"}))["id"]
+    levels = [
+        {"chapter": 0, "title": "Chapter 1", "gain_db": 6.02, "rms_dbfs": -20.1, "peak_dbfs": -4.2}
+    ]
+    with transaction(api.settings.sqlalchemy_url) as session:
+        chunk_id = session.scalar(select(Chunk.id).where(Chunk.job_id == job_id))
+        assert start_chunk(session, chunk_id, job_id, "test-host", 1) is not None
+    effects = job_end_effects(api.celery, api.http.app.state.store)
+    with ending_jobs(api.settings.sqlalchemy_url, effects) as ends:
+        status = ends.succeed(
+            job_id, audio_key=f"jobs/{job_id}.wav", audio_bytes=44, audio_seconds=1.0,
+            chapter_levels=levels,
+        )  # fmt: skip
+    assert status == "succeeded"
+    shown = api.http.get(f"/v1/jobs/{job_id}").json()
+    assert shown["status"] == "succeeded"
+    assert (shown["loudness"], shown["levels"]) == ("acx", levels)
