@@ -39,7 +39,7 @@ PROSE = ROOT / "benchmarks" / "prose.txt"
 RESULTS = ROOT / "benchmarks" / "results" / "throughput.json"
 README = ROOT / "README.md"
 BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
-README_BLOCKS = frozenset({"throughput", "throughput-rev"})  # the README's benchmark tables
+README_BLOCKS = frozenset({"throughput", "throughput-rev", "assembly", "memory"})  # the README's
 SAMPLE_RATE = 24_000
 
 
