@@ -21,9 +21,8 @@ from core.queue import send_chunks
 from core.settings import Settings
 from core.timeline import default_chapter_title
 from core.voices import canonical_voice
-from storage.job_end import JobEndEffects, ending_jobs
 from storage.job_queries import get_job_by_idempotency_key, unfinished_jobs
-from storage.jobs import NewJob, create_job
+from storage.jobs import NewJob, create_job, delete_job
 from storage.models import Job
 
 
@@ -31,6 +30,10 @@ def request_hash(body: JobCreate) -> str:
     return hashlib.sha256(
         json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
+
+
+# A broker outage is usually a restart: seconds
+QUEUE_RETRY_AFTER_S = 5
 
 
 def _unprocessable(detail: str) -> HTTPException:
@@ -140,7 +143,6 @@ def replayed_job(
 def submit_job(
     sessions: sessionmaker[Session],
     celery: Celery,
-    effects: JobEndEffects,
     settings: Settings,
     principal: Principal,
     body: JobCreate,
@@ -194,10 +196,14 @@ def submit_job(
     try:
         send_chunks(celery, job.id, to_send, body.priority, queue)
     except Exception as error:  # kombu raises several connection error types
-        with ending_jobs(settings.sqlalchemy_url, effects) as ends:
-            ends.fail(job.id, f"could not enqueue: {error}")
+        # Nothing is kept: the client is told to submit again (a task the failed send did
+        # deliver finds no job, and does nothing)
+        with sessions.begin() as session:
+            delete_job(session, job.id, principal.owner)
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"the job queue is unreachable: {error}"
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"the job queue is unreachable ({error}); nothing was stored: submit again later",
+            headers={"Retry-After": str(QUEUE_RETRY_AFTER_S)},
         ) from error
     # As stored (reading it back costs a millisecond a submission); a worker that has started
     # it meanwhile shows in the next poll

@@ -1,11 +1,12 @@
 """Batches: jobs submitted together, followed with one status."""
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.ids import is_id, new_id
 from core.states import JobStatus
 from storage.db import utcnow
+from storage.jobs import delete_job
 from storage.models import Batch, Job
 
 
@@ -14,6 +15,15 @@ def create_batch(session: Session, owner: str) -> Batch:
     session.add(batch)
     session.flush()
     return batch
+
+
+def discard_batch(session: Session, batch_id: str, owner: str) -> None:
+    """Delete the owner's batch with its jobs and their chunks (a batch refused part way)."""
+    for job_id in session.scalars(
+        select(Job.id).where(Job.batch_id == batch_id, Job.owner == owner)
+    ):
+        delete_job(session, job_id, owner)
+    session.execute(delete(Batch).where(Batch.id == batch_id, Batch.owner == owner))
 
 
 def get_batch(session: Session, batch_id: str, owner: str) -> Batch | None:

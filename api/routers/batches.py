@@ -3,13 +3,13 @@
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from api.auth import authenticate
-from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, SessionDep, SettingsDep
+from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep
 from api.job_request import OPENAPI_BATCH_BODY, BatchRequestDep
 from api.job_views import batch_out
 from api.openapi import errors
 from api.schemas import BatchOut
 from api.submission import check_submission, enforce_quota, submit_job
-from storage.batches import batch_jobs, create_batch, get_batch
+from storage.batches import batch_jobs, create_batch, discard_batch, get_batch
 from storage.db import session_factory
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[Depends(authenticate)])
@@ -27,7 +27,6 @@ def create(
     response: Response,
     settings: SettingsDep,
     celery: CeleryDep,
-    effects: EndEffectsDep,
     principal: ApiKeyDep,
 ) -> BatchOut:
     # Every job is checked before any is stored: a bad one rejects the batch, nothing is left
@@ -36,20 +35,26 @@ def create(
     with sessions.begin() as session:
         enforce_quota(session, principal, new_jobs=len(bodies))
         batch = create_batch(session, principal.owner)
-    jobs = [
-        submit_job(
-            sessions,
-            celery,
-            effects,
-            settings,
-            principal,
-            body,
-            plan,
-            batch_id=batch.id,
-            counted=False,
-        )
-        for body, plan in zip(bodies, plans, strict=True)
-    ]
+    jobs = []
+    try:
+        for body, plan in zip(bodies, plans, strict=True):
+            jobs.append(
+                submit_job(
+                    sessions,
+                    celery,
+                    settings,
+                    principal,
+                    body,
+                    plan,
+                    batch_id=batch.id,
+                    counted=False,
+                )
+            )
+    except HTTPException:
+        # The queue went away part way: the batch is refused whole, and nothing of it is kept
+        with sessions.begin() as session:
+            discard_batch(session, batch.id, principal.owner)
+        raise
     response.headers["Location"] = f"/v1/batches/{batch.id}"
     return batch_out(batch.id, batch.created_at, jobs)
 

@@ -60,13 +60,12 @@ def create(
     response: Response,
     settings: SettingsDep,
     celery: CeleryDep,
-    effects: EndEffectsDep,
     principal: ApiKeyDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JobOut:
     checked = check_submission(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    job = submit_job(sessions, celery, effects, settings, principal, body, checked, idempotency_key)
+    job = submit_job(sessions, celery, settings, principal, body, checked, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(job)
 

@@ -171,7 +171,7 @@ def speech(
     body = _speech_job(settings, request)
     checked = check_submission(settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    job = submit_job(sessions, celery, effects, settings, principal, body, checked)
+    job = submit_job(sessions, celery, settings, principal, body, checked)
     fmt = request.response_format
     return StreamingResponse(
         _audio_then_cleanup(settings, effects, job.id, fmt, principal.owner),

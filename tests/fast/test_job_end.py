@@ -23,7 +23,7 @@ from storage.db import session_factory, transaction
 from storage.job_end import ending_jobs, job_end_effects
 from storage.jobs import ChunkTiming, finish_chunk, start_chunk
 from storage.migrate import upgrade
-from storage.models import Job
+from storage.models import Chunk, Job
 from tests.support.fast import TEXT, RecordingCelery, store_job
 
 PRINCIPAL = Principal("", "anonymous", 1000, 2_000_000)
@@ -91,24 +91,24 @@ def test_a_speech_client_that_hangs_up_cancels_and_leaves_no_audio(settings, sto
     ]
 
 
-def test_an_enqueue_that_fails_fails_the_job_and_sends_its_webhook(settings, store):
-    """Bug: the job failed, but its callback_url never heard of it."""
+def test_an_enqueue_that_fails_stores_nothing_and_says_to_submit_again(settings, store):
+    """The broker is down: the client is told (503, Retry-After) and nothing is kept, so no
+    failed job lingers and no webhook goes out for a job the client never got."""
     celery = RecordingCelery(broker_down=True)
     settings = settings.model_copy(update={"webhook_secret": SecretStr("s3cret")})
     body = JobCreate(text=TEXT, callback_url="https://hooks.example.com/kq")
     sessions = session_factory(settings.sqlalchemy_url)
-    effects = job_end_effects(celery, store)
     with pytest.raises(HTTPException) as refused:
         checked = check_submission(settings, PRINCIPAL, body)
-        submit_job(sessions, celery, effects, settings, PRINCIPAL, body, checked)
+        submit_job(sessions, celery, settings, PRINCIPAL, body, checked)
     assert refused.value.status_code == 503
     assert "queue is unreachable" in refused.value.detail
+    assert "nothing was stored" in refused.value.detail
+    assert int(refused.value.headers["Retry-After"]) > 0
     with sessions() as session:
-        (job,) = session.query(Job).all()
-    assert job.status == JobStatus.FAILED and "could not enqueue" in job.error
-    assert celery.sent_named(DELIVER_WEBHOOK) == [
-        (DELIVER_WEBHOOK, [job.id, JobStatus.FAILED], "kokoro")
-    ]
+        assert session.query(Job).count() == 0
+        assert session.query(Chunk).count() == 0
+    assert celery.sent == []
 
 
 def test_a_job_ends_once_and_only_unfinished_jobs_end(settings, store):

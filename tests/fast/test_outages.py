@@ -1,5 +1,6 @@
-"""The database goes away and comes back: the in-process app answers 503 with Retry-After (not
-500) while it cannot be reached, stores nothing, and serves again once it is back."""
+"""The database or the broker goes away and comes back: the in-process app answers 503 with
+Retry-After (not 500) while it cannot be reached, stores nothing, and serves again once it is
+back."""
 
 import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -49,3 +50,27 @@ def test_every_request_gets_503_with_retry_after_while_the_database_is_unreachab
 )
 def test_only_errors_of_an_unreachable_database_become_503(error, unavailable):
     assert is_database_unavailable(error) == unavailable
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/jobs", {"text": TEXT}),
+        ("/v1/batches", {"jobs": [{"text": TEXT}, {"text": TEXT + " Another."}]}),
+    ],
+)
+def test_a_submission_while_the_broker_is_unreachable_is_503_and_stores_nothing(
+    tmp_path, path, body
+):
+    api = api_for(fast_settings(tmp_path), client=LOOPBACK)
+    stored = api.stored()
+    api.celery.broker_down = True
+    refused = api.http.post(path, json=body)
+    assert refused.status_code == 503, refused.text
+    assert "queue is unreachable" in refused.json()["detail"]
+    assert "nothing was stored" in refused.json()["detail"]
+    assert int(refused.headers["Retry-After"]) > 0
+    assert api.stored() == stored  # no job, chunk or batch row, no file, no task
+
+    api.celery.broker_down = False  # it is back: the same request is taken
+    assert api.http.post(path, json=body).status_code in (201, 202)

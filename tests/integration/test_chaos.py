@@ -19,8 +19,9 @@ from tests.support.postgres import throwaway_server
 OUTAGE_S = 20
 POLL_S = 0.5
 # Defaults (heartbeat 5 s, dead after 60 s, a reconcile pass every 30 s): the chunks of a
-# worker that died whole are sent again within this of the kill (60 s, then the next pass)
-RESENT_WITHIN_S = 120
+# worker that died whole are sent again within 90 s of the kill, and another worker has the
+# book done within this (when the rest of the book is not more than it can read meanwhile)
+FINISHED_WITHIN_S = 120
 # After an outage the reconciler looks every 2 s at work older than 3 s: what the outage lost
 # is sent again at once (these tests are not about its timing)
 FAST_RECONCILER = {"KQ_RECONCILE_INTERVAL_S": "2", "KQ_RECONCILE_GRACE_S": "3"}
@@ -66,19 +67,24 @@ def test_a_worker_killed_whole_has_its_chunks_finished_by_the_other(tmp_path, re
             )
             job = http.post("/v1/jobs", json={"text": BOOK}).json()
 
-            def victim_running():
+            def victim_running_late():
+                """A chunk the victim runs in the book's last third, the survivor working too:
+                what is left for the survivor after the kill is then the lost chunks and about
+                as much as it reads while the victim is taken for dead."""
                 rows = job_chunks(database_url, job["id"])
                 by_host = {r.worker_host for r in rows if r.status in ("running", "done")}
                 running = [r for r in rows if r.status == "running" and r.worker_host == "victim"]
-                return "survivor" in by_host and next((r for r in running if r.index >= 2), None)
+                late = next((r for r in running if r.index >= 2 * len(rows) // 3), None)
+                return "survivor" in by_host and late
 
-            lost = wait_for(victim_running, 180, "the victim to run a chunk past the first two")
+            lost = wait_for(victim_running_late, 300, "the victim to run a chunk late in the book")
             os.killpg(stack.worker.pid, signal.SIGKILL)  # its main process and every child
             killed_at = datetime.now(UTC)
             stack.worker.wait(timeout=10)
 
             rows = assert_book_whole(stack, http, job["id"])
-            done_in = (datetime.now(UTC) - killed_at).total_seconds()
+            finished_at = datetime.fromisoformat(progress(http, job["id"])["finished_at"])
+            done_in = (finished_at - killed_at).total_seconds()
             assert survivor.poll() is None
         finally:
             stop_process(survivor)
@@ -87,12 +93,12 @@ def test_a_worker_killed_whole_has_its_chunks_finished_by_the_other(tmp_path, re
     resent_in, ran_in = (
         (at - killed_at).total_seconds() for at in (redone.enqueued_at, redone.started_at)
     )
-    # Then the survivor's speed decides: on two shared cores, its children were busy for minutes
     print(
         f"\nafter the kill: lost chunk sent again in {resent_in:.0f} s, running in {ran_in:.0f} s;"
         f" book done in {done_in:.0f} s"
     )
-    assert resent_in < RESENT_WITHIN_S
+    assert resent_in < FINISHED_WITHIN_S
+    assert done_in < FINISHED_WITHIN_S
 
 
 @pytest.mark.timeout(600)
@@ -141,14 +147,9 @@ def test_redis_stopped_and_started_again_mid_book(tmp_path):
             assert set(codes) == {200}  # reading needs no broker
 
             rows = assert_book_whole(stack, http, job["id"])
-            # What the refused submission left: nothing that waits for a worker
+            # The refused submission left nothing at all
             listed = http.get("/v1/jobs").json()["jobs"]
-            others = [j for j in listed if j["id"] != job["id"]]
-            assert [j["status"] for j in others] in ([], ["failed"]), others
-            for other in others:
-                assert "could not enqueue" in progress(http, other["id"])["error"]
-                left = job_chunks(database_url, other["id"])
-                assert not any(r.status in ("pending", "queued", "running") for r in left)
+            assert [j["id"] for j in listed] == [job["id"]]
         assert all(r.attempts >= 1 for r in rows)
     finally:
         stop_process(broker)
