@@ -180,6 +180,15 @@ def start_chunk(
     chunk ids to the next job's chunks, which that job's tasks must not take. The job row is
     share-locked, so a cancel either sees this chunk running or this sees the job cancelled: no
     chunk starts after a cancel has returned."""
+    now = utcnow()
+    # A queued job's first chunks start running it. Done before the share lock: two of them
+    # each holding the share lock and then updating the row would deadlock (PostgreSQL takes
+    # one of them as the victim); this update locks the row exclusively only while queued
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=now, updated_at=now)
+    )
     row = session.execute(
         select(Chunk, Job)
         .join(Job, Chunk.job_id == Job.id)
@@ -197,7 +206,6 @@ def start_chunk(
         if chunk.status == ChunkStatus.RUNNING:
             chunk.status = ChunkStatus.CANCELLED
         return None
-    now = utcnow()
     chunk.status = ChunkStatus.RUNNING
     chunk.attempts += 1
     chunk.started_at = now
@@ -205,9 +213,6 @@ def start_chunk(
     chunk.worker_pid = pid
     if chunk.enqueued_at is not None:
         chunk.queue_wait_ms = (now - chunk.enqueued_at).total_seconds() * 1000
-    if job.status == JobStatus.QUEUED:
-        job.status = JobStatus.RUNNING
-        job.started_at = now
     return ChunkWork(
         chunk_id=chunk.id,
         job_id=job.id,
