@@ -91,7 +91,8 @@ class ChapterSpan:
 
 
 def chapter_spans(slots: Iterable[Slot], titles: Sequence[str]) -> list[ChapterSpan]:
-    """Where each chapter lies in the file, from the slots of its chunks."""
+    """Where each chapter lies in the file, from the slots of its chunks (or of anything with
+    a chapter, a start and an end, in order: the parts of storage/parts.py)."""
     spans: dict[int, list[int]] = {}
     for slot in slots:
         span = spans.setdefault(slot.chapter, [slot.start, slot.end])

@@ -133,6 +133,26 @@ class PlacedChunk:
     words_estimated: bool = False
 
 
+def slots_of(rows) -> list[Slot]:
+    """Where chunk rows (in index order, with chapter, audio_seconds, pause_after and
+    pause_seconds) lie in their job's file: the job's timeline."""
+    return place(
+        (r.chapter, samples_of(r.audio_seconds), chunk_pause(r.pause_after, r.pause_seconds))
+        for r in rows
+    )
+
+
+def job_slots(session: Session, job_id: str) -> list[Slot]:
+    """Every chunk of the job, in order, placed on the job's timeline."""
+    return slots_of(
+        session.execute(
+            select(Chunk.chapter, Chunk.audio_seconds, Chunk.pause_after, Chunk.pause_seconds)
+            .where(Chunk.job_id == job_id)
+            .order_by(Chunk.index)
+        ).all()
+    )
+
+
 def placed_chunks(session: Session, job_id: str) -> list[PlacedChunk]:
     """Every chunk of the job, in order, laid out as assembly lays out the file."""
     rows = session.execute(
@@ -149,10 +169,7 @@ def placed_chunks(session: Session, job_id: str) -> list[PlacedChunk]:
         .where(Chunk.job_id == job_id)
         .order_by(Chunk.index)
     ).all()
-    slots = place(
-        (r.chapter, samples_of(r.audio_seconds), chunk_pause(r.pause_after, r.pause_seconds))
-        for r in rows
-    )
+    slots = slots_of(rows)
     return [
         PlacedChunk(r.index, r.text, slot, from_rows(r.words), bool(r.words_estimated))
         for r, slot in zip(rows, slots, strict=True)
@@ -161,8 +178,7 @@ def placed_chunks(session: Session, job_id: str) -> list[PlacedChunk]:
 
 def job_chapter_spans(session: Session, job: Job) -> list[ChapterSpan]:
     """Where each chapter lies in the assembled audio, to the sample."""
-    slots = [placed.slot for placed in placed_chunks(session, job.id)]
-    return chapter_spans(slots, chapter_titles(job.chapters, job.title))
+    return chapter_spans(job_slots(session, job.id), chapter_titles(job.chapters, job.title))
 
 
 @dataclass(frozen=True)

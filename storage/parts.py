@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from core.loudness import Levels
 from core.states import ChunkStatus, JobStatus
-from core.timeline import place, samples_of, split_parts
+from core.timeline import samples_of, split_parts
 from storage.db import utcnow
-from storage.job_queries import chunk_pause
+from storage.job_queries import chunk_pause, job_slots
 from storage.models import Chunk, Job, JobPart
 
 PART_PENDING = "pending"
@@ -243,15 +243,7 @@ class PlacedPart:
 
 def placed_parts(session: Session, job_id: str) -> list[PlacedPart]:
     """The job's parts in order, placed by the job's timeline (the one layout of its file)."""
-    rows = session.execute(
-        select(Chunk.chapter, Chunk.audio_seconds, Chunk.pause_after, Chunk.pause_seconds)
-        .where(Chunk.job_id == job_id)
-        .order_by(Chunk.index)
-    ).all()
-    slots = place(
-        (r.chapter, samples_of(r.audio_seconds), chunk_pause(r.pause_after, r.pause_seconds))
-        for r in rows
-    )
+    slots = job_slots(session, job_id)
     parts = session.scalars(
         select(JobPart).where(JobPart.job_id == job_id).order_by(JobPart.chapter, JobPart.number)
     ).all()

@@ -24,7 +24,7 @@ from core.loudness import (
 from core.queue import ASSEMBLE_JOB, ASSEMBLE_PART, send_assembly, send_parts
 from core.settings import get_settings
 from core.states import JobStatus
-from core.timeline import ChapterSpan, chapter_titles
+from core.timeline import ChapterSpan, chapter_spans, chapter_titles
 from storage.blob_store import chapter_audio_key, job_audio_key, part_audio_key, parts_prefix
 from storage.db import transaction
 from storage.job_end import JobEnds, ending_jobs
@@ -115,14 +115,6 @@ def assemble_part(self, job_id: str, chapter: int, number: int) -> str:
     return "done"
 
 
-def chapter_spans_of(parts: list[PlacedPart], titles: list[str]) -> list[ChapterSpan]:
-    spans: dict[int, list[int]] = {}
-    for part in parts:
-        span = spans.setdefault(part.chapter, [part.start, part.end])
-        span[1] = part.end
-    return [ChapterSpan(c, titles[c], start, end) for c, (start, end) in sorted(spans.items())]
-
-
 def chapter_levels(parts: list[PlacedPart], spans: list[ChapterSpan]) -> list[dict]:
     """Each chapter's measured level over its whole file (the silence between parts too)."""
     report = []
@@ -163,7 +155,7 @@ def assemble_job(self, job_id: str) -> str:
         send_parts(app, missing, queue, settings)
         return "waiting for parts"
     store = process_store()
-    spans = chapter_spans_of(parts, titles)
+    spans = chapter_spans(parts, titles)  # a part is laid out like a chunk: a run of them
     tags = {name: value for name, value in (("title", title), ("artist", author)) if value}
     if chaptered:
         for span in spans:
