@@ -55,7 +55,7 @@ from worker.audio import fade_edges, levels_of  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results" / "assembly.json"
 HOURS = (1, 10, 40)
 CHAPTERS = 20
-CLIP_SECONDS = (8, 10, 12, 14)  # chunk lengths, in turn: about what a sentence-packed chunk says
+CLIP_SECONDS = (12, 16, 20, 24)  # chunk lengths in turn: what a chunk of 150-300 tokens says
 PARAGRAPH_EVERY = 6  # chunks
 REPEAT = 12  # chunks per chapter are a multiple: clips and paragraphs fall alike in each chapter
 POLL_S = 0.1
