@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import av  # noqa: E402
 import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
 from benchmarks.throughput import ServiceUnderTest, cores, save_results  # noqa: E402
@@ -273,6 +274,11 @@ def run_book(service, celery, hours: float, fmt: AudioFormat, clips, every: bool
         "job_seconds": job["audio_seconds"],
         "header": path.open("rb").read(4).decode("latin-1"),
     }
+    if fmt in (AudioFormat.WAV, AudioFormat.FLAC):
+        # libsndfile reads every sample the timeline holds (RF64 past 4 GB, FLAC's STREAMINFO)
+        result["libsndfile_samples_match"] = sf.info(path).frames == round(
+            job["audio_seconds"] * SAMPLE_RATE
+        )
     service.http.delete(f"/v1/jobs/{job_id}")  # and its audio: 40 hours of WAV is 7 GB
     return result
 
