@@ -128,3 +128,13 @@ def test_the_check_finds_imports_and_paths_but_not_prose():
         "    return 'tests. Then more', 'testsuite', 'throughput benchmark (benchmarks/)'\n"
         "from benchmarking import x\n"
     )
+
+
+def test_every_test_module_has_a_basename_of_its_own():
+    """The test folders are not packages: pytest imports each module by its basename, so two
+    of one name (say tests/unit/test_x.py and tests/integration/test_x.py) stop collection
+    of the whole suite, which the fast layer alone would not notice."""
+    names: dict[str, list[str]] = {}
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
