@@ -5,7 +5,7 @@ Each part lands where the job's timeline puts its first sample. Between parts li
 (a pause of at least ``MIN_PART_BREAK_SECONDS``), written as encoded silence sized to close
 the gap. Lossless formats (WAV, FLAC) land every part to the sample. A lossy part starts with
 its encoder's priming and ends on a whole frame; the filler before it absorbs both, so each
-part lands within half a codec frame (at most 24 ms) of its place and no error accumulates
+part lands within half a codec frame (at most 21 ms) of its place and no error accumulates
 along the book. How far a format's parts land from where they are muxed is measured once per
 process (``join_offsets``), not assumed, so a different FFmpeg build cannot shift them.
 
