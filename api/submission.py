@@ -25,11 +25,17 @@ from storage.job_queries import get_job_by_idempotency_key, unfinished_jobs
 from storage.jobs import NewJob, create_job, delete_job
 from storage.models import Job
 
+# Fields added to JobCreate after Idempotency-Keys were first stored: left out of the hash at
+# their default, so a request stored before they existed still matches its replay
+LATER_FIELD_DEFAULTS = {"loudness": "peak"}
+
 
 def request_hash(body: JobCreate) -> str:
-    return hashlib.sha256(
-        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
+    fields = body.model_dump(mode="json")
+    for name, default in LATER_FIELD_DEFAULTS.items():
+        if fields.get(name) == default:
+            del fields[name]
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 # A broker outage is usually a restart: seconds

@@ -6,9 +6,14 @@ field that stores nothing.
 The fast layer: the in-process app (TestClient) on a SQLite file, with a broker stand-in that
 records what it would be sent; no Redis, worker or model."""
 
+import hashlib
+import json
+
 import pytest
 from sqlalchemy import select
 
+from api.schemas import JobCreate
+from api.submission import request_hash
 from storage.db import session_factory, transaction
 from storage.job_end import ending_jobs, job_end_effects
 from storage.jobs import start_chunk
@@ -124,3 +129,15 @@ def test_a_succeeded_job_shows_its_chapters_levels(api):
     shown = api.http.get(f"/v1/jobs/{job_id}").json()
     assert shown["status"] == "succeeded"
     assert (shown["loudness"], shown["levels"]) == ("acx", levels)
+
+
+def test_a_request_stored_before_loudness_existed_still_matches_its_replay():
+    """Idempotency: the hash of a request that leaves ``loudness`` at its default is the hash
+    the same request had before the field was added, so its stored key still replays."""
+    body = JobCreate(text="A request from before the upgrade.")
+    before = body.model_dump(mode="json")
+    del before["loudness"]
+    stored = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()
+    assert request_hash(body) == stored
+    acx = JobCreate(text="A request from before the upgrade.", loudness="acx")
+    assert request_hash(acx) != stored
