@@ -4,6 +4,7 @@ drift along the file), silence fills the gaps, m4b files carry chapters and tags
 ``split_parts`` cuts a chapter's chunks into parts that end only at long enough pauses."""
 
 import contextlib
+from pathlib import Path
 
 import av
 import numpy as np
@@ -146,6 +147,18 @@ def test_joining_a_single_piece_reproduces_it(tmp_path, fmt):
         np.testing.assert_allclose(audio[: len(piece) - settle], piece[:-settle], atol=1e-4)
 
 
+def joined_book(tmp_path, fmt, audios, pieces, chapters) -> Path:
+    """The pieces joined as a book titled "A Town" by "A. Writer", with ``chapters``."""
+    target = tmp_path / f"book.{fmt.extension}"
+    paths = encoded_pieces(tmp_path, fmt, audios)
+    local = lambda key: contextlib.nullcontext(paths[key])  # noqa: E731
+    join(target, fmt, pieces, local, tags=BOOK_TAGS, chapters=chapters)
+    return target
+
+
+BOOK_TAGS = {"title": "A Town", "artist": "A. Writer"}
+
+
 def test_m4b_has_chapter_markers_and_title_tags(tmp_path):
     fmt = AudioFormat.M4B
     audios, pieces = noise_pieces(seed=5, count=3)
@@ -154,17 +167,7 @@ def test_m4b_has_chapter_markers_and_title_tags(tmp_path):
         ChapterSpan(0, "The Harbour", pieces[0].start, ends[1]),
         ChapterSpan(1, "The Market", pieces[2].start, ends[2]),
     ]
-    tags = {"title": "A Town", "artist": "A. Writer"}
-    target = tmp_path / "book.m4b"
-    paths = encoded_pieces(tmp_path, fmt, audios)
-    join(
-        target,
-        fmt,
-        pieces,
-        lambda key: contextlib.nullcontext(paths[key]),
-        tags=tags,
-        chapters=chapters,
-    )
+    target = joined_book(tmp_path, fmt, audios, pieces, chapters)
     with av.open(str(target)) as book:
         marks = book.chapters()
         metadata = dict(book.metadata)
@@ -185,18 +188,8 @@ def test_m4b_has_chapter_markers_and_title_tags(tmp_path):
 @pytest.mark.parametrize("fmt", [f for f in AudioFormat if f is not AudioFormat.M4B])
 def test_other_formats_carry_the_tags_and_no_chapters(tmp_path, fmt):
     audios, pieces = noise_pieces(seed=6, count=2)
-    target = tmp_path / f"book.{fmt.extension}"
-    paths = encoded_pieces(tmp_path, fmt, audios)
     spans = [ChapterSpan(0, "Only", 0, pieces[-1].start)]
-    tags = {"title": "A Town", "artist": "A. Writer"}
-    join(
-        target,
-        fmt,
-        pieces,
-        lambda key: contextlib.nullcontext(paths[key]),
-        tags=tags,
-        chapters=spans,
-    )
+    target = joined_book(tmp_path, fmt, audios, pieces, spans)
     with av.open(str(target)) as book:
         # Ogg keeps its tags with the stream (Vorbis comments), the others with the container
         metadata = {**book.metadata, **book.streams.audio[0].metadata}
