@@ -101,27 +101,6 @@ def chunk_pause(pause_after: str, pause_seconds: float | None) -> int:
 
 
 @dataclass(frozen=True)
-class AssemblyPart:
-    chapter: int
-    audio_key: str
-    pause: int  # samples
-    peak: float | None
-
-
-def chunks_for_assembly(session: Session, job_id: str) -> list[AssemblyPart]:
-    """Every chunk's audio, pause and peak, in order."""
-    rows = session.execute(
-        select(Chunk.chapter, Chunk.audio_key, Chunk.pause_after, Chunk.pause_seconds, Chunk.peak)
-        .where(Chunk.job_id == job_id)
-        .order_by(Chunk.index)
-    )
-    return [
-        AssemblyPart(chapter, key, chunk_pause(after, seconds), peak)
-        for chapter, key, after, seconds, peak in rows
-    ]
-
-
-@dataclass(frozen=True)
 class PlacedChunk:
     """A chunk's written text and where its audio lies in the job's file, with its words'
     samples in the chunk's audio where they were recorded (none: an older chunk)."""
