@@ -260,9 +260,15 @@ def tasks_unacked_in_broker(settings: Settings) -> TasksSeen:
 
 def tasks_on_workers(celery: Celery, settings: Settings, timeout_s: float = 2.0) -> TasksSeen:
     """Tasks the live workers of this queue are running or hold reserved (of those that answer
-    within the timeout)."""
-    inspector = celery.control.inspect(timeout=timeout_s)
-    replies = [inspector.active() or {}, inspector.reserved() or {}]
+    within the timeout).
+
+    The broadcast and its replies go over a connection of their own, closed afterwards, never
+    one of the app's pool: the reconciler asks from the worker's main process, which forks pool
+    children, and kombu closes every pooled connection in a new child. A child that inherited
+    one with a BRPOP in flight waited for ever for the reply its parent read."""
+    with celery.connection_for_write() as connection:
+        inspector = celery.control.inspect(timeout=timeout_s, connection=connection)
+        replies = [inspector.active() or {}, inspector.reserved() or {}]
     seen = TasksSeen()
     for reply in replies:
         for tasks in reply.values():

@@ -124,7 +124,15 @@ class Stack:
                 job = http.get(f"/v1/jobs/{job_id}").json()
                 return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
-            return wait_for(finished, timeout_s, f"job {job_id} to finish", interval_s=0.5)
+            try:
+                return wait_for(finished, timeout_s, f"job {job_id} to finish", interval_s=0.5)
+            except AssertionError as error:  # say where the worker stood: CI keeps no files
+                job = http.get(f"/v1/jobs/{job_id}").json()
+                raise AssertionError(f"{error}: {job}\n{self.worker_log_tail()}") from None
+
+    def worker_log_tail(self, lines: int = 30) -> str:
+        text = self.worker_log.read_text(errors="replace") if self.worker_log.exists() else ""
+        return "\n".join(["worker log, last lines:", *text.splitlines()[-lines:]])
 
 
 def stack_env(data_dir: Path, redis_url: str, database_url: str, queue: str, port: int) -> dict:
