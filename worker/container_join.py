@@ -26,13 +26,13 @@ import numpy as np
 from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.timeline import ChapterSpan
 from worker.audio import encode_run
+from worker.m4b_writer import M4bWriter
 
 MUXERS = {
     AudioFormat.WAV: ("wav", {"rf64": "auto"}),
     AudioFormat.FLAC: ("flac", {}),
     AudioFormat.MP3: ("mp3", {}),
     AudioFormat.OPUS: ("ogg", {}),
-    AudioFormat.M4B: ("ipod", {}),
 }
 FLAC_STREAMINFO_AT = 8  # after "fLaC" and the metadata block's header
 FLAC_STREAMINFO_BYTES = 34
@@ -59,18 +59,41 @@ def _ticks(samples: int, time_base: Fraction) -> int:
     return round(Fraction(samples, SAMPLE_RATE) / time_base)
 
 
+class _FfmpegOutput:
+    """A joined file written by FFmpeg's muxer for its format (every format but M4B)."""
+
+    def __init__(self, target: Path, fmt: AudioFormat, tags: dict[str, str]):
+        muxer, options = MUXERS[fmt]
+        self.container = av.open(str(target), "w", format=muxer, options=options)
+        for name, value in tags.items():
+            self.container.metadata[name] = value
+        self.stream = None
+
+    def write(self, packet: av.Packet, in_stream) -> None:
+        if self.stream is None:
+            self.stream = self.container.add_stream_from_template(in_stream)
+        packet.stream = self.stream
+        self.container.mux(packet)
+
+    def close(self, chapters: Sequence[ChapterSpan]) -> None:
+        self.container.close()  # only an M4B carries chapter markers
+
+
+def _output(target: Path, fmt: AudioFormat, tags: dict[str, str]):
+    if fmt is AudioFormat.M4B:
+        # FFmpeg's MP4 muxer would hold an index entry per frame of the whole book in memory
+        if "artist" in tags:
+            tags = {**tags, "album_artist": tags["artist"]}  # audiobook players show it
+        return M4bWriter(target, tags)
+    return _FfmpegOutput(target, fmt, tags)
+
+
 class _Joiner:
     """Packets of encoded files appended to one output stream, one after the other."""
 
     def __init__(self, target: Path, fmt: AudioFormat, tags: dict[str, str]):
-        muxer, options = MUXERS[fmt]
         self.fmt = fmt
-        self.output = av.open(str(target), "w", format=muxer, options=options)
-        for name, value in tags.items():
-            self.output.metadata[name] = value
-        if fmt is AudioFormat.M4B and "artist" in tags:
-            self.output.metadata["album_artist"] = tags["artist"]  # audiobook players show it
-        self.stream = None
+        self.output = _output(target, fmt, tags)
         self.stream_started = False
         self.end = 0  # samples: where the next file's packets begin
 
@@ -84,8 +107,6 @@ class _Joiner:
         muxed_at = self.end
         with av.open(str(path)) as source:
             in_stream = source.streams.audio[0]
-            if self.stream is None:
-                self.stream = self.output.add_stream_from_template(in_stream)
             base = in_stream.time_base
             first = frame = None
             for packet in source.demux(in_stream):
@@ -101,25 +122,11 @@ class _Joiner:
                 packet.pts += shift
                 packet.dts += shift
                 self.end = max(self.end, _samples(packet.pts + packet.duration, base))
-                packet.stream = self.stream
-                self.output.mux(packet)
+                self.output.write(packet, in_stream)
         return muxed_at
 
     def close(self, chapters: Sequence[ChapterSpan]) -> None:
-        if chapters and self.fmt is AudioFormat.M4B:
-            self.output.set_chapters(
-                [
-                    {
-                        "id": number,
-                        "start": span.start,
-                        "end": span.end,
-                        "time_base": Fraction(1, SAMPLE_RATE),
-                        "metadata": {"title": span.title},
-                    }
-                    for number, span in enumerate(chapters, start=1)
-                ]
-            )
-        self.output.close()
+        self.output.close(chapters)
 
 
 # Opus frame lengths by the TOC byte's configuration, in 48 kHz samples (RFC 6716, 3.1)
