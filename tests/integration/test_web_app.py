@@ -97,6 +97,7 @@ def test_a_book_from_an_epub_is_heard_followed_played_and_downloaded(stack, brow
         row.locator("label").click()
         assert page.is_checked(f"#voice-{voice}")
         page.fill("#field-author", "Ada Example")
+        page.select_option("#field-loudness", "acx")
 
         # The preview lists the book's chapters before anything is submitted
         page.click("#preview-button")
@@ -133,6 +134,18 @@ def test_a_book_from_an_epub_is_heard_followed_played_and_downloaded(stack, brow
             job = http.get(f"/v1/jobs/{job_id}").json()
             chapter_times = http.get(f"/v1/jobs/{job_id}/chapters").json()
         assert job["voice"] == voice and job["author"] == "Ada Example"
+        assert job["loudness"] == "acx"
+        # Each chapter's measured level is on the page, within ACX's bounds
+        rows = page.locator("#levels-table tbody tr")
+        rows.nth(2).wait_for()
+        assert rows.count() == 3
+        for n, (title, _) in enumerate(CHAPTERS):
+            cells = [
+                rows.nth(n).locator("th").inner_text(),
+                rows.nth(n).locator("td").first.inner_text(),
+            ]
+            assert title in cells[0]
+            assert -23 <= float(cells[1].split()[0]) <= -18, cells
 
         # Play it: the audio advances; jump to chapter 3: it plays from that chapter's start
         jumps = page.locator("#chapter-list .chapter-jump")

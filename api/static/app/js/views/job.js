@@ -130,6 +130,7 @@ function drawFacts(facts, job) {
     ["Language", job.lang],
     ["Format", job.format.toUpperCase()],
     ["Chapters", job.chapters?.length || "none"],
+    ["Loudness", job.loudness === "acx" ? "ACX / Audible" : "Natural (peak −1 dBFS)"],
     ["Length", job.audio_seconds ? duration(job.audio_seconds) : "—"],
     ["Submitted", dateTime(job.created_at)],
     ["Started", dateTime(job.started_at)],
@@ -178,6 +179,7 @@ async function drawFinished(container, job, player) {
   const readSection = h("section", { class: "card", "aria-labelledby": "read-heading" },
     h("h2", { id: "read-heading" }, "Read along"), h("p", { class: "muted" }, "Loading the text…"));
   container.replaceChildren(chapterSection, readSection, downloads);
+  if (job.levels?.length) container.append(drawLevels(job.levels));
 
   const [chapters, vtt, timings] = await Promise.all([
     api.chapters(job.id).catch(() => []),
@@ -198,6 +200,21 @@ async function drawFinished(container, job, player) {
   readSection.replaceChildren(h("h2", { id: "read-heading" }, "Read along"),
     ...(note ? [h("p", { class: "hint" }, note)] : []), readAlong.element);
   return readAlong.stop;
+}
+
+// Each chapter's loudness as measured in the finished file, and the gain it was given
+function drawLevels(levels) {
+  const level = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} dBFS` : "silent");
+  const decibels = (value) => `${value > 0 ? "+" : ""}${value.toFixed(1)} dB`;
+  return h("section", { class: "card", "aria-labelledby": "levels-heading" },
+    h("h2", { id: "levels-heading" }, "Loudness by chapter"),
+    h("table", { class: "levels", id: "levels-table" },
+      h("thead", {}, h("tr", {}, ["Chapter", "RMS", "Peak", "Gain"].map((name) => h("th", { scope: "col" }, name)))),
+      h("tbody", {}, levels.map((chapter) => h("tr", {},
+        h("th", { scope: "row" }, `${chapter.chapter + 1}. ${chapter.title}`),
+        h("td", {}, level(chapter.rms_dbfs)),
+        h("td", {}, level(chapter.peak_dbfs)),
+        h("td", {}, decibels(chapter.gain_db)))))));
 }
 
 function drawChapters(section, job, chapters, player, stem, extension) {

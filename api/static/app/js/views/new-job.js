@@ -1,4 +1,5 @@
-// New book: text or files, title and author, a voice chosen by ear, speed, format, language;
+// New book: text or files, title and author, a voice chosen by ear, speed, format, language,
+// loudness;
 // a preview of what will be said; then POST /v1/jobs (one) or /v1/batches (several files).
 
 import { api } from "../api.js";
@@ -17,7 +18,11 @@ const FORMATS = [
   ["flac", "FLAC"],
   ["wav", "WAV"],
 ];
-const FIELDS = new Set(["text", "files", "title", "author", "voice", "speed", "format", "lang"]);
+const LOUDNESS = [
+  ["peak", "Natural: loudest moment at −1 dBFS"],
+  ["acx", "ACX / Audible: RMS −20 dBFS, peaks ≤ −3 dBFS"],
+];
+const FIELDS = new Set(["text", "files", "title", "author", "voice", "speed", "format", "lang", "loudness"]);
 // A preview is cheap (no worker) but reads the whole text; past this the app does not make
 // one by itself just to count chapters
 const AUTO_PREVIEW_MAX_BYTES = 200_000;
@@ -71,6 +76,8 @@ function buildForm(picker, languages) {
   speed.addEventListener("input", () => { speedShown.textContent = `${Number(speed.value).toFixed(2)}×`; });
   const format = h("select", { id: "field-format", name: "format", "aria-describedby": "error-format" },
     FORMATS.map(([value, label]) => h("option", { value }, label)));
+  const loudness = h("select", { id: "field-loudness", name: "loudness", "aria-describedby": "loudness-hint error-loudness" },
+    LOUDNESS.map(([value, label]) => h("option", { value }, label)));
   const lang = h("select", { id: "field-lang", name: "lang", "aria-describedby": "lang-hint error-lang" },
     h("option", { value: "" }, "Automatic"),
     languages.map((language) => h("option", { value: language.code }, language.name)));
@@ -104,7 +111,10 @@ function buildForm(picker, languages) {
           h("p", { class: "field-error", id: "error-format", role: "alert" })),
         h("div", { class: "field" }, h("label", { for: "field-lang" }, "Language of the text"), lang,
           h("p", { class: "hint", id: "lang-hint" }, "Automatic: an EPUB's own language, else American English. Any voice reads any language, with its accent."),
-          h("p", { class: "field-error", id: "error-lang", role: "alert" })))),
+          h("p", { class: "field-error", id: "error-lang", role: "alert" }))),
+      h("div", { class: "field" }, h("label", { for: "field-loudness" }, "Loudness"), loudness,
+        h("p", { class: "hint", id: "loudness-hint" }, "ACX measures and sets every chapter for Audible's submission rules; the book page shows each chapter's figures."),
+        h("p", { class: "field-error", id: "error-loudness", role: "alert" }))),
     formError,
     h("div", { class: "row actions" }, previewButton, submitButton),
     previewArea);
@@ -114,7 +124,7 @@ function buildForm(picker, languages) {
   });
 
   function fields() {
-    const values = { voice: picker.value(), speed: Number(speed.value), format: format.value };
+    const values = { voice: picker.value(), speed: Number(speed.value), format: format.value, loudness: loudness.value };
     if (lang.value) values.lang = lang.value;
     if (!title.disabled && title.value.trim()) values.title = title.value.trim();
     if (!author.disabled && author.value.trim()) values.author = author.value.trim();
