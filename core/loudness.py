@@ -12,11 +12,15 @@ chapters of one book end up within a fraction of a decibel of each other.
   brought to -20 dBFS, the middle of the range; the few peaks that would then pass the
   ceiling are held below it by a look-ahead limiter (``worker/audio.py``). The ceiling sits
   under -3 dBFS by a margin, because lossy encoders overshoot a peak by a fraction of a dB.
+  Each chapter's own file also opens and closes on the room tone ACX asks for (digital
+  silence, whose noise floor is below any limit), and its RMS counts it, as ACX's does.
 """
 
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+
+from core.audio_formats import SAMPLE_RATE
 
 
 class Loudness(StrEnum):
@@ -32,6 +36,8 @@ ACX_PEAK_MAX_DBFS = -3.0
 ACX_RMS_TARGET_DBFS = -20.0
 ACX_LIMITER_CEILING_DBFS = -4.0  # 1 dB under ACX's limit: room for the encoder's overshoot
 MAX_ACX_GAIN = 10.0  # +20 dB; silence between words is digital zero, so no noise comes up
+# A chapter file's opening and closing room tone: ACX asks for 0.5-1 s and 1-5 s
+ACX_ROOM_TONE_SECONDS = (0.75, 2.0)
 
 SILENT_DBFS = -120.0  # what a chapter with no sound at all reports
 
@@ -88,11 +94,20 @@ class ChapterGain:
 def chapter_gain(loudness: Loudness, levels: Levels) -> ChapterGain:
     """The gain for a chapter whose samples, as synthesized, have ``levels``."""
     if loudness is Loudness.ACX:
+        levels = levels.with_silence(sum(room_tone(loudness)))
         if levels.rms <= 0:
             return ChapterGain(1.0, db_to_gain(ACX_LIMITER_CEILING_DBFS))
         gain = min(db_to_gain(ACX_RMS_TARGET_DBFS) / levels.rms, MAX_ACX_GAIN)
         return ChapterGain(gain, db_to_gain(ACX_LIMITER_CEILING_DBFS))
     return ChapterGain(peak_gain(levels.peak))
+
+
+def room_tone(loudness: Loudness) -> tuple[int, int]:
+    """Samples of silence that open and close each chapter's own file (not the book's)."""
+    if loudness is not Loudness.ACX:
+        return 0, 0
+    head, tail = ACX_ROOM_TONE_SECONDS
+    return round(head * SAMPLE_RATE), round(tail * SAMPLE_RATE)
 
 
 def peak_gain(peak: float) -> float:

@@ -20,6 +20,7 @@ from core.loudness import (
     chapter_gain,
     db_to_gain,
     gain_to_db,
+    room_tone,
 )
 from core.queue import ASSEMBLE_JOB, ASSEMBLE_PART, send_assembly, send_parts
 from core.settings import get_settings
@@ -115,15 +116,18 @@ def assemble_part(self, job_id: str, chapter: int, number: int) -> str:
     return "done"
 
 
-def chapter_levels(parts: list[PlacedPart], spans: list[ChapterSpan]) -> list[dict]:
-    """Each chapter's measured level over its whole file (the silence between parts too)."""
+def chapter_levels(
+    parts: list[PlacedPart], spans: list[ChapterSpan], room_tone_samples: int
+) -> list[dict]:
+    """Each chapter's measured level over its own file (the silence between parts and its
+    ``room_tone_samples`` too)."""
     report = []
     for span in spans:
         mine = [p for p in parts if p.chapter == span.index]
         levels = Levels()
         for part in mine:
             levels += Levels(0, part.levels.sum_squares, part.levels.peak)
-        levels = levels.with_silence(span.end - span.start)
+        levels = levels.with_silence(span.end - span.start + room_tone_samples)
         report.append(
             {
                 "chapter": span.index,
@@ -149,6 +153,7 @@ def assemble_job(self, job_id: str) -> str:
             fmt = AudioFormat(job.format)
             parts = placed_parts(session, job_id)
             chaptered, title, author = bool(job.chapters), job.title, job.author
+            head, tail = room_tone(Loudness(job.loudness))
             titles = chapter_titles(job.chapters, title)
     if missing:
         # Sent again by the reconciler while parts were lost: they go first, then this again
@@ -159,13 +164,14 @@ def assemble_job(self, job_id: str) -> str:
     tags = {name: value for name, value in (("title", title), ("artist", author)) if value}
     if chaptered:
         for span in spans:
-            # Each chapter on its own: its parts, from its first sample to its last
-            pieces = [
-                Piece(p.audio_key, p.start - span.start) for p in parts if p.chapter == span.index
-            ]
+            # Each chapter on its own: its parts, from its first sample to its last, inside
+            # its room tone (ACX)
+            at = head - span.start
+            pieces = [Piece(p.audio_key, p.start + at) for p in parts if p.chapter == span.index]
+            length = span.end + at + tail if head or tail else None
             with store.writer(chapter_audio_key(job_id, span.index, fmt.extension)) as tmp:
                 chapter_tags = {**tags, "title": span.title}
-                join(tmp, fmt, pieces, store.local_copy, tags=chapter_tags)
+                join(tmp, fmt, pieces, store.local_copy, tags=chapter_tags, length=length)
     key = job_audio_key(job_id, fmt.extension)
     with store.writer(key) as tmp:
         pieces = [Piece(p.audio_key, p.start) for p in parts]
@@ -177,7 +183,7 @@ def assemble_job(self, job_id: str) -> str:
             audio_key=key,
             audio_bytes=store.size(key),
             audio_seconds=samples / SAMPLE_RATE,
-            chapter_levels=chapter_levels(parts, spans),
+            chapter_levels=chapter_levels(parts, spans, head + tail),
         )
     if status == JobStatus.SUCCEEDED:
         store.delete_prefix(parts_prefix(job_id))  # joined: the parts have served

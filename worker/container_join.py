@@ -189,12 +189,14 @@ def join(
     tags: dict[str, str] | None = None,
     chapters: Sequence[ChapterSpan] = (),
     offsets: tuple[int, int] | None = None,
+    length: int | None = None,
 ) -> list[int]:
     """Write ``pieces`` (in order, starts increasing) into ``target`` as one file.
 
     ``local_file(key)`` gives a piece's file on local disk for the time it is read (one at a
     time: memory and disk stay flat in the book's length); ``offsets``, where a format's first
-    and later files land relative to where they are muxed (``join_offsets``, by default).
+    and later files land relative to where they are muxed (``join_offsets``, by default);
+    ``length``, where silence after the last piece ends (a chapter file's closing room tone).
     Returns where each audible piece was muxed (samples).
     """
     first_offset, later_offset = offsets if offsets is not None else join_offsets(fmt)
@@ -210,8 +212,11 @@ def join(
                     if filler is not None:
                         joiner.append(filler)
                 with local_file(piece.key) as path:
-                    last = number == len(audible) - 1
+                    last = number == len(audible) - 1 and length is None
                     muxed.append(joiner.append(path, own_timing=at_start, last=last))
+            closing = _filler(fmt, (length or 0) - joiner.end, Path(workdir))
+            if closing is not None and joiner.stream_started:
+                joiner.append(closing, last=True)
             if not joiner.stream_started:  # nothing audible at all: a moment of silence
                 joiner.append(_silence(fmt, SAMPLE_RATE // 10, Path(workdir)), last=True)
         finally:

@@ -1,7 +1,8 @@
 """Loudness for audiobooks, on a real synthesized book: an ``acx`` m4b whose every chapter, in
 the book's file and in its own file, meets ACX's limits (RMS -23 to -18 dBFS, peaks at or below
--3 dBFS), measured here independently (PyAV decode, numpy), not read back from what the
-service stored; and the job shows figures that agree with that measurement."""
+-3 dBFS) and opens and closes on the room tone ACX asks for (0.5-1 s, 1-5 s), measured here
+independently (PyAV decode, numpy), not read back from what the service stored; and the job
+shows figures that agree with that measurement."""
 
 import io
 
@@ -38,6 +39,7 @@ CHAPTERS = [
 ]
 ACX_RMS_DBFS = (-23.0, -18.0)
 ACX_PEAK_DBFS = -3.0
+ACX_NOISE_FLOOR_DBFS = -60.0
 AGREEMENT_DB = 0.5  # the job's figures and this test's measurement of the same file
 
 
@@ -62,6 +64,12 @@ def dbfs(value: float) -> float:
 def levels(audio: np.ndarray) -> tuple[float, float]:
     """(RMS dBFS over every sample, pauses included, as ACX measures a file; peak dBFS)."""
     return dbfs(np.sqrt(np.mean(np.square(audio)))), dbfs(np.abs(audio).max())
+
+
+def room_tone_seconds(audio: np.ndarray, rate: int) -> tuple[float, float]:
+    """Seconds before the first and after the last sample louder than ACX's noise floor."""
+    loud = np.flatnonzero(np.abs(audio) > 10 ** (ACX_NOISE_FLOOR_DBFS / 20))
+    return loud[0] / rate, (len(audio) - 1 - loud[-1]) / rate
 
 
 def assert_acx(rms_db: float, peak_db: float, where: str) -> None:
@@ -96,6 +104,9 @@ def test_an_acx_m4b_meets_acx_in_every_chapter(stack):
             audio, _, _ = decoded(response.content)
             rms_db, peak_db = levels(audio)
             assert_acx(rms_db, peak_db, f"chapter {number + 1}'s own file")
+            head, tail = room_tone_seconds(audio, rate)
+            assert 0.5 <= head <= 1.0, f"chapter {number + 1} opens on {head:.2f} s of room tone"
+            assert 1.0 <= tail <= 5.0, f"chapter {number + 1} closes on {tail:.2f} s of room tone"
             assert abs(shown[number]["rms_dbfs"] - rms_db) < AGREEMENT_DB
             assert abs(shown[number]["peak_dbfs"] - peak_db) < AGREEMENT_DB
             assert shown[number]["title"] == CHAPTERS[number]["title"]

@@ -126,6 +126,22 @@ def test_a_join_may_begin_with_silence(tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", list(AudioFormat))
+def test_a_join_may_end_on_silence_of_a_given_length(tmp_path, fmt):
+    """A chapter file's closing room tone: silence after the last part, to ``length``."""
+    audios, pieces = noise_pieces(seed=7, count=2)
+    end = pieces[-1].start + len(audios[pieces[-1].key])
+    length = end + 2 * SAMPLE_RATE
+    audio = joined(tmp_path, fmt, pieces, encoded_pieces(tmp_path, fmt, audios), length=length)
+    errors = [located(audio, audios[p.key], p.start) for p in pieces]
+    assert max(abs(e) for e in errors) <= bound(fmt), errors
+    # As long as asked: to the sample, or within a few codec frames (an MP3 file's end is
+    # padded by its decoder's delay and the last frame)
+    assert abs(len(audio) - length) <= (0 if fmt in LOSSLESS else 3 * FRAME[fmt])
+    tail = audio[end + bound(fmt) + (0 if fmt in LOSSLESS else FRAME[fmt]) :]
+    assert len(tail) > SAMPLE_RATE and rms(tail) < 0.01 * rms(audios[pieces[-1].key])
+
+
+@pytest.mark.parametrize("fmt", list(AudioFormat))
 def test_a_join_of_nothing_audible_is_a_moment_of_silence(tmp_path, fmt):
     audio = joined(tmp_path, fmt, [Piece(None, 0), Piece(None, SAMPLE_RATE)], {})
     assert 0 < len(audio) < SAMPLE_RATE and np.abs(audio).max() < 1e-3
