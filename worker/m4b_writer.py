@@ -110,8 +110,9 @@ def _descriptor(tag: int, payload: bytes) -> bytes:
     return bytes([tag]) + length + bytes([n & 0x7F]) + payload
 
 
-def _movie_time(samples: int, timescale: int) -> int:
-    return round(Fraction(samples * MOVIE_TIMESCALE, timescale))
+def _movie_time(samples: int) -> int:
+    """Samples at SAMPLE_RATE in the movie's timescale."""
+    return round(Fraction(samples * MOVIE_TIMESCALE, SAMPLE_RATE))
 
 
 class M4bWriter:
@@ -223,7 +224,7 @@ class M4bWriter:
         skip = max(-self.first_dts, 0)  # the encoder's priming, before time 0
         delay = max(self.first_dts, 0)
         shown = media - skip + delay
-        duration = _movie_time(shown, SAMPLE_RATE)
+        duration = _movie_time(shown)
         tracks = [self._audio_track(media, skip, delay, duration, bool(chapters), wide_offsets)]
         if chapters:
             tracks.append(self._chapter_track(chapters, chapter_samples, wide_offsets))
@@ -233,8 +234,9 @@ class M4bWriter:
     def _audio_track(self, media, skip, delay, duration, chapters, wide_offsets) -> list:
         edits = []
         if delay:  # an empty edit: the audio starts later than time 0
-            edits.append((_movie_time(delay, SAMPLE_RATE), -1))
-        edits.append((_movie_time(media - skip, SAMPLE_RATE), skip))
+            edits.append((_movie_time(delay), -1))
+        edits.append((_movie_time(media - skip), skip))
+        # Apple's players find the chapters through this reference to their text track
         references = [_box(b"tref", _box(b"chap", struct.pack(">I", CHAPTER_TRACK)))]
         table = _sample_table(
             _full_box(b"stsd", 0, 0, struct.pack(">I", 1), self._audio_sample_entry()),
@@ -295,7 +297,7 @@ class M4bWriter:
         durations = [max(b - a, 1) for a, b in zip(bounds, bounds[1:], strict=False)]
         runs = [[1, d] for d in durations]
         total = sum(durations)
-        duration = _movie_time(total, SAMPLE_RATE)
+        duration = _movie_time(total)
         kind, packed = (b"co64", ">IQ") if wide_offsets else (b"stco", ">II")
         table = _sample_table(
             _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _box(b"text", _TEXT_SAMPLE_ENTRY)),
@@ -332,6 +334,7 @@ class M4bWriter:
         meta = _full_box(b"meta", 0, 0, _full_box(b"hdlr", 0, 0, handler), _box(b"ilst", *items))
         parts = [meta]
         if chapters:
+            # chpl counts its chapters in one byte; the text track holds any beyond 255
             marks = struct.pack(">IB", 0, min(len(chapters), 255))
             for span in chapters[:255]:
                 title = span.title.encode()[:255]
@@ -387,10 +390,10 @@ def _sample_table(description, runs, sizes, offsets, samples: int, per_chunk: in
     """stsd, stts, stsc, stsz and the chunk offsets: samples in chunks of ``per_chunk``."""
     times = b"".join(struct.pack(">II", frames, duration) for frames, duration in runs)
     chunks = -(-samples // per_chunk)
-    last = samples - per_chunk * (chunks - 1)
-    layout = [(1, min(per_chunk, samples))] + ([(chunks, last)] if last != per_chunk else [])
-    if chunks == 1:
-        layout = [(1, samples)]
+    last = samples - per_chunk * (chunks - 1)  # the last chunk may hold fewer
+    layout = [(1, per_chunk if chunks > 1 else samples)]
+    if chunks > 1 and last != per_chunk:
+        layout.append((chunks, last))
     entries = b"".join(struct.pack(">III", first, count, 1) for first, count in layout)
     return [
         description,
