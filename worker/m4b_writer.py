@@ -239,7 +239,7 @@ class M4bWriter:
         # Apple's players find the chapters through this reference to their text track
         references = [_box(b"tref", _box(b"chap", struct.pack(">I", CHAPTER_TRACK)))]
         table = _sample_table(
-            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), self._audio_sample_entry()),
+            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), self._audio_sample_entry(media)),
             self.runs,
             _Table(self.sizes, 4 * self.frames),
             self._chunk_offset_box(wide_offsets),
@@ -257,7 +257,7 @@ class M4bWriter:
             *(references if chapters else []),
             _box(
                 b"mdia",
-                _media_header(SAMPLE_RATE, media),
+                _media_header(media),
                 _handler(b"soun", "SoundHandler"),
                 _box(
                     b"minf",
@@ -268,8 +268,8 @@ class M4bWriter:
             ),
         )
 
-    def _audio_sample_entry(self) -> list:
-        seconds = max(sum(f * d for f, d in self.runs) / SAMPLE_RATE, 1e-9)
+    def _audio_sample_entry(self, media: int) -> list:
+        seconds = max(media / SAMPLE_RATE, 1e-9)
         average = round(self.payload_bytes * 8 / seconds)
         peak = max(self.peak_second_bytes * 8, average)
         decoder = struct.pack(">BB", 0x40, 0x15) + struct.pack(">I", self.largest)[1:]
@@ -313,7 +313,7 @@ class M4bWriter:
             _box(b"edts", _edit_list([(duration, 0)])),
             _box(
                 b"mdia",
-                _media_header(SAMPLE_RATE, total),
+                _media_header(total),
                 _handler(b"text", "SubtitleHandler"),
                 _box(
                     b"minf",
@@ -371,9 +371,10 @@ def _edit_list(edits: list[tuple[int, int]]) -> list:
     return _full_box(b"elst", int(wide), 0, struct.pack(">I", len(edits)), body)
 
 
-def _media_header(timescale: int, duration: int) -> list:
+def _media_header(duration: int) -> list:
+    """A track's media header: its time in samples at SAMPLE_RATE."""
     wide = _wide(duration)
-    times = struct.pack(">QQIQ" if wide else ">IIII", 0, 0, timescale, duration)
+    times = struct.pack(">QQIQ" if wide else ">IIII", 0, 0, SAMPLE_RATE, duration)
     return _full_box(b"mdhd", int(wide), 0, times, struct.pack(">HH", LANGUAGE_UND, 0))
 
 
