@@ -10,13 +10,17 @@
     and are thrown away with the stack (its queue is deleted from Redis, its database dropped);
 (C) the database with 100 and with 100,000 jobs (1 to 5 chunks each, inserted directly):
     status and list latency through an API process of their own (no worker), and the plans of
-    the exact queries behind them (captured from storage's functions at the driver).
+    the exact queries behind them (captured from storage's functions at the driver);
+(D) the default stack (`kokoro-queue up` with nothing configured: SQLite, one API process):
+    status polls as in (A) while it synthesizes a 20,000-character book.
 
 Default database: a fresh PostgreSQL database on postgresql+psycopg://root@127.0.0.1:5432 when
 it answers (created and dropped here), else SQLite in the temporary data dir. The stack runs 2
-API processes (``--api-workers``). Writes benchmarks/results/api_load.json and the README table.
+API processes (``--api-workers``). Writes benchmarks/results/api_load.json and the ``bench:api``
+table; phase D writes benchmarks/results/api_load_default.json and the ``bench:api-default`` one.
 
     .venv/bin/python benchmarks/api_load.py [--database-url URL|sqlite] [--duration 30]
+    .venv/bin/python benchmarks/api_load.py --phases D
 
 This script orchestrates the phases; the parts live beside it: ``load_generator.py`` (the
 open-loop client), ``cpu_accounting.py`` (CPU per process), ``api_load_busy.py`` (A and B),
@@ -37,8 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # packages, benchmarks.* and tests.support importable
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_load_busy import measure_under_synthesis  # noqa: E402
-from benchmarks.api_load_report import report, say  # noqa: E402
+from benchmarks.api_load_busy import (  # noqa: E402
+    measure_default_stack,
+    measure_under_synthesis,
+)
+from benchmarks.api_load_report import report, report_default_stack, say  # noqa: E402
 from benchmarks.api_load_sizes import measure_sizes  # noqa: E402
 from benchmarks.fresh_databases import (  # noqa: E402
     DEFAULT_POSTGRES,
@@ -73,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", default="100,100000", help="jobs in the database, phase C")
     parser.add_argument("--rounds", type=int, default=300, help="requests per kind, phase C")
-    parser.add_argument("--phases", default="AB,C", help="AB, C or both")
+    parser.add_argument(
+        "--default-book-chars", type=int, default=20_000, help="the book of phase D"
+    )
+    parser.add_argument("--phases", default="AB,C", help="AB, C, both (AB,C), or D alone")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
@@ -96,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="kq-api-load-") as tmp:
         data_dir = Path(tmp)
+        if args.phases == "D":
+            result.update(measure_default_stack(args, data_dir))
+            result["database"], result["plan_kind"] = "SQLite", None
+            report_default_stack(result, readme=not args.no_readme)
+            return 0
         if "AB" in args.phases:
             with fresh_database(server, data_dir, "load") as url:
                 result.update(measure_under_synthesis(args, data_dir, url))

@@ -1,6 +1,6 @@
-"""Phases A and B of the API load benchmark, on one stack that keeps synthesizing: status polls
-open loop on idle and then busy workers (A0, A), and a burst of submissions from many API keys
-(B)."""
+"""Phases A, B and D of the API load benchmark, on stacks that keep synthesizing: status polls
+open loop on idle and then busy workers (A0, A), a burst of submissions from many API keys (B),
+and status polls on the default stack (D: SQLite, one API process)."""
 
 import json
 import random
@@ -36,64 +36,10 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
     service = ServiceUnderTest(
         data_dir, args.redis_url, database_url=database_url, settings=overrides
     )
-    result: dict = {}
     try:
-        http = service.http
-        worker_pid = dict(service.stack.children)["worker"].pid
-        # Every worker child has loaded its model once a job has gone through
-        warm = http.post("/v1/jobs", json={"text": "Ready."}).json()["id"]
-        while http.get(f"/v1/jobs/{warm}").json()["status"] != "succeeded":
-            time.sleep(0.5)
-        # Finished jobs to poll, inserted directly: the workers stay idle for A0
-        seeded, _ = fake_jobs(
-            random.Random(1),
-            range(args.poll_jobs),
-            ["", ""],
-            args.poll_jobs,
-            datetime.now(UTC) - timedelta(days=31),
-            status_weights=[(JobStatus.SUCCEEDED, 1.0)],
-        )
-        insert_rows(database_url, seeded)
-        paths = [f"/v1/jobs/{job['id']}" for job in seeded]
-        say(
-            f"A0: {args.rate:.0f} req/s of status polls for {args.idle_seconds:.0f} s, idle workers"
-        )
-        result["idle"] = measured(
-            lambda: open_loop(
-                service.url, paths, args.rate, args.idle_seconds, args.requests_per_connection
-            ),
-            service,
-        )
-        say(f"A0: {json.dumps(result['idle'])}")
-
         text_ = normalize_text(PROSE.read_text(encoding="utf-8"))
-        book = http.post("/v1/jobs", json={"text": "\n\n".join([text_] * args.book_copies)}).json()
-        live = [book["id"]] + [
-            http.post("/v1/jobs", json={"text": f"{SENTENCES[i % 5]} Poll {i}."}).json()["id"]
-            for i in range(10)
-        ]
-        # The live jobs are polled too, in place of as many finished ones
-        paths[: len(live)] = [f"/v1/jobs/{job_id}" for job_id in live]
-        # Busy: the book's first chunks are running on every worker process
-        while http.get(paths[0]).json()["progress"]["chunks_done"] < 2:
-            time.sleep(0.5)
-        say(
-            f"book of {book['progress']['chars_total']} characters synthesizing; worker children "
-            f"at nice {nice_levels(worker_pid)}"
-        )
-        say(f"A: {args.rate:.0f} req/s of status polls for {args.duration:.0f} s, synthesizing")
-        busy = measured(
-            lambda: open_loop(
-                service.url, paths, args.rate, args.duration, args.requests_per_connection
-            ),
-            service,
-            http,
-        )
-        say(f"A: {json.dumps(busy)}")
-        if busy["synthesis"]["chunks_finished_in_window"] == 0:
-            raise RuntimeError("no chunk finished during phase A: the workers were not busy")
-        result["synthesizing"] = busy
-
+        result = poll_phases(args, service, "\n\n".join([text_] * args.book_copies))
+        http = service.http
         # Phase B's clients: API keys made the way `kokoro-queue keys create` makes them (from
         # now on every request needs one, which the API checks per request)
         from storage.api_keys import create_key
@@ -123,18 +69,105 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
         say(f"B: {json.dumps(accepted)}")
         result["accept"] = accepted
     finally:
-        say("stopping the stack")
-        service.stop()
-        dropped = drop_queue(args.redis_url, service.settings.queue)
-        say(f"deleted {dropped} Redis keys of queue {service.settings.queue}")
-    result["settings"] = {
+        stop(service, args.redis_url)
+    result["settings"] = stack_settings(service)
+    return result
+
+
+def measure_default_stack(args, data_dir: Path) -> dict:
+    """Phase D: status polls on the stack `kokoro-queue up` starts with nothing configured
+    (SQLite in the data dir, one API process, the default workers) while it synthesizes a
+    book of ``args.default_book_chars`` characters."""
+    say("D: starting the default stack (SQLite, one API process)")
+    (data_dir / "default").mkdir()
+    service = ServiceUnderTest(data_dir / "default", args.redis_url, settings={"api_workers": 1})
+    try:
+        prose = normalize_text(PROSE.read_text(encoding="utf-8"))
+        copies = -(-args.default_book_chars // len(prose))
+        book = "\n\n".join([prose] * copies)[: args.default_book_chars]
+        result = poll_phases(args, service, book.rsplit(" ", 1)[0])
+    finally:
+        stop(service, args.redis_url)
+    result["settings"] = stack_settings(service)
+    return result
+
+
+def poll_phases(args, service: ServiceUnderTest, book_text: str) -> dict:
+    """A0 (status polls on idle workers) and A (the same while ``book_text`` keeps every worker
+    process synthesizing) on a running stack."""
+    result: dict = {}
+    http = service.http
+    worker_pid = dict(service.stack.children)["worker"].pid
+    # Every worker child has loaded its model once a job has gone through
+    warm = http.post("/v1/jobs", json={"text": "Ready."}).json()["id"]
+    while http.get(f"/v1/jobs/{warm}").json()["status"] != "succeeded":
+        time.sleep(0.5)
+    # Finished jobs to poll, inserted directly: the workers stay idle for A0
+    seeded, _ = fake_jobs(
+        random.Random(1),
+        range(args.poll_jobs),
+        ["", ""],
+        args.poll_jobs,
+        datetime.now(UTC) - timedelta(days=31),
+        status_weights=[(JobStatus.SUCCEEDED, 1.0)],
+    )
+    insert_rows(service.settings.sqlalchemy_url, seeded)
+    paths = [f"/v1/jobs/{job['id']}" for job in seeded]
+    say(f"A0: {args.rate:.0f} req/s of status polls for {args.idle_seconds:.0f} s, idle workers")
+    result["idle"] = measured(
+        lambda: open_loop(
+            service.url, paths, args.rate, args.idle_seconds, args.requests_per_connection
+        ),
+        service,
+    )
+    say(f"A0: {json.dumps(result['idle'])}")
+
+    book = http.post("/v1/jobs", json={"text": book_text}).json()
+    live = [book["id"]] + [
+        http.post("/v1/jobs", json={"text": f"{SENTENCES[i % 5]} Poll {i}."}).json()["id"]
+        for i in range(10)
+    ]
+    # The live jobs are polled too, in place of as many finished ones
+    paths[: len(live)] = [f"/v1/jobs/{job_id}" for job_id in live]
+    # Busy: the book's first chunks are running on every worker process
+    while http.get(paths[0]).json()["progress"]["chunks_done"] < 2:
+        time.sleep(0.5)
+    say(
+        f"book of {book['progress']['chars_total']} characters synthesizing; worker children "
+        f"at nice {nice_levels(worker_pid)}"
+    )
+    say(f"A: {args.rate:.0f} req/s of status polls for {args.duration:.0f} s, synthesizing")
+    busy = measured(
+        lambda: open_loop(
+            service.url, paths, args.rate, args.duration, args.requests_per_connection
+        ),
+        service,
+        http,
+    )
+    say(f"A: {json.dumps(busy)}")
+    if busy["synthesis"]["chunks_finished_in_window"] == 0:
+        raise RuntimeError("no chunk finished during phase A: the workers were not busy")
+    busy["book_chars"] = book["progress"]["chars_total"]
+    result["synthesizing"] = busy
+    return result
+
+
+def stop(service: ServiceUnderTest, redis_url: str) -> None:
+    say("stopping the stack")
+    service.stop()
+    dropped = drop_queue(redis_url, service.settings.queue)
+    say(f"deleted {dropped} Redis keys of queue {service.settings.queue}")
+
+
+def stack_settings(service: ServiceUnderTest) -> dict:
+    return {
         "api_workers": service.settings.api_workers,
         "worker_concurrency": service.settings.worker_concurrency,
         "onnx_threads": service.settings.threads_per_child,
         "worker_nice": service.settings.worker_nice,
         "worker_sched_idle": service.settings.worker_sched_idle,
+        "database": "SQLite" if service.settings.sqlalchemy_url.startswith("sqlite") else "other",
     }
-    return result
 
 
 def measured(run, service, http: httpx.Client | None = None) -> dict:

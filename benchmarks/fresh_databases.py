@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from storage.db import get_engine
 from tests.support.postgres import scratch_database
@@ -37,3 +37,8 @@ def fresh_database(server: str | None, tmp: Path, tag: str) -> Iterator[str]:
         finally:
             # The benchmark's own pooled connections go before the database is dropped
             get_engine(url).dispose()
+
+
+def redact(url: str) -> str:
+    """``url`` with its password hidden, for the benchmark's output."""
+    return make_url(url).render_as_string(hide_password=True)
