@@ -6,14 +6,23 @@ errors, timeouts, 429 and 5xx are retried with exponential backoff up to
 ``KQ_WEBHOOK_MAX_RETRIES`` times; any other answer is final. Every attempt is recorded on the
 job. An attempt holds a worker slot for at most about ``KQ_WEBHOOK_TIMEOUT_S`` per phase
 (connect, send, first byte); chunk tasks never wait on it.
+
+The host name is resolved once per attempt; the addresses are checked (core.callback_urls) and
+the connection goes to one of them, with the URL's name kept for the Host header and for TLS
+(SNI and the certificate check): a second look-up could answer with an address the check would
+have refused (DNS rebinding).
 """
 
 import logging
 import random
+import ssl
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 import httpx
 
-from core.callback_urls import resolved_address_refusal
+from core.callback_urls import CallbackRefused, checked_addresses
 from core.queue import DELIVER_WEBHOOK, visibility_timeout_s
 from core.settings import get_settings
 from core.states import JobStatus
@@ -33,17 +42,96 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 600.0
+# Retry-After delta-seconds of more digits are past any cap: taken as unbounded, not converted
+# (the receiver chooses the length; int() refuses more than 4300 digits)
+_RETRY_AFTER_MAX_DIGITS = 9
+# Addresses of one host tried in one attempt, each only when the previous one could not be
+# connected to: bounds an attempt whatever the resolver answers
+MAX_ADDRESSES_TRIED = 4
+
+
+def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
+    """The seconds a receiver's ``Retry-After`` asks for: delta-seconds (ASCII digits) or an
+    HTTP-date (one already past: 0). None for anything else, which leaves the normal backoff."""
+    if value is None:
+        return None
+    value = value.strip()
+    # ASCII only: str.isdigit() alone also accepts "²", which int() and float() refuse
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0") or "0"
+        return float(digits) if len(digits) <= _RETRY_AFTER_MAX_DIGITS else float("inf")
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, the zone unsaid
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def backoff_s(retries: int, retry_after: str | None = None) -> float:
     """Seconds before retry number ``retries + 1``: 2, 4, 8, ... with jitter, at least the
-    receiver's Retry-After (in seconds), capped below the broker's visibility timeout (a task
-    waiting longer for its countdown would be delivered a second time)."""
+    receiver's Retry-After when it can be read, capped below the broker's visibility timeout (a
+    task waiting longer for its countdown would be delivered a second time)."""
     cap = min(BACKOFF_MAX_S, visibility_timeout_s(get_settings()) / 2)
     delay = BACKOFF_BASE_S * 2**retries * random.uniform(0.8, 1.2)
-    if retry_after and retry_after.strip().isdigit():
-        delay = max(delay, float(retry_after))
+    asked = retry_after_s(retry_after)
+    if asked is not None:
+        delay = max(delay, asked)
     return min(delay, cap)
+
+
+@lru_cache
+def _default_tls() -> ssl.SSLContext:
+    # httpx's default verification (certifi, or SSL_CERT_FILE / SSL_CERT_DIR when set), made
+    # once: the client below does not read the environment, for the proxies' sake
+    return httpx.create_ssl_context()
+
+
+def post_to_checked_addresses(
+    url: str,
+    addresses: tuple[str, ...],
+    *,
+    content: bytes,
+    headers: dict[str, str],
+    timeout_s: float,
+    verify: ssl.SSLContext | None = None,
+) -> tuple[int, str, str | None]:
+    """POST ``content`` to ``url`` over a connection to one of ``addresses`` (checked ones),
+    never to another answer of the resolver. They are tried in order, the next only when a
+    connection to one could not be made (nothing was sent). The URL's host name stays the
+    Host header and, for https, the TLS server name that the certificate is checked against.
+    Returns (status code, reason phrase, Retry-After); httpx's errors are raised.
+
+    Proxy settings of the environment are not used: through a proxy, the proxy would resolve
+    the name again and connect wherever it answers."""
+    target = httpx.URL(url)
+    if not addresses:
+        raise httpx.ConnectError(f"no address to connect to for {target.host!r}")
+    host_header = target.netloc.decode("ascii")  # with the port when it is not the default
+    server_name = target.raw_host.decode("ascii")  # IDNA-encoded, as TLS wants it
+    error: httpx.ConnectError | None = None
+    with httpx.Client(
+        verify=verify or _default_tls(),
+        trust_env=False,
+        timeout=timeout_s,
+        follow_redirects=False,
+    ) as client:
+        for address in addresses[:MAX_ADDRESSES_TRIED]:
+            try:
+                # Streamed and closed unread: only the status matters, however big the answer
+                with client.stream(
+                    "POST",
+                    target.copy_with(host=address),
+                    content=content,
+                    headers={**headers, "Host": host_header},
+                    extensions={"sni_hostname": server_name},
+                ) as response:
+                    retry_after = response.headers.get("retry-after")
+                    return response.status_code, response.reason_phrase, retry_after
+            except httpx.ConnectError as refused:
+                error = refused
+    raise error
 
 
 def retryable(status_code: int) -> bool:
@@ -80,31 +168,24 @@ def deliver_webhook(self, job_id: str, status: str) -> str:
                 session, job_id, "not sent: KQ_WEBHOOK_SECRET is not set on the worker"
             )
             return "no secret"
-        refusal = None if settings.webhook_allow_private else resolved_address_refusal(url)
-        if refusal:
-            record_webhook_attempt(session, job_id, f"not sent: {refusal}")
-            return "refused"
     body = encode_body(payload)
     # Signed per attempt: the timestamp is the attempt's, the delivery id the event's
     secret = settings.webhook_secret.get_secret_value()
     headers = signed_headers(secret, event, delivery_id(job_id, event), body)
     retry_after = None
     try:
-        # Streamed and closed unread: only the status matters, however big the answer
-        with httpx.stream(
-            "POST",
-            url,
-            content=body,
-            headers=headers,
-            timeout=settings.webhook_timeout_s,
-            follow_redirects=False,
-        ) as response:
-            code, reason = response.status_code, response.reason_phrase
-            retry_after = response.headers.get("retry-after")
+        addresses = checked_addresses(url, allow_private=settings.webhook_allow_private)
+        code, reason, retry_after = post_to_checked_addresses(
+            url, addresses, content=body, headers=headers, timeout_s=settings.webhook_timeout_s
+        )
+    except CallbackRefused as refusal:
+        with transaction(settings.sqlalchemy_url) as session:
+            record_webhook_attempt(session, job_id, f"not sent: {refusal}")
+        return "refused"
     except Exception as exc:  # recorded on the job, and retried when transient
         error = f"{type(exc).__name__}: {exc}"[:1000]
         # Connection refused, DNS, timeouts, TLS: worth another try; a URL httpx rejects is not
-        again = isinstance(exc, httpx.TransportError) and not isinstance(
+        again = isinstance(exc, httpx.TransportError | OSError) and not isinstance(
             exc, httpx.UnsupportedProtocol
         )
     else:
