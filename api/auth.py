@@ -80,12 +80,17 @@ def authenticate(
 
 
 def is_loopback(host: str) -> bool:
+    """Whether a client address (as the ASGI server gives it: the peer, or with uvicorn's proxy
+    headers the client its trusted proxy names in X-Forwarded-For) is this machine's."""
     if host in LOOPBACK_NAMES:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    # A dual-stack socket (listening on "::") gives IPv4 peers as ::ffff:a.b.c.d
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 class UnsafeBind(RuntimeError):

@@ -177,14 +177,16 @@ def send_assembly(celery: Celery, job_id: str, queue: str, settings: Settings) -
     )
 
 
-def send_sample(celery: Celery, order: "SampleOrder", queue: str) -> None:
-    """Enqueue a voice sample at the top priority, with assemblies and ahead of every chunk:
-    someone is waiting to hear it, and it is a few seconds of work."""
+def send_sample(celery: Celery, order: "SampleOrder", queue: str, task_id: str) -> None:
+    """Enqueue a voice sample at the top priority, with assemblies and ahead of every chunk
+    (someone is waiting to hear it, and it is a few seconds of work), under ``task_id`` so that
+    it can be revoked when nobody waits for it any more."""
     celery.send_task(
         SYNTHESIZE_SAMPLE,
         args=order.task_args(),
         queue=queue,
         priority=celery_priority(max(PRIORITY_STEPS)),
+        task_id=task_id,
     )
 
 

@@ -14,6 +14,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Chapters of one job, given as `chapters` or read from a book file: a job's chapters each
+# get their own audio file, and a chapter starts a chunk, so their number bounds that work
+MAX_JOB_CHAPTERS = 2_000
+
 
 def _cores() -> int:
     # sched_getaffinity sees CPU pinning (taskset, cpusets); cpu_count does not
@@ -64,6 +68,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = 10 * 1024 * 1024
     # POST /v1/text/preview phonemizes every chunk while the client waits: a few pages at once
     preview_max_chars: int = Field(default=100_000, ge=1)
+    # Markup pauses ([pause:...], <break>): the silence of one gap between two chunks (the
+    # pauses and breaks in a row, added up) and of a whole job's pauses; beyond either, the
+    # job is a 422. A few bytes of markup must not become hours of silence to make and store.
+    max_pause_gap_s: float = Field(default=60.0, gt=0)
+    max_pause_total_s: float = Field(default=3600.0, gt=0)
 
     # Clients: with keys (here as "name=key,..." or made by `kokoro-queue keys create`) every
     # /v1 route needs `Authorization: Bearer <key>` and a key sees only its own jobs. Without
@@ -78,8 +87,15 @@ class Settings(BaseSettings):
     openai_voices: str | None = None
 
     # GET /v1/voices/{voice}/sample waits this long for a worker to make a sample it has not
-    # kept yet, then answers 503 with Retry-After (the sample is still made, for the next call)
+    # kept yet, then answers 503 with Retry-After (and the order is revoked)
     sample_wait_s: float = Field(default=60.0, gt=0)
+    # Samples run ahead of every chunk: a key may wait for this many at once (429 beyond)
+    max_samples_in_flight_per_key: int = Field(default=4, ge=1)
+    # Without keys the API answers only requests addressed to a loopback name (localhost,
+    # *.localhost, 127.0.0.1, [::1]) or to the host it listens on, and only pages of those
+    # origins: DNS rebinding and other sites' pages are refused. Other names it is reached by
+    # (a local proxy's), comma-separated; "*.example.com" for every name under example.com
+    allowed_hosts: str | None = None
 
     # Live progress (SSE) and audio streams read the database this often while a job runs
     live_poll_s: float = Field(default=0.25, gt=0)

@@ -3,12 +3,13 @@ short sample of each (or of a blend) to hear before choosing."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import authenticate
-from api.deps import CeleryDep, SettingsDep, StoreDep
+from api.deps import ApiKeyDep, CeleryDep, SettingsDep, StoreDep
 from api.openapi import errors
+from api.sample_slots import RedisSampleSlots, SampleSlots
 from api.schemas import LanguageCode, Speed, VoiceOut
 from api.voice_samples import SAMPLE_HEADER, fetch_sample, plan_sample
 from core.model_files import default_voice, list_voices
@@ -35,12 +36,28 @@ SAMPLE_RESPONSES = {
     **errors(
         422,
         (
+            429,
+            "This key is already waiting for `KQ_MAX_SAMPLES_IN_FLIGHT_PER_KEY` samples; "
+            "retry after `Retry-After` seconds",
+        ),
+        (
             503,
             "No worker made the sample within `KQ_SAMPLE_WAIT_S`, or the job queue is "
             "unreachable; retry after `Retry-After` seconds",
         ),
     ),
 }
+
+
+async def sample_slots(request: Request) -> SampleSlots:
+    """The count of every key's samples in flight, in the broker's Redis: made on first use,
+    then kept with the app (tests put a stand-in there)."""
+    state = request.app.state
+    slots = getattr(state, "sample_slots", None)
+    if slots is None:
+        settings = state.settings
+        slots = state.sample_slots = RedisSampleSlots(settings.redis_url, settings.queue)
+    return slots
 
 
 @router.get("", response_model=list[VoiceOut])
@@ -67,8 +84,10 @@ def voices(settings: SettingsDep) -> list[VoiceOut]:
 @router.get("/{voice}/sample", response_class=Response, responses=SAMPLE_RESPONSES)
 async def voice_sample(
     settings: SettingsDep,
+    principal: ApiKeyDep,
     celery: CeleryDep,
     store: StoreDep,
+    slots: Annotated[SampleSlots, Depends(sample_slots)],
     voice: Annotated[
         str, Path(description="a voice of GET /v1/voices, or a blend such as `a:0.7,b:0.3`")
     ],
@@ -89,9 +108,11 @@ async def voice_sample(
 ) -> Response:
     """A few seconds of the voice, made by a worker at the top priority and kept: the same
     request again is served from storage (`X-KQ-Sample: cached`) until the model or voices
-    files change."""
-    order = await run_in_threadpool(plan_sample, settings, voice, text, speed, lang, fmt)
-    sample = await fetch_sample(settings, celery, store, order)
+    files change. A key waits for at most `KQ_MAX_SAMPLES_IN_FLIGHT_PER_KEY` samples at once;
+    one of its own text is kept for it alone, one of the default text for every key."""
+    owner = principal.owner
+    order = await run_in_threadpool(plan_sample, settings, owner, voice, text, speed, lang, fmt)
+    sample = await fetch_sample(settings, celery, store, slots, owner, order)
     return Response(
         sample.audio, media_type=sample.media_type, headers={SAMPLE_HEADER: sample.source}
     )

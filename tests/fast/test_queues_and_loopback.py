@@ -30,6 +30,9 @@ def app_settings(tmp_path, **fields) -> Settings:
 
 def client_for(settings: Settings, address=LOOPBACK) -> tuple[TestClient, RecordingCelery]:
     api = api_for(settings, address)
+    # Addressed by a loopback name, as clients on this machine do (not TestClient's own
+    # "testserver": a server without keys refuses other names)
+    api.http.base_url = "http://127.0.0.1:8000"
     return api.http, api.celery
 
 

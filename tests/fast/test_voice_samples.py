@@ -3,17 +3,23 @@
 A sample storage does not have is ordered from a worker as one `kq.synthesize_sample` task at
 the top priority on the API's queue, and served once its key appears; one storage has is served
 without any task; bad requests are 422 and order nothing; no worker in time is 503 with
-Retry-After. Through the in-process app on a SQLite file, with a broker stand-in whose "worker"
-writes the sample's key itself: no Redis, worker or model is needed.
+Retry-After and the order revoked. Orders count against the key (429 beyond its samples in
+flight), and a sample of a text the key chose is kept for that key alone. Through the in-process
+app on a SQLite file, with a broker stand-in whose "worker" writes the sample's key itself and
+an in-memory stand-in for the Redis that counts samples in flight: no Redis, worker or model is
+needed.
 """
 
 import os
 import threading
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from api.routers.speech import KOKORO_EQUIVALENTS, OPENAI_VOICES, kokoro_voice
+from api.sample_slots import SampleSlotsInMemory
 from core.languages import supported_codes
 from core.queue import PRIORITY_STEPS, SYNTHESIZE_SAMPLE, celery_priority
 from core.samples import SAMPLE_MAX_CHARS, SAMPLE_TEXTS
@@ -47,10 +53,14 @@ class QueueWithWorker(RecordingCelery):
         self.store = store
         self.working = True
         self.priorities: list[int | None] = []
+        self.task_ids: list[str | None] = []
+        self.revoked: list[str] = []
+        self.control = SimpleNamespace(revoke=self.revoked.append)
 
-    def send_task(self, name, args=None, queue=None, priority=None, **options):
+    def send_task(self, name, args=None, queue=None, priority=None, task_id=None, **options):
         super().send_task(name, args, queue, **options)
         self.priorities.append(priority)
+        self.task_ids.append(task_id)
         if name == SYNTHESIZE_SAMPLE and self.working:
             key = args[0]
             timer = threading.Timer(WORKER_DELAY_S, self.store.put, (key, made(args)))
@@ -80,8 +90,10 @@ def english_voices(data_dir: Path) -> Path:
 def sample_api(data_dir: Path, **settings) -> tuple[FastApi, QueueWithWorker]:
     settings.setdefault("voices_path", english_voices(data_dir))
     api = api_for(fast_settings(data_dir, **settings))
+    api.http.base_url = "http://127.0.0.1:8000"  # as a client on this machine addresses it
     queue = QueueWithWorker(LocalBlobStore(api.settings.storage_dir))
     api.http.app.state.celery = queue
+    api.http.app.state.sample_slots = SampleSlotsInMemory()
     return FastApi(api.http, queue, api.settings), queue
 
 
@@ -231,14 +243,19 @@ def test_a_text_of_the_limit_is_accepted(api):
     assert queue.samples()[0][2] == text
 
 
-def test_no_worker_in_time_is_503_with_retry_after(tmp_path, clean_env):
+def test_no_worker_in_time_is_503_with_retry_after_and_the_order_revoked(tmp_path, clean_env):
+    """Bug: an order nobody waited for any more stayed in the queue at the top priority."""
     app, queue = sample_api(tmp_path, sample_wait_s=0.5)
     queue.working = False
     response = app.http.get("/v1/voices/af_heart/sample")
     assert response.status_code == 503, response.text
     assert int(response.headers["Retry-After"]) > 0
     assert "KQ_SAMPLE_WAIT_S" in response.json()["detail"]
-    assert len(queue.samples()) == 1  # still ordered: a worker that comes makes it
+    assert len(queue.samples()) == 1
+    [task_id] = queue.task_ids
+    assert task_id and queue.revoked == [task_id]
+    # Its place in the key's samples in flight is free again
+    assert app.http.app.state.sample_slots.held == {}
 
 
 def test_an_unreachable_queue_is_503(api):
@@ -252,6 +269,111 @@ def test_an_unreachable_queue_is_503(api):
     assert response.status_code == 503, response.text
     assert "queue is unreachable" in response.json()["detail"]
     assert "Retry-After" in response.headers
+    assert app.http.app.state.sample_slots.held == {}  # nothing ordered, nothing held
+
+
+def test_an_unreachable_redis_for_the_count_is_503(api):
+    app, queue = api
+
+    class Unreachable:
+        def take(self, *_):
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    app.http.app.state.sample_slots = Unreachable()
+    response = app.http.get("/v1/voices/af_heart/sample")
+    assert response.status_code == 503, response.text
+    assert "queue is unreachable" in response.json()["detail"]
+    assert queue.sent == []
+
+
+# What samples cost a key
+
+KEYS = "alice=kq-alice-key,bob=kq-bob-key"
+ALICE = {"Authorization": "Bearer kq-alice-key"}
+BOB = {"Authorization": "Bearer kq-bob-key"}
+
+
+def wait_until(condition, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_samples_in_flight_count_against_the_key(tmp_path, clean_env):
+    """Bug: 100 sample texts queued 100 top-priority tasks while the key's jobs got 429."""
+    app, queue = sample_api(
+        tmp_path, api_keys=KEYS, max_samples_in_flight_per_key=2, sample_wait_s=2
+    )
+    queue.working = False
+    answers = []
+
+    def ask(text: str) -> None:
+        params = {"text": text}
+        answers.append(app.http.get("/v1/voices/af_heart/sample", params=params, headers=ALICE))
+
+    waiting = [threading.Thread(target=ask, args=(f"Sample number {n}.",)) for n in range(2)]
+    for thread in waiting:
+        thread.start()
+    wait_until(lambda: len(queue.samples()) == 2)
+    refused = app.http.get(
+        "/v1/voices/af_heart/sample", params={"text": "One more."}, headers=ALICE
+    )
+    assert refused.status_code == 429, refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "KQ_MAX_SAMPLES_IN_FLIGHT_PER_KEY" in refused.json()["detail"]
+    assert len(queue.samples()) == 2  # the refused one ordered nothing
+    # Another key has samples of its own
+    queue.working = True
+    other = app.http.get("/v1/voices/af_heart/sample", params={"text": "Bob's."}, headers=BOB)
+    assert other.status_code == 200, other.text
+    for thread in waiting:
+        thread.join()
+    assert [answer.status_code for answer in answers] == [503, 503]
+    # Their waits over (and their orders revoked), the key may order again
+    again = app.http.get("/v1/voices/af_heart/sample", params={"text": "Now."}, headers=ALICE)
+    assert again.status_code == 200, again.text
+
+
+def test_a_kept_sample_is_served_while_the_key_has_no_room(tmp_path, clean_env):
+    app, queue = sample_api(tmp_path, max_samples_in_flight_per_key=1)
+    assert app.http.get("/v1/voices/af_heart/sample").status_code == 200
+    slots = app.http.app.state.sample_slots
+    assert slots.take("", "someone-else's-order", 1, 60)  # the anonymous key is full now
+    kept = app.http.get("/v1/voices/af_heart/sample")
+    assert kept.status_code == 200, kept.text
+    assert kept.headers["X-KQ-Sample"] == "cached"
+    assert app.http.get("/v1/voices/am_echo/sample").status_code == 429
+
+
+def test_a_sample_of_a_keys_own_text_is_kept_for_that_key_alone(tmp_path, clean_env):
+    """Bug: another key that guessed the text got the first key's audio, `cached`."""
+    app, queue = sample_api(tmp_path, api_keys=KEYS)
+    params = {"text": "Meet me at the old mill at nine."}
+    alice = app.http.get("/v1/voices/af_heart/sample", params=params, headers=ALICE)
+    assert alice.headers["X-KQ-Sample"] == "made"
+    bob = app.http.get("/v1/voices/af_heart/sample", params=params, headers=BOB)
+    assert bob.status_code == 200, bob.text
+    assert bob.headers["X-KQ-Sample"] == "made"
+    first_key, second_key = (args[0] for args in queue.samples())
+    assert first_key != second_key
+    again = app.http.get("/v1/voices/af_heart/sample", params=params, headers=ALICE)
+    assert again.headers["X-KQ-Sample"] == "cached"
+    assert again.content == alice.content
+
+
+def test_a_sample_of_the_default_text_is_shared_by_every_key(tmp_path, clean_env):
+    app, queue = sample_api(tmp_path, api_keys=KEYS)
+    alice = app.http.get("/v1/voices/af_heart/sample", headers=ALICE)
+    assert alice.headers["X-KQ-Sample"] == "made"
+    bob = app.http.get("/v1/voices/af_heart/sample", headers=BOB)
+    assert bob.headers["X-KQ-Sample"] == "cached"
+    assert len(queue.samples()) == 1
+    # The default text sent as the key's own is the same sample: nothing of the key's is in it
+    same = app.http.get(
+        "/v1/voices/af_heart/sample", params={"text": SAMPLE_TEXTS["en-us"]}, headers=BOB
+    )
+    assert same.headers["X-KQ-Sample"] == "cached"
 
 
 def test_samples_need_a_key_where_the_server_has_keys(tmp_path, clean_env):

@@ -93,7 +93,10 @@ def api_for(settings: Settings, client: tuple[str, int] = LOOPBACK) -> FastApi:
     upgrade(settings.sqlalchemy_url)
     app = create_app(settings)
     celery = app.state.celery = RecordingCelery()
-    return FastApi(TestClient(app, client=client), celery, settings)
+    # A loopback Host: without keys the API refuses other names (DNS rebinding)
+    return FastApi(
+        TestClient(app, client=client, base_url="http://127.0.0.1:8000"), celery, settings
+    )
 
 
 def fast_settings(data_dir: Path, **fields) -> Settings:
