@@ -19,6 +19,7 @@ from core.audio_formats import AudioFormat
 from core.languages import DEFAULT_LANGUAGE, supported_codes
 from core.lexicon import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
 from core.loudness import Loudness
+from core.settings import MAX_JOB_CHAPTERS
 from core.text import has_speakable_text
 
 MAX_BATCH_JOBS = 100
@@ -114,7 +115,12 @@ class JobCreate(BaseModel):
     text: str | None = Field(
         default=None, description="The whole text; or give `chapters`", json_schema_extra=SPEAKABLE
     )
-    chapters: list[ChapterIn] | None = Field(default=None, min_length=1)
+    chapters: list[ChapterIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_JOB_CHAPTERS,
+        description=f"`[{{title?, text}}, ...]`, 1 to {MAX_JOB_CHAPTERS} chapters; or give `text`",
+    )
     voice: Label | None = Field(
         default=None,
         description="A voice of GET /v1/voices, or a blend of up to 5 mixed by weight such as "
@@ -153,6 +159,18 @@ class JobCreate(BaseModel):
     @classmethod
     def _check_text(cls, value: str | None) -> str | None:
         return None if value is None else _speakable(value)
+
+    @field_validator("chapters", mode="before")
+    @classmethod
+    def _count_chapters(cls, value: object) -> object:
+        # Counted before each chapter is validated, and said in words (max_length above says
+        # it in the schema, but only once every chapter has been read)
+        if isinstance(value, list) and len(value) > MAX_JOB_CHAPTERS:
+            raise ValueError(
+                f"a job has at most {MAX_JOB_CHAPTERS} chapters, not {len(value)}: join short "
+                "chapters, or split the book into several jobs"
+            )
+        return value
 
     @model_validator(mode="after")
     def _text_or_chapters(self) -> "JobCreate":

@@ -30,6 +30,9 @@ from pathlib import Path
 
 MAX_ENTRIES = 10_000  # per lexicon: bounds its memory and the time to check it
 MAX_WORD_CHARS = 100
+# Words in one entry: "New York City" is 3. Matching tries each word of the text as the start of
+# every entry that begins with it, so a phrase's length bounds the work per word of text
+MAX_PHRASE_WORDS = 10
 MAX_PHONEMES_CHARS = 200
 LEXICON_SUFFIXES = (".toml", ".json")
 ENTRY_KEYS = frozenset({"phonemes", "say", "case_sensitive"})
@@ -38,6 +41,8 @@ _SPACES = re.compile(r"\s+")
 # ends, where they are quotes. Underscores and hyphens separate words.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _APOSTROPHES = "'’"
+_HEAD = re.compile(r"[^\W_]+")  # letters and digits, as in _WORD
+_FOLDED_HEAD = re.compile(r"[^\W_ι]+")
 
 
 class LexiconError(ValueError):
@@ -98,6 +103,11 @@ def _entry(word: object, value: object, source: str) -> tuple[str, Pronunciation
     where = f"{source}, entry {word!r}"
     if len(word) > MAX_WORD_CHARS:
         raise LexiconError(f"{where}: a word is at most {MAX_WORD_CHARS} characters")
+    if len(_WORD.findall(word)) > MAX_PHRASE_WORDS:
+        raise LexiconError(
+            f"{where}: a phrase is at most {MAX_PHRASE_WORDS} words; give its words or shorter "
+            "phrases as entries of their own"
+        )
     if isinstance(value, str):
         value = {"phonemes": value}
     if not isinstance(value, Mapping):
@@ -137,12 +147,24 @@ class Match:
     possessive: bool = False
 
 
+def _head(text: str, folded: bool = False) -> str:
+    """The letters and digits ``text`` starts with: "new" of "new york", "o" of "o'brien".
+    Said of an entry's key and of a word of text (casefolded alike), they agree wherever the
+    two can match, so matching tries a word of text only as the start of the entries of its
+    head. A casefolded head also ends at "ι": casefolding turns a combining ypogegrammeni, which
+    separates words, into that letter, and a key keeps no trace of which it was."""
+    head = (_FOLDED_HEAD if folded else _HEAD).match(text)
+    return head.group() if head else ""
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Words and their pronunciations, matched as whole words; build one with parse.
 
-    Matching looks words up rather than running one pattern of every entry, so a lexicon of
-    thousands of entries costs a dictionary lookup per word (and per phrase length) of text.
+    Matching looks words up rather than running one pattern of every entry: a word of text is
+    tried only as the start of the entries that begin as it does, each phrase length at most
+    once, so a lexicon of thousands of entries costs about a dictionary lookup per word of
+    text, and an entry of many words at most MAX_PHRASE_WORDS lookups per word.
     """
 
     exact: Mapping[str, Pronunciation]  # case-sensitive entries by word
@@ -152,6 +174,19 @@ class Lexicon:
     def _longest(self) -> int:
         """The most words in one entry ("New York City": 3): phrases are tried longest first."""
         return max((len(_WORD.findall(w)) for w in (*self.exact, *self.folded)), default=0)
+
+    @cached_property
+    def _heads(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The heads (_head) of the exact entries, and of the casefolded ones."""
+        return (
+            frozenset(_head(word) for word in self.exact),
+            frozenset(_head(word, folded=True) for word in self.folded),
+        )
+
+    @cached_property
+    def _longest_chars(self) -> int:
+        """The longest key: a phrase of text longer than this (and an 's) matches nothing."""
+        return max(map(len, (*self.exact, *self.folded)), default=0)
 
     @classmethod
     def parse(
@@ -182,38 +217,67 @@ class Lexicon:
         return Lexicon({**exact, **job.exact}, {**self.folded, **job.folded})
 
     def lookup(self, word: str) -> Pronunciation | None:
-        word = _SPACES.sub(" ", word)
-        return self.exact.get(word) or self.folded.get(word.casefold())
+        return self._lookup(_SPACES.sub(" ", word))
+
+    def _lookup(self, phrase: str) -> Pronunciation | None:
+        """The entry of a phrase whose spaces are already single."""
+        return self.exact.get(phrase) or self.folded.get(phrase.casefold())
 
     def matches(self, text: str) -> list[Match]:
         """The entries' whole-word occurrences in text, in order, never overlapping; at each
         word the entry of the most words wins ("New York City" over "New York")."""
         if not self._longest:
             return []
-        words = list(_WORD.finditer(text))
+        words = [(w.start(), w.end()) for w in _WORD.finditer(text)]
+        gaps: dict[int, str] = {}  # the text after word k, its spaces single
+        exact_heads, folded_heads = self._heads
         found: list[Match] = []
         i = 0
         while i < len(words):
-            for n in range(min(self._longest, len(words) - i), 0, -1):
-                match = self._match(text, words[i].start(), words[i + n - 1].end())
+            word = text[words[i][0] : words[i][1]]
+            if _head(word) in exact_heads or _head(word.casefold(), folded=True) in folded_heads:
+                match, taken = self._longest_match(text, words, gaps, i)
                 if match is not None:
                     found.append(match)
-                    i += n
-                    break
-            else:
-                i += 1
+                    i += taken
+                    continue
+            i += 1
         return found
 
-    def _match(self, text: str, start: int, end: int) -> Match | None:
-        phrase = text[start:end]
-        entry = self.lookup(phrase)
-        if entry is not None:
-            return Match(start, end, entry)
-        if len(phrase) > 2 and phrase[-2] in _APOSTROPHES and phrase[-1] in "sS":
-            entry = self.lookup(phrase[:-2])
+    def _longest_match(
+        self, text: str, words: list[tuple[int, int]], gaps: dict[int, str], i: int
+    ) -> tuple[Match | None, int]:
+        """The entry of the most words that starts at word ``i``, and its number of words.
+
+        The phrases from word ``i`` are built a word at a time, with single spaces as entries
+        have them, up to the longest entry's words and characters: a word of text costs at
+        most MAX_PHRASE_WORDS lookups of phrases no longer than the longest entry, and each gap
+        between words is read once (``gaps``) however many phrases it is part of."""
+        longest = self._longest_chars + 2  # + an 's
+        phrases: list[str] = []
+        phrase = ""
+        for k in range(i, min(i + self._longest, len(words))):
+            if k > i:
+                if k - 1 not in gaps:
+                    gaps[k - 1] = _SPACES.sub(" ", text[words[k - 1][1] : words[k][0]])
+                if len(phrase) + len(gaps[k - 1]) >= longest:  # and a word of 1 or more
+                    break
+                phrase += gaps[k - 1]
+            phrase += text[words[k][0] : words[k][1]]
+            if len(phrase) > longest:
+                break
+            phrases.append(phrase)
+        start = words[i][0]
+        for n in range(len(phrases), 0, -1):
+            phrase, end = phrases[n - 1], words[i + n - 1][1]
+            entry = self._lookup(phrase)
             if entry is not None:
-                return Match(start, end, entry, possessive=True)
-        return None
+                return Match(start, end, entry), n
+            if len(phrase) > 2 and phrase[-2] in _APOSTROPHES and phrase[-1] in "sS":
+                entry = self._lookup(phrase[:-2])
+                if entry is not None:
+                    return Match(start, end, entry, possessive=True), n
+        return None, 0
 
 
 EMPTY_LEXICON = Lexicon({}, {})

@@ -70,9 +70,14 @@ def _replacements(
             spans.append(_Replacement(override.start, override.end, override.phonemes))
         elif isinstance(override, Alias):
             spans.append(_Replacement(override.start, override.end, phonemize(override.say)))
+    # The overrides' spans, in order and apart, as are the matches: one sweep finds the
+    # matches that overlap one
     taken = sorted((s.start, s.end) for s in spans)
+    next_taken = 0
     for match in lexicon.matches(text):
-        if any(start < match.end and match.start < end for start, end in taken):
+        while next_taken < len(taken) and taken[next_taken][1] <= match.start:
+            next_taken += 1
+        if next_taken < len(taken) and taken[next_taken][0] < match.end:
             continue
         entry = match.pronunciation
         if entry.say is not None:
@@ -134,9 +139,11 @@ def _place(
         cursor = b
     else:
         return out + plain[cursor:]
-    words = " ".join(marked)
-    for phonemes, _alone in spans:
-        words = words.replace(mark, phonemes, 1)
+    # The region holds one placeholder per span, in order: put each span's phonemes in its own
+    pieces = " ".join(marked).split(mark)
+    words = pieces[0] + "".join(
+        phonemes + piece for (phonemes, _alone), piece in zip(spans, pieces[1:], strict=True)
+    )
     if len(spans) == 1:
         k = next(i for i, word in enumerate(marked) if mark in word)
         right = len(marked) - k - 1
@@ -145,19 +152,79 @@ def _place(
     return words.split()
 
 
+# Aligning the two outputs (_regions): a region where they differ is aligned within a window
+# of this many words from its start, widened (doubled) while the region fills the window, up to
+# the most; beyond that the text is phonemized piece by piece. espeak changes a neighbour or
+# two of a placeholder, so a region is a few words
+ALIGN_WINDOW_WORDS = 16
+MAX_ALIGN_WINDOW_WORDS = 256
+
+
+def _regions(
+    marked: list[str], plain: list[str], mark: str
+) -> list[tuple[int, int, int, int]] | None:
+    """The two outputs cut into regions ``(i1, i2, j1, j2)``, in order, in which
+    ``marked[i1:i2]`` stands for ``plain[j1:j2]``: runs of equal words, and the regions between
+    where they differ (each placeholder in one of those). None when a region does not end
+    within MAX_ALIGN_WINDOW_WORDS.
+
+    The equal runs are walked; each region where they differ is aligned by difflib within a
+    window from its start, so a text costs its number of words times a window's bounded cost,
+    where one diff of the whole texts grows with the square of their length on repeated words.
+    """
+    regions: list[tuple[int, int, int, int]] = []
+    i = j = 0
+    while i < len(marked) or j < len(plain):
+        i1, j1 = i, j
+        while (
+            i < len(marked) and j < len(plain) and marked[i] == plain[j] and mark not in marked[i]
+        ):
+            i, j = i + 1, j + 1
+        if i == i1:
+            end = _region_end(marked, plain, i, j)
+            if end is None:
+                return None
+            i, j = end
+        regions.append((i1, i, j1, j))
+    return regions
+
+
+def _region_end(marked: list[str], plain: list[str], i: int, j: int) -> tuple[int, int] | None:
+    """Where the region that differs from ``(i, j)`` on ends in both outputs: where difflib,
+    aligning a window of the words from there, finds them equal again."""
+    if i == len(marked) or j == len(plain):  # the rest of one stands for the rest of the other
+        return len(marked), len(plain)
+    width = ALIGN_WINDOW_WORDS
+    while width <= MAX_ALIGN_WINDOW_WORDS:
+        window = (marked[i : i + width], plain[j : j + width])
+        whole = i + width >= len(marked) and j + width >= len(plain)
+        matcher = difflib.SequenceMatcher(None, *window, autojunk=False)
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+            # The first equal words, unless they end the window: then the window may have cut
+            # the region, and the words after them may differ again
+            if tag == "equal" and (whole or (a2 < len(window[0]) and b2 < len(window[1]))):
+                return i + a1, j + b1
+        if whole:
+            return len(marked), len(plain)
+        width *= 2
+    return None
+
+
 def _splice(plain: str, marked: str, mark: str, spans: list[tuple[str, str]]) -> str | None:
     """plain's phonemes with each placeholder of ``marked`` replaced by its span's phonemes
     (``spans``: phonemes and the span's text phonemized alone, in text order), or None when
     the placeholders cannot be placed.
 
-    The two outputs are aligned word by word; words that are the same in both are plain's, and
-    each region where they differ is spliced by _place.
+    The two outputs are aligned word by word (_regions); words that are the same in both are
+    plain's, and each region where they differ is spliced by _place.
     """
     plain_words, marked_words = plain.split(), marked.split()
-    matcher = difflib.SequenceMatcher(None, marked_words, plain_words, autojunk=False)
+    regions = _regions(marked_words, plain_words, mark)
+    if regions is None:
+        return None
     out: list[str] = []
     placed = 0
-    for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for i1, i2, j1, j2 in regions:
         region = marked_words[i1:i2]
         count = sum(word.count(mark) for word in region)
         if placed + count > len(spans):

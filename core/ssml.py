@@ -1,7 +1,8 @@
 """The SSML subset of job markup (``markup: "ssml"``): an SSML text read into segments.
 
 One job: reading SSML with expat into core.markup's Speech, Break and Boundary segments,
-refusing DTDs and entity declarations and locating each error in the job's text. What the
+refusing DTDs and entity declarations and locating each error in the job's text. The text is
+read as the Unicode text it is: an XML declaration's encoding is ignored. What the
 subset holds, and how the segments are used, is described in core.markup.
 """
 
@@ -26,7 +27,9 @@ PHONEME_ALPHABETS = frozenset({"ipa"})
 _BOUNDARIES: dict[str, Literal["sentence", "paragraph"]] = {"p": "paragraph", "s": "sentence"}
 # Refused before parsing: a DTD could declare entities that expand exponentially
 _DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_SPEAK_START = re.compile(r"\s*(?:<\?xml|<speak[\s>/])")
+# Matched where the text's leading spaces end: a leading \s* would be tried again from each
+# space by a search
+_SPEAK_START = re.compile(r"<\?xml|<speak[\s>/]")
 _SPEAK_WRAP = ("<speak>", "</speak>")
 
 
@@ -35,7 +38,8 @@ class _SsmlReader:
     of each element for error messages."""
 
     def __init__(self, source: str, shift: int, length: int, check_voice, check_phonemes):
-        self.source = source.encode("utf-8")
+        # A lone surrogate (never valid UTF-8) is passed on for expat to refuse as a parse error
+        self.source = source.encode("utf-8", errors="surrogatepass")
         self.length = length  # of the job's text: a position never lies beyond it
         self.shift = shift  # characters added in front of the job's text (a <speak> wrapper)
         self.check_voice = check_voice
@@ -45,7 +49,10 @@ class _SsmlReader:
         self.stack: list[str] = []
         # Inside <sub> or <phoneme>: (element, depth, value, position, collected text)
         self.capture: tuple[str, int, str, int, list[str]] | None = None
-        self.parser = expat.ParserCreate()
+        # The text is UTF-8 whatever its XML declaration says: an encoding="..." there names
+        # how a file's bytes were written, and this text was decoded already. Without the
+        # override expat follows the declaration (a garbled "Café", or an error for UTF-7)
+        self.parser = expat.ParserCreate(encoding="utf-8")
         self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
@@ -166,7 +173,7 @@ def parse_ssml(text: str, check_voice, check_phonemes) -> list[Segment]:
             dtd.start(),
         )
     source, shift = text, 0
-    if not _SPEAK_START.match(text):
+    if not _SPEAK_START.match(text, len(text) - len(text.lstrip())):
         source = _SPEAK_WRAP[0] + text + _SPEAK_WRAP[1]
         shift = len(_SPEAK_WRAP[0])
     return _SsmlReader(source, shift, len(text), check_voice, check_phonemes).read()

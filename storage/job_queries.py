@@ -3,7 +3,7 @@ audio, and its progress events."""
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
@@ -56,14 +56,19 @@ def encode_cursor(job: Job) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Raises ValueError for a cursor this API did not hand out."""
+    """The creation time (in UTC) and id a cursor points after. Raises ValueError for a cursor
+    this API did not hand out: encode_cursor writes an aware time, so a naive one, or one that
+    is not a time in UTC's years 1 to 9999, is not one of them."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, job_id = raw.split("|", 1)
         if not is_id(job_id):
             raise ValueError(job_id)
-        return datetime.fromisoformat(created), job_id
-    except (ValueError, UnicodeDecodeError) as error:
+        created_at = datetime.fromisoformat(created)
+        if created_at.tzinfo is None:
+            raise ValueError(created)
+        return created_at.astimezone(UTC), job_id
+    except (ValueError, OverflowError) as error:  # UnicodeDecodeError is a ValueError
         raise ValueError("invalid cursor") from error
 
 

@@ -75,7 +75,7 @@ def throughput_report(
     to the last chunk's finish (or ``until``, if earlier), so an idle hour does not dilute them.
     """
     until = until or utcnow()
-    since = since or until - timedelta(hours=1)
+    since = since or _hour_before(until)
     chunks = list(
         session.scalars(
             select(Chunk).where(
@@ -150,6 +150,15 @@ def throughput_report(
         "timeline": _timeline(chunks, active_start, active_end),
         "recent_jobs": _recent_jobs(session, owner),
     }
+
+
+def _hour_before(moment: datetime) -> datetime:
+    """An hour earlier, or the first moment a datetime holds (for a moment in year 1's first
+    hour)."""
+    try:
+        return moment - timedelta(hours=1)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=moment.tzinfo)
 
 
 def _rate(amount: float, seconds: float) -> float | None:

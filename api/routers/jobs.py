@@ -83,7 +83,10 @@ def list_(
             session, owner=principal.owner, limit=limit, cursor=cursor, status=status_
         )
     except ValueError as error:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "invalid cursor") from error
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid cursor: give the `next_cursor` of an earlier page, or none for the first",
+        ) from error
     return JobPage(jobs=[job_out(j) for j in jobs], next_cursor=next_cursor)
 
 
@@ -301,11 +304,16 @@ def events(
     """Progress as Server-Sent Events: a `chunk` event per finished chunk (id: its place in the
     finishing order; data: progress), then `finished`, `failed` or `cancelled`, and the end.
     `Last-Event-ID` resumes after that event; comments keep an idle connection alive."""
-    find_job(session, job_id, principal)
+    job = find_job(session, job_id, principal)
     after = (last_event_id or "0").strip()
-    if not after.isdigit():
+    # ASCII digits only: a header is read as Latin-1, where "²" is a digit to isdigit() but not
+    # to int(). The ids are 1 to the job's chunk count; a larger number (20 nines would not
+    # even fit the database's integers) was never sent
+    if not (after.isascii() and after.isdigit()) or int(after) > job.chunks_total:
         raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "Last-Event-ID must be the id of an event this sent"
+            status.HTTP_400_BAD_REQUEST,
+            f"Last-Event-ID must be the id of an event this sent: a whole number, at most "
+            f"{job.chunks_total} (the job's chunks)",
         )
     return StreamingResponse(
         job_events(settings, job_id, int(after)),

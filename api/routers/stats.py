@@ -1,6 +1,6 @@
 """Throughput: ``/v1/stats`` (JSON report) and ``/metrics`` (Prometheus)."""
 
-from datetime import datetime
+from datetime import MINYEAR, UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from prometheus_client import CollectorRegistry, generate_latest
@@ -40,12 +40,27 @@ def stats(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"`{name}` needs a timezone, e.g. 2026-01-01T00:00:00Z",
             )
-    if since and until and since >= until:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`since` must be before `until`")
+    since, until = _in_utc(since), _in_utc(until)
+    if since and since >= (until or utcnow()):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "`since` must be before `until` (default: now)",
+        )
     # The figures are about the service; the recent jobs listed are the caller's own
     return throughput_report(
         session, since, until, broker_queue_depth(settings), owner=principal.owner
     )
+
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    """``value`` in UTC, held to the years 1 to 9999 that a datetime can hold: a time an offset
+    puts beyond them (0001-01-01T00:00:00+14:00) selects what the first or last moment does."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year == MINYEAR else datetime.max).replace(tzinfo=UTC)
 
 
 class _DatabaseCollector:

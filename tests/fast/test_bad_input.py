@@ -152,7 +152,7 @@ async def post_raw(app, headers: list[tuple[bytes, bytes]], parts: list[bytes]):
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
         "scheme": "http", "path": "/v1/jobs", "raw_path": b"/v1/jobs", "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"test"), *headers],
+        "root_path": "", "headers": [(b"host", b"127.0.0.1:8000"), *headers],
         "client": ("127.0.0.1", 50000), "server": ("test", 80),
     }  # fmt: skip
     await app(scope, receive, send)

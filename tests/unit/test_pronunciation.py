@@ -2,15 +2,19 @@
 lexicon word changes its own phonemes and no other word's (checked with the real espeak-ng)."""
 
 import json
+import re
 import subprocess
 import sys
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.lexicon import (
     EMPTY_LEXICON,
     MAX_ENTRIES,
+    MAX_PHRASE_WORDS,
     Lexicon,
     LexiconError,
     Pronunciation,
@@ -108,6 +112,10 @@ def test_entry_forms():
         ({"word": {"say": "w", "case_sensitive": "yes"}}, "true or false"),
         ({"word": "wˈɜː7d"}, "entry 'word': 'wˈɜː7d' has characters that are not Kokoro"),
         ({"w" * 101: "x"}, "at most 100 characters"),
+        (
+            {" ".join(["w"] * (MAX_PHRASE_WORDS + 1)): "x"},
+            f"a phrase is at most {MAX_PHRASE_WORDS} words",
+        ),
     ],
 )
 def test_bad_entries_are_named(entries, message):
@@ -172,6 +180,105 @@ def test_a_large_lexicon_matches_quickly():
     started = time.perf_counter()
     assert len(lexicon.matches(text)) == 4_000
     assert time.perf_counter() - started < 2.0
+
+
+class CountingDict(dict):
+    """A lexicon's entries that count how often they are looked up."""
+
+    lookups = 0
+
+    def get(self, key, default=None):
+        self.lookups += 1
+        return super().get(key, default)
+
+
+def counting(lexicon: Lexicon) -> Lexicon:
+    return Lexicon(CountingDict(lexicon.exact), CountingDict(lexicon.folded))
+
+
+def lookups_of(lexicon: Lexicon) -> int:
+    return lexicon.exact.lookups + lexicon.folded.lookups
+
+
+def test_a_phrase_entry_costs_only_the_words_it_could_start_at():
+    # The longest phrase allowed among a thousand entries: before, every word of the text was
+    # looked up as the start of a phrase of every length up to the longest
+    entries = {f"zork{n}": "zˈɔːɹk" for n in range(999)}
+    # Every other letter: the text (consecutive letters) never has the phrase
+    entries[" ".join("abcdefghijklmnopqrstuvwxyz"[: 2 * MAX_PHRASE_WORDS : 2])] = {"say": "x"}
+    lexicon = counting(Lexicon.parse(entries))
+    text = " ".join("abcdefghijklmnopqrstuvwxyz"[n % 23] for n in range(23 * 100))
+    assert lexicon.matches(text) == []
+    words = len(text.split())
+    # Only the words "a" may start the phrase: at most MAX_PHRASE_WORDS lookups each (of the
+    # exact entries and of the casefolded ones), no lookup for the others
+    assert lookups_of(lexicon) <= 2 * MAX_PHRASE_WORDS * words / 23
+
+
+@pytest.mark.parametrize(
+    "gap",
+    [" ", " " * 200, "!" * 200, " - ", "\n\t\n"],
+    ids=["space", "spaces", "bangs", "dash", "mixed"],
+)
+def test_matching_time_grows_linearly_with_the_text(gap):
+    # Every word could start the longest phrase allowed, whatever the gaps between the words:
+    # 4 times the text must take about 4 times as long, not 16
+    lexicon = Lexicon.parse({" ".join(["a"] * (MAX_PHRASE_WORDS - 1) + ["b"]): "ɐ", "c": "ɐ"})
+
+    def seconds(words: int) -> float:
+        text = gap.join(["a"] * words)
+        started = time.perf_counter()
+        lexicon.matches(text)
+        return time.perf_counter() - started
+
+    seconds(200)  # warm up
+    small = min(seconds(1_000) for _ in range(3))
+    large = min(seconds(4_000) for _ in range(3))
+    assert large < 6 * small + 0.01, (small, large)
+
+
+def reference_matches(lexicon: Lexicon, text: str) -> list:
+    """Matching as it was specified: at each word, every phrase length tried, longest first."""
+    words = list(re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text))
+    found, i = [], 0
+    while i < len(words):
+        for n in range(len(words) - i, 0, -1):
+            start, end = words[i].start(), words[i + n - 1].end()
+            phrase = text[start:end]
+            entry = lexicon.lookup(phrase)
+            possessive = False
+            if entry is None and len(phrase) > 2 and phrase[-2] in "'’" and phrase[-1] in "sS":
+                entry, possessive = lexicon.lookup(phrase[:-2]), True
+            if entry is not None:
+                found.append((start, end, entry, possessive))
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+WORDS = st.sampled_from(["a", "A", "new", "New", "york", "YORK", "city", "o'brien", "İstanbul",
+                         "i̇stanbul", "ᾳ", "Aͅb", "ß", "ss", "Ron", "Ron's", "x1"])  # fmt: skip
+GAPS = st.sampled_from([" ", "  ", "\n", "-", " - ", ", ", "'", "’s ", "ͅ", "_"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entries=st.lists(st.lists(WORDS, min_size=1, max_size=3), min_size=1, max_size=6),
+    sensitive=st.lists(st.booleans(), min_size=6, max_size=6),
+    pieces=st.lists(st.tuples(WORDS, GAPS), max_size=30),
+)
+def test_matching_finds_what_trying_every_phrase_length_finds(entries, sensitive, pieces):
+    lexicon = Lexicon.parse(
+        {
+            " ".join(words): {"phonemes": "ɐ", "case_sensitive": flag}
+            for words, flag in zip(entries, sensitive, strict=False)
+        }
+    )
+    text = "".join(word + gap for word, gap in pieces)
+    found = [(m.start, m.end, m.pronunciation, m.possessive) for m in lexicon.matches(text)]
+    assert found == reference_matches(lexicon, text)
 
 
 def test_longest_phrase_wins():
@@ -288,6 +395,51 @@ def test_pure_substitution_and_overrides():
     assert (
         phonemize_with_lexicon(text, lexicon, fake_phonemize, overrides)
         == "ɛɹ MET NUYEN'S CAT AND hɜː."
+    )
+
+
+@pytest.mark.parametrize("unit", ["1 x ", "x 1 x ", "# x\n", "the x and the "])
+def test_phonemizing_many_matches_among_repeated_words_grows_linearly(unit):
+    # Every other word a match, among words that repeat: aligning the text phonemized with and
+    # without placeholders must not grow with the square of its words
+    lexicon = Lexicon.parse({"x": {"say": "ex"}})
+
+    def seconds(chars: int) -> float:
+        text = unit * (chars // len(unit))
+        started = time.process_time()
+        phonemize_with_lexicon(text, lexicon, fake_phonemize)
+        return time.process_time() - started
+
+    seconds(200)  # warm up
+    small = min(seconds(400) for _ in range(3))
+    large = min(seconds(1_600) for _ in range(3))
+    assert large < 6 * small + 0.005, (small, large)
+
+
+def test_many_overrides_among_many_matches_cost_linear_time():
+    # A markup override on every other word, a lexicon match on the others: each match is
+    # checked against the overrides near it, not against all of them
+    lexicon = Lexicon.parse({"y": "wˈaɪ"})
+
+    def seconds(pairs: int) -> float:
+        text = "x y " * pairs
+        overrides = [PhonemeOverride(4 * n, 4 * n + 1, "ˈɛks") for n in range(pairs)]
+        started = time.process_time()
+        result = phonemize_with_lexicon(text, lexicon, lambda plain: plain, overrides)
+        assert result.split()[:2] == ["ˈɛks", "wˈaɪ"]
+        return time.process_time() - started
+
+    seconds(100)  # warm up
+    small = min(seconds(1_000) for _ in range(3))
+    large = min(seconds(4_000) for _ in range(3))
+    assert large < 6 * small + 0.005, (small, large)
+
+
+def test_many_matches_are_each_said_as_given():
+    lexicon = Lexicon.parse({"x": {"say": "ex"}})
+    text = "1 x, 2 x; the x and the x. " * 50
+    assert phonemize_with_lexicon(text, lexicon, fake_phonemize) == fake_phonemize(
+        text.replace("x", "ex")
     )
 
 
