@@ -10,20 +10,22 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from core.audio_stream import StreamEncoder, StreamFormat, decode_chunk
 from core.settings import Settings
 from core.states import JobStatus
+from core.timeline import silence_blocks
 from core.word_timing import words_json
 from storage.blob_store import BlobStore
 from storage.db import session_factory
 from storage.job_queries import (
     ChunkEvent,
+    StreamPart,
     chars_done_through,
     chunk_events_after,
     get_job,
@@ -123,6 +125,20 @@ async def job_events(settings: Settings, job_id: str, after_seq: int) -> AsyncIt
         await asyncio.sleep(settings.live_poll_s)
 
 
+def encoded_parts(
+    encoder: StreamEncoder,
+    parts: Iterable[StreamPart],
+    audio_of: Callable[[StreamPart], np.ndarray],
+) -> Iterator[bytes]:
+    """The stream's bytes for ``parts`` in order: each chunk's audio, then its pause's
+    silence a block at a time (``silence_blocks``), so that memory stays flat in the length of
+    a pause."""
+    for part in parts:
+        yield encoder.encode(audio_of(part))
+        for block in silence_blocks(part.pause):
+            yield encoder.encode(block)
+
+
 async def job_audio(
     settings: Settings, store: BlobStore, job_id: str, fmt: StreamFormat
 ) -> AsyncIterator[bytes]:
@@ -136,21 +152,16 @@ async def job_audio(
         with sessions() as session:
             return playable_chunks_from(session, job_id, start), _state(session, job_id)
 
-    def encode(parts) -> bytes:
-        out = []
-        for part in parts:
-            audio = decode_chunk(store.get(part.audio_key))
-            pause = np.zeros(part.pause, dtype=np.float32)
-            out.append(encoder.encode(np.concatenate([audio, pause])))
-        return b"".join(out)
+    def audio_of(part: StreamPart) -> np.ndarray:
+        return decode_chunk(store.get(part.audio_key))
 
     while True:
         parts, state = await run_in_threadpool(read, next_index)
         if parts:
-            data = await run_in_threadpool(encode, parts)
+            async for data in iterate_in_threadpool(encoded_parts(encoder, parts, audio_of)):
+                if data:
+                    yield data
             next_index = parts[-1].index + 1
-            if data:
-                yield data
             continue  # there may be more already
         ended_early = state.status in (None, JobStatus.FAILED, JobStatus.CANCELLED)
         if ended_early:

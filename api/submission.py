@@ -101,6 +101,8 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
             check_voice=lambda spec: canonical_voice(spec, voices),
             max_tokens=settings.chunk_tokens,
             first_chunk_tokens=settings.first_chunk_tokens,
+            max_pause_gap_s=settings.max_pause_gap_s,
+            max_pause_total_s=settings.max_pause_total_s,
         )
     except ChapterMarkupError as error:
         chapter = f" of chapter {error.chapter + 1}" if body.chapters else ""

@@ -3,8 +3,10 @@ actually said, voices and pauses attached.
 
 The budget holds for the spoken form: "1,250,000" is short written and long spoken, so text is
 cut by what each character costs once spoken (``spoken_layout``). Chunks never cross a voice
-change (each records its voice); a markup break sets the silence after the chunk before it; a
-markup paragraph or sentence boundary ends a chunk there. The written text stays what
+change (each records its voice); a markup break sets the silence after the chunk before it
+(each gap's and the job's silence capped: KQ_MAX_PAUSE_GAP_S, KQ_MAX_PAUSE_TOTAL_S); a markup
+paragraph or sentence boundary ends a chunk there. No chunk is cut inside what the normalizer
+rewrites, not even at its punctuation (``spoken_layout``). The written text stays what
 subtitles, chapters and the API show: the chunks are, in order, consecutive slices of each
 segment's text. Only English is normalized (core/normalize); other languages' text is said as
 written, and weighed by its own language's rules (core/text.py).
@@ -14,11 +16,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from core.chunking import Pause, chunk_text
+from core.chunking import HELD_SPACE, Pause, chunk_text
 from core.languages import is_english, is_spaced
 from core.lexicon import check_phonemes
 from core.markup import Boundary, Break, MarkupError, Override, Speech, parse_markup
 from core.normalize import spoken_rewrites
+from core.settings import get_settings
 from core.text import char_weights, estimate_tokens, normalize_text
 
 
@@ -33,6 +36,39 @@ class ChapterMarkupError(ValueError):
         self.chapter = chapter
 
 
+class _PauseBudget:
+    """The silence markup adds: each gap (the pauses and breaks in a row, added up) and the
+    whole job's are capped (KQ_MAX_PAUSE_GAP_S, KQ_MAX_PAUSE_TOTAL_S), so that a few bytes of
+    markup ("[pause:10s]" a hundred thousand times) cannot ask for days of silence."""
+
+    _SLACK = 1e-9  # sums of decimal seconds in binary floats: 6 x 10 s may be 60.000000001
+
+    def __init__(self, gap_limit: float, total_limit: float):
+        self.gap_limit = gap_limit
+        self.total_limit = total_limit
+        self.total = 0.0
+
+    def add(self, pause: Break, gap: float, chapter: int) -> None:
+        """Count ``pause``, after which its gap holds ``gap`` seconds; ChapterMarkupError, at
+        the pause, past either limit."""
+        self.total += pause.seconds
+        position = 0 if pause.position is None else pause.position
+        if gap > self.gap_limit + self._SLACK:
+            message = (
+                f"the pauses in a row here add up to {gap:g} s of silence, more than the "
+                f"{self.gap_limit:g} s one gap may hold (KQ_MAX_PAUSE_GAP_S); make them "
+                f"shorter, or put words between them"
+            )
+            raise ChapterMarkupError(MarkupError(message, position), chapter)
+        if self.total > self.total_limit + self._SLACK:
+            message = (
+                f"the pauses of this job add up to more than the {self.total_limit:g} s of "
+                f"silence a job may hold (KQ_MAX_PAUSE_TOTAL_S); make them fewer or shorter, "
+                f"or split the text into several jobs"
+            )
+            raise ChapterMarkupError(MarkupError(message, position), chapter)
+
+
 @dataclass(frozen=True)
 class PlannedChunk:
     index: int
@@ -45,26 +81,55 @@ class PlannedChunk:
     overrides: tuple[Override, ...] = ()
 
 
-# Stands in for a space inside or beside a rewritten span while the text is laid out: "5 km"
-# is said as one thing ("five kilometers"), and a cut between its words would leave "km" to be
-# read alone
-_HELD_SPACE = "\u2060"  # word joiner: not whitespace, so never a word end
+# What may lie between two rewritten spans that are held as one: nothing, or a mark or two
+# written without spaces (a dash, a slash)
+_JOINED = re.compile(r"[^\w\s]{0,3}")
 
 
-def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
-    """The text as it is laid out into chunks, and each character's cost: a rewritten span's
-    spoken estimate spread over its written characters (at least 1 each), its spaces held so
-    that no cut falls inside it. Same length as ``text``, position for position. Text that is
-    not English is not rewritten: its own characters' costs."""
+@dataclass(frozen=True)
+class SpokenLayout:
+    """A text as it is laid out into chunks: ``text`` is the written text with the spaces in
+    and beside each rewritten span held (HELD_SPACE), position for position; ``weights`` each
+    character's cost, ``held`` the rewritten spans (start, end), touching ones merged, that no
+    cut may fall inside."""
+
+    text: str
+    weights: list[int]
+    held: list[tuple[int, int]]
+
+
+def spoken_layout(text: str, lang: str) -> SpokenLayout:
+    """The layout of ``text``: a rewritten span's spoken estimate spread over its written
+    characters (at least 1 each), its spaces held and the span itself held, so that no cut falls
+    inside it, not even at its own punctuation ("1914–1918" is said "nineteen fourteen to
+    nineteen eighteen": cut at its dash, the "to" would be lost). Text that is not English is
+    not rewritten: its own characters' costs."""
+    weights = list(char_weights(text, lang))
     if not is_english(lang):
-        return text, list(char_weights(text, lang))
-    weights = [estimate_tokens(char) for char in text]
+        return SpokenLayout(text, weights, [])
     layout = list(text)
+    held: list[tuple[int, int]] = []
     for rewrite in spoken_rewrites(text, lang):
         length = rewrite.end - rewrite.start
         share, rest = divmod(max(estimate_tokens(rewrite.spoken), length), length)
         weights[rewrite.start : rewrite.end] = [share] * length
         weights[rewrite.start] += rest
+        # An abbreviation whose period the normalizer did not keep ends no sentence ("Nos. 3",
+        # "Dr. Watson"): no cut right after it either, which would part it from its number
+        end = rewrite.end
+        if (
+            text[end - 1] == "."
+            and not rewrite.spoken.endswith(".")
+            and end < len(text)
+            and text[end] in " \t"
+        ):
+            end += 1
+        # Spans that touch, or that only a mark parts, are said as one: "$5–$10" is "$5", "–"
+        # said "to", and "$10"; "1920s–1930s" and "5:30–6:45" are ranges read in two rewrites
+        if held and _JOINED.fullmatch(text, held[-1][1], rewrite.start):
+            held[-1] = (held[-1][0], max(held[-1][1], end))
+        else:
+            held.append((rewrite.start, end))
         # The words on either side stay with it too: the rules read them ("in 1805", "1921
         # soldiers", "Dr. Watson"), and the worker normalizes each chunk on its own
         start, end = rewrite.start, rewrite.end
@@ -74,12 +139,23 @@ def spoken_layout(text: str, lang: str) -> tuple[str, list[int]]:
             end += 1
         for position in range(start, end):
             if text[position] in " \t":
-                layout[position] = _HELD_SPACE
-    return "".join(layout), weights
+                layout[position] = HELD_SPACE
+    return SpokenLayout("".join(layout), weights, held)
 
 
-_FIRST_WORD = re.compile(r"\s*\S+")
-_FIRST_CHARACTER = re.compile(r"\s*\S")  # of text written without spaces: no words to keep
+_SPACE = re.compile(r"\s")
+
+
+def _first_word_end(text: str, spaced: bool) -> int | None:
+    """Where the first word of ``text`` ends (a held span is part of its word); of text
+    written without spaces, its first character: no words to keep. None: no word at all."""
+    start = len(text) - len(text.lstrip())
+    if start == len(text):
+        return None
+    if not spaced:
+        return start + 1
+    space = _SPACE.search(text, start)
+    return len(text) if space is None else space.start()
 
 
 def _cut(
@@ -87,16 +163,23 @@ def _cut(
 ) -> list[tuple[int, int, int, Pause]]:
     """(start, end, spoken tokens, pause after) of the chunks of ``text``; the last one's
     pause is END (the caller knows what follows the text)."""
-    layout, weights = spoken_layout(text, lang)
-    first_word = (_FIRST_WORD if is_spaced(lang) else _FIRST_CHARACTER).match(layout)
-    if first_budget is not None and first_word:
+    spoken = spoken_layout(text, lang)
+    layout = spoken.text
+    first_word = _first_word_end(layout, is_spaced(lang))
+    if first_budget is not None and first_word is not None:
         # The first chunk's small budget is for a quick start, not a limit of the model: it
         # must not cut inside the first word (or held span), which the full budget keeps whole
-        first_budget = min(budget, max(first_budget, sum(weights[: first_word.end()])))
+        first_budget = min(budget, max(first_budget, sum(spoken.weights[:first_word])))
     pieces = []
     position = 0
     for chunk in chunk_text(
-        layout, max_tokens=budget, first_chunk_tokens=first_budget, weights=weights, lang=lang
+        layout,
+        max_tokens=budget,
+        first_chunk_tokens=first_budget,
+        weights=spoken.weights,
+        lang=lang,
+        held=spoken.held,
+        first_at_boundary=True,
     ):
         start = layout.index(chunk.text, position)
         position = start + len(chunk.text)
@@ -104,13 +187,17 @@ def _cut(
     return pieces
 
 
-_SENTENCE_END = re.compile(r"[.!?…。！？．][\"'”’»)\]」』）】]*\s*$")
+# A segment that ends on one of these, closing quotes and brackets after it, ends a sentence
+_TERMINATORS = tuple(".!?…。！？．")
+_CLOSERS = "\"'”’»)]」』）】"
 
 
 def _segment_end(text: str) -> Pause:
     """The pause after a segment's last chunk (a voice change or a break follows): a sentence's
     if the text ends one, else a clause's; a markup boundary after it may raise it."""
-    return Pause.SENTENCE if _SENTENCE_END.search(text) else Pause.CLAUSE
+    # String methods, not a regex: a run of terminators and closers costs one pass
+    ends_sentence = text.rstrip().rstrip(_CLOSERS).endswith(_TERMINATORS)
+    return Pause.SENTENCE if ends_sentence else Pause.CLAUSE
 
 
 def _stronger(pause: Pause, other: Pause) -> Pause:
@@ -126,9 +213,17 @@ def plan_chunks(
     check_voice: Callable[[str], str],
     max_tokens: int,
     first_chunk_tokens: int | None = None,
+    max_pause_gap_s: float | None = None,
+    max_pause_total_s: float | None = None,
 ) -> list[PlannedChunk]:
     """Every chunk of a job, indices running on across chapters. Raises ChapterMarkupError for
-    markup that cannot be read."""
+    markup that cannot be read, and for pauses that add up to more silence than one gap or the
+    job may hold (``max_pause_gap_s``, ``max_pause_total_s``; by default the settings')."""
+    if max_pause_gap_s is None:
+        max_pause_gap_s = get_settings().max_pause_gap_s
+    if max_pause_total_s is None:
+        max_pause_total_s = get_settings().max_pause_total_s
+    pauses = _PauseBudget(max_pause_gap_s, max_pause_total_s)
     chunks: list[PlannedChunk] = []
     for number, raw in enumerate(chapters):
         in_chapter: list[PlannedChunk] = []
@@ -159,14 +254,15 @@ def plan_chunks(
             elif not in_chapter:
                 # Markup before any text: a silent chunk holds a leading break
                 if isinstance(segment, Break):
+                    pauses.add(segment, segment.seconds, number)
                     in_chapter.append(
                         PlannedChunk(len(chunks), number, "", 0, Pause.SENTENCE, segment.seconds)
                     )
             elif isinstance(segment, Break):
                 last = in_chapter[-1]
-                in_chapter[-1] = replace(
-                    last, pause_seconds=(last.pause_seconds or 0.0) + segment.seconds
-                )
+                gap = (last.pause_seconds or 0.0) + segment.seconds
+                pauses.add(segment, gap, number)
+                in_chapter[-1] = replace(last, pause_seconds=gap)
             elif isinstance(segment, Boundary):
                 kind = Pause.PARAGRAPH if segment.kind == "paragraph" else Pause.SENTENCE
                 in_chapter[-1] = replace(

@@ -5,7 +5,8 @@ A job's ``markup`` option says how its text is read:
 - ``"none"`` (the default): plain text, never interpreted, so book text full of brackets and
   angle brackets is read as written. The result is one Speech segment holding the text as is.
 - ``"tags"``: square-bracket tags. ``[pause:1.5s]`` / ``[pause:500ms]`` is silence (0 to
-  MAX_PAUSE_SECONDS); ``[voice:name]`` or ``[voice:a:0.7,b:0.3]`` speaks from there on with that
+  MAX_PAUSE_SECONDS; the pauses of one gap add up, and core/chunk_plan.py caps their sum and
+  the job's); ``[voice:name]`` or ``[voice:a:0.7,b:0.3]`` speaks from there on with that
   voice or blend, ``[voice]`` / ``[voice:default]`` returns to the job's voice; ``[word](/ipa/)``
   speaks that occurrence of ``word`` with the Kokoro IPA phonemes between the slashes. Anything
   else in square brackets is plain text.
@@ -52,7 +53,11 @@ _TAG = re.compile(
     r"|\[(?i:pause)\s*:(?P<pause>[^\[\]]*)\]"
     r"|\[(?i:voice)(?:\s*:(?P<voice>[^\[\]]*))?\]"
 )
-_DURATION = re.compile(r"\s*(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s)\s*", re.IGNORECASE)
+# Possessive, and never starting inside a run of spaces or digits: linear however it is used
+# (a tag's value can be megabytes of spaces or digits)
+_DURATION = re.compile(
+    r"(?<![\s\d.])\s*+(?P<number>\d++(?:\.\d*+)?|\.\d++)\s*+(?P<unit>ms|s)\s*+", re.IGNORECASE
+)
 
 
 class MarkupError(ValueError):
@@ -118,6 +123,9 @@ class Speech:
 @dataclass(frozen=True)
 class Break:
     seconds: float
+    # Where its tag or element starts in the job's text, for an error about the silence it
+    # adds up to (core/chunk_plan.py caps it); None where the reader does not say
+    position: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -163,10 +171,10 @@ class SegmentBuilder:
         self.text(text, voice)
         self.aliases.append(Alias(self.length - len(text), self.length, say))
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float, position: int | None = None) -> None:
         self._flush_speech()
         self._flush_boundary()
-        self.segments.append(Break(seconds))
+        self.segments.append(Break(seconds, position))
 
     def mark(self, kind: Literal["sentence", "paragraph"]) -> None:
         self._flush_speech()
@@ -253,7 +261,7 @@ def _parse_tags(text, check_voice, check_phonemes) -> list[Segment]:
             ipa = check_value(check_phonemes, ipa, f"the phonemes of {match['word']!r}", at)
             out.phoneme(match["word"], ipa, voice)
         elif match["pause"] is not None:
-            out.pause(duration_seconds(match["pause"], "the pause", at))
+            out.pause(duration_seconds(match["pause"], "the pause", at), at)
         else:
             spec = (match["voice"] or "default").strip()
             voice = voice_or_default(check_voice, spec, f"[voice:{spec}]", at)

@@ -98,7 +98,7 @@ class _SsmlReader:
             return
         at = self.here()
         if name == "break":
-            self.out.pause(self.break_seconds(attrs, at))
+            self.out.pause(self.break_seconds(attrs, at), at)
         elif name == "sub":
             if not attrs.get("alias", "").strip():
                 raise MarkupError('<sub> needs the spoken text: <sub alias="...">', at)

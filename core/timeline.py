@@ -3,11 +3,14 @@
 A job's file is its chunks in order, each followed by the silence its boundary calls for
 (``pause_samples``). Assembly writes that layout, the live stream sends it, and chapter spans,
 subtitles and word timings read positions from it, so all of them agree to the sample. Pure:
-it takes sample counts and pauses as plain data.
+it takes sample counts and pauses as plain data. Both make a pause's silence with
+``silence_blocks``, a block at a time.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from core.audio_formats import SAMPLE_RATE
 
@@ -20,6 +23,20 @@ def pause_samples(pause_after: str, pause_seconds: float | None = None) -> int:
     """The silence after a chunk: an explicit length (a markup break) or its boundary's."""
     seconds = PAUSE_SECONDS[pause_after] if pause_seconds is None else pause_seconds
     return round(seconds * SAMPLE_RATE)
+
+
+# Silence is made and written this much at a time, so that memory stays flat in a pause's
+# length (one second: 96 kB of float32 samples)
+SILENCE_BLOCK_SAMPLES = SAMPLE_RATE
+
+
+def silence_blocks(samples: int) -> Iterator[np.ndarray]:
+    """``samples`` of silence (float32) in blocks of at most SILENCE_BLOCK_SAMPLES: one
+    read-only block of zeros, and slices of it."""
+    zeros = np.zeros(min(max(samples, 0), SILENCE_BLOCK_SAMPLES), dtype=np.float32)
+    zeros.flags.writeable = False
+    for start in range(0, samples, SILENCE_BLOCK_SAMPLES):
+        yield zeros[: min(SILENCE_BLOCK_SAMPLES, samples - start)]
 
 
 def samples_of(seconds: float | None) -> int:

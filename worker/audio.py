@@ -10,6 +10,7 @@ import soundfile as sf
 from core.audio_formats import SAMPLE_RATE, AudioFormat
 from core.audio_stream import av_frame
 from core.loudness import ChapterGain, Levels
+from core.timeline import silence_blocks
 
 M4B_BIT_RATE = 64_000  # AAC, mono speech
 
@@ -166,9 +167,9 @@ def encode_run(
                 block = apply_gain(audio, gain)
                 levels += levels_of(block)
                 sink.write(block)
-            if pause:
-                sink.write(np.zeros(pause, dtype=np.float32))
-                levels = levels.with_silence(pause)
+            for block in silence_blocks(pause):  # a block at a time: memory flat in the pause
+                sink.write(block)
+            levels = levels.with_silence(pause)
     finally:
         sink.close()
     return levels

@@ -148,7 +148,8 @@ def _whole_duration(fmt: AudioFormat, packet: av.Packet, frame: int) -> int:
 
 def _silence(fmt: AudioFormat, samples: int, workdir: Path) -> Path:
     path = workdir / f"silence-{samples}.{fmt.extension}"
-    encode_run(path, fmt, [(np.zeros(samples, dtype=np.float32), 0)])
+    # As a pause: written a block at a time, so memory stays flat in the gap's length
+    encode_run(path, fmt, [(np.zeros(0, dtype=np.float32), samples)])
     return path
 
 
@@ -156,9 +157,13 @@ def _span(fmt: AudioFormat, path: Path) -> int:
     """Samples the packets of an encoded file cover, priming and padding included."""
     with av.open(str(path)) as source:
         stream = source.streams.audio[0]
-        packets = [p for p in source.demux(stream) if p.dts is not None]
-        # Counted as the joiner counts them: the last frame whole
-        ticks = sum(_whole_duration(fmt, p, packets[0].duration) for p in packets)
+        ticks, frame = 0, None
+        for packet in source.demux(stream):
+            if packet.dts is None:  # the demuxer's flush packet
+                continue
+            if frame is None:
+                frame = packet.duration
+            ticks += _whole_duration(fmt, packet, frame)  # as the joiner counts: last frame whole
         return _samples(ticks, stream.time_base)
 
 

@@ -337,7 +337,7 @@ def test_no_part_completes_the_job_while_a_chunk_is_unfinished(settings, planned
 
 def test_parts_finishing_in_threads_complete_the_job_once(settings, planned):
     book = store_book(settings, planned)
-    finish_all_chunks(settings, book, part_samples=5 * SAMPLE_RATE)  # many small parts
+    finish_all_chunks(settings, book, part_samples=4 * SAMPLE_RATE)  # many small parts
     refs = refs_of(parts_of(settings, book.job_id))
     assert len(refs) >= 12
     barrier = threading.Barrier(4)
