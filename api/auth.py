@@ -2,18 +2,24 @@
 
 import hashlib
 import ipaddress
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from core.settings import Settings
 from storage.api_keys import active_key, any_active_key
 from storage.db import session_factory
+from storage.models import ApiKey
 
 ANONYMOUS = ""  # the owner of every job while the server has no keys
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+# How long "no key in the database" holds: a key created with `kokoro-queue keys create` on a
+# keyless server is required from at most this long after
+KEYS_CHECK_TTL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,41 @@ def _unauthorized(detail: str) -> HTTPException:
 bearer = HTTPBearer(auto_error=False, description="An API key, when the server has keys")
 
 
-def authenticate(
+class KeysInDatabase:
+    """Whether the database holds an active API key, read at most once a ``KEYS_CHECK_TTL_S``:
+    a keyless server asks it on every request, which would otherwise cost a query and a
+    thread each. A key sent with a request is always looked up afresh (a revoked key fails at
+    once); only the first key created on a keyless server takes up to the TTL to count."""
+
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        self._answer = False
+        self._read_at = -KEYS_CHECK_TTL_S
+
+    def _read(self) -> bool:
+        with session_factory(self.database_url, readonly=True)() as session:
+            return any_active_key(session)
+
+    async def any_active(self) -> bool:
+        now = time.monotonic()
+        if now - self._read_at >= KEYS_CHECK_TTL_S:
+            self._answer = await run_in_threadpool(self._read)
+            self._read_at = now
+        return self._answer
+
+
+def _key_row(database_url: str, key: str) -> ApiKey | None:
+    with session_factory(database_url, readonly=True)() as session:
+        return active_key(session, key)
+
+
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller's key. A server without keys serves everyone as one anonymous client and
-    ignores any key sent (clients such as OpenAI's SDK always send one)."""
+    ignores any key sent (clients such as OpenAI's SDK always send one). Async: the usual
+    keyless request reads no database and needs no thread; a key sent is looked up in one."""
     settings: Settings = request.app.state.settings
     env_keys = settings.env_api_keys
     key = credentials.credentials if credentials is not None else None
@@ -56,11 +91,7 @@ def authenticate(
             settings.max_queued_jobs_per_key,
             settings.max_text_chars,
         )
-    # A session of its own, closed at once: a route that writes must not wait for a pooled
-    # connection while its request holds another
-    with session_factory(settings.sqlalchemy_url, readonly=True)() as session:
-        row = active_key(session, key) if key else None
-        keys_configured = bool(env_keys) or row is not None or any_active_key(session)
+    row = await run_in_threadpool(_key_row, settings.sqlalchemy_url, key) if key else None
     if row is not None:
         return Principal(
             row.id,
@@ -68,7 +99,7 @@ def authenticate(
             row.max_queued_jobs or settings.max_queued_jobs_per_key,
             min(row.max_text_chars or settings.max_text_chars, settings.max_text_chars),
         )
-    if not keys_configured:
+    if not env_keys and not await request.app.state.keys_in_database.any_active():
         return Principal(
             ANONYMOUS, "anonymous", settings.max_queued_jobs_per_key, settings.max_text_chars
         )

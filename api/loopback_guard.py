@@ -24,8 +24,6 @@ was meant by whoever holds it, wherever it comes from.
 """
 
 import ipaddress
-import threading
-import time
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -33,10 +31,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.asgi import send_json_error
 from api.auth import is_loopback
 from core.settings import Settings
-from storage.api_keys import any_active_key
-from storage.db import session_factory
-
-KEYS_CHECK_TTL_S = 5.0  # a key created with `kokoro-queue keys create` counts within this
 
 REFUSAL = (
     "this server has no API keys, so it serves only clients on its own machine (loopback). "
@@ -129,20 +123,11 @@ class LoopbackOnlyWithoutKeys:
         self.app = app
         self.settings = settings
         self.hosts = AllowedHosts(settings)
-        self._keys_seen_at = -KEYS_CHECK_TTL_S
-        self._keys = False
-        self._lock = threading.Lock()
 
-    def _keys_configured(self) -> bool:
+    async def _keys_configured(self, scope: Scope) -> bool:
         if self.settings.env_api_keys:
             return True
-        now = time.monotonic()
-        with self._lock:
-            if now - self._keys_seen_at >= KEYS_CHECK_TTL_S:
-                with session_factory(self.settings.sqlalchemy_url, readonly=True)() as session:
-                    self._keys = any_active_key(session)
-                self._keys_seen_at = now
-            return self._keys
+        return await scope["app"].state.keys_in_database.any_active()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self.settings.allow_unauthenticated:
@@ -150,7 +135,7 @@ class LoopbackOnlyWithoutKeys:
         # Keys are looked up only for a request that would be refused without them: the
         # usual request from this machine reads no database here
         refusal = self.refusal(scope)
-        if refusal is None or self._keys_configured():
+        if refusal is None or await self._keys_configured(scope):
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})

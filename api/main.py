@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.auth import KeysInDatabase
 from api.body_limit import BodySizeLimit
 from api.database_unavailable import DatabaseUnavailable
 from api.loopback_guard import LoopbackOnlyWithoutKeys
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.celery = make_celery(settings)
     app.state.store = blob_store(settings)
+    app.state.keys_in_database = KeysInDatabase(settings.sqlalchemy_url)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # Added last, so it runs first: a refused client's body is never read
     app.add_middleware(LoopbackOnlyWithoutKeys, settings=settings)
