@@ -18,8 +18,9 @@ WORKER_PING_TIMEOUT_S = 1.0
 
 
 @router.get("/healthz")
-def healthz() -> dict:
-    # The pid tells apart the processes behind one port (gunicorn workers)
+async def healthz() -> dict:
+    # The pid tells apart the processes behind one port (gunicorn workers). Async: it answers
+    # on the event loop even while every thread of the pool is busy with uploads
     return {"status": "ok", "pid": os.getpid()}
 
 
