@@ -4,16 +4,31 @@
 Storm", "Part 2", "Prologue" or "Epilogue" standing on its own, or at a form feed. ``.md``: at
 each heading of the highest level used (``#`` if present, else ``##``...). Text before the first
 chapter becomes a chapter of its own when it has something to say (a preface), titled by the
-book's title when there is one.
+book's title when there is one. ``.epub``: a chapter for each document of the spine, titled by
+the table of contents.
+
+A book comes from a client, so reading one costs time linear in its size: no pattern here can
+backtrack over what it has already read. An EPUB unpacks to more than was sent, so it is read
+file by file, each file at most once, its text counted as it is found (``TextBudget``): reading
+stops as soon as a book passes the limit it is read under.
 """
 
+import codecs
 import io
+import lzma
+import posixpath
 import re
 import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from itertools import chain
+from urllib.parse import unquote
+
+from lxml import etree
 
 from core.languages import language_for_tag
+from core.settings import MAX_JOB_CHAPTERS
 
 MAX_TITLE_CHARS = 120
 _NUMBER_WORDS = (
@@ -21,14 +36,34 @@ _NUMBER_WORDS = (
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty"
 )
 _NUMBER = rf"\d+|[ivxlcdm]+|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))?"
+# The title's characters are taken at once and never given back ({0,120}+): giving them back
+# to the spaces after it could not end the line anywhere else, only cost 120 x 120 steps a line
 _TXT_HEADING = re.compile(
     rf"^[ \t]*((?:chapter|part|book)[ \t]+(?:{_NUMBER})"
-    rf"\b[^\n]{{0,{MAX_TITLE_CHARS}}}|prologue|epilogue|introduction|preface)[ \t]*$",
+    rf"\b[^\n]{{0,{MAX_TITLE_CHARS}}}+|prologue|epilogue|introduction|preface)[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
-_MD_MARKUP = re.compile(r"(\*\*|__|\*|_|`|~~)")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# A heading's text runs to the end of its line; its closing #s are cut in Python
+# (_heading_title): a pattern that told them apart from the text could try every split of the
+# line between the two
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(\S[^\n]*)$", re.MULTILINE)
+# The headings of one level: the highest level used is found by a search for each in turn,
+# and its headings without a look at the others
+_MD_HEADINGS_AT = {
+    level: re.compile(rf"^(#{{{level}}})[ \t]+(\S[^\n]*)$", re.MULTILINE) for level in range(1, 7)
+}
+_MD_FENCE = re.compile(r"^```[^\n]*$", re.MULTILINE)
+# Link text and URL stop at a bracket, so a match tried from each "[" of a run reads only up to
+# the next one
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^\[\])]*\)")
+_MD_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d+\.)[ \t]+", re.MULTILINE)
+_MD_QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
+# Emphasis and code marks: every *, _ and ` and each ~~, taken out by str.translate and
+# str.replace, which make one new string where a pattern's sub makes a piece for every match
+_MD_MARKS = str.maketrans("", "", "*_`")
+_SLICE_CHARS = 256 * 1024  # see _in_slices
+_LETTER = re.compile(r"[^\W\d_]")  # where _in_slices may cut a line: no Markdown mark is one
+_PAGE = re.compile(r"[^\f]+")  # a page of text between form feeds
 
 
 @dataclass(frozen=True)
@@ -37,78 +72,208 @@ class Chapter:
     text: str
 
 
-def _has_words(text: str) -> bool:
-    return any(c.isalnum() for c in text)
+class BookError(ValueError):
+    """A book file that cannot be read; the message says why, for the client."""
 
 
-def _split(text: str, headings: list[tuple[int, int, str]], preface_title: str) -> list[Chapter]:
-    """Cut ``text`` at (start, end, title) heading spans; each chapter runs to the next one."""
-    chapters = []
-    if headings and _has_words(text[: headings[0][0]]):
-        chapters.append(Chapter(preface_title, text[: headings[0][0]].strip()))
-    for i, (_, end, title) in enumerate(headings):
-        stop = headings[i + 1][0] if i + 1 < len(headings) else len(text)
-        body = text[end:stop].strip()
-        if _has_words(body):
-            chapters.append(Chapter(title, body))
-    if not headings and _has_words(text):
-        chapters.append(Chapter(preface_title, text.strip()))
+# Chapters are counted as they are found: a book of a million one-line chapters is refused
+# after MAX_JOB_CHAPTERS of them, not after a million are made
+_TOO_MANY_CHAPTERS = (
+    f"the book has more than {MAX_JOB_CHAPTERS} chapters, the most a job may have: join short "
+    "chapters, or split the book into several jobs"
+)
+
+
+_WORD_CHARACTER = re.compile(r"[^\W_]")  # what str.isalnum() accepts
+
+
+def _has_words(text: str, start: int = 0, end: int | None = None) -> bool:
+    return _WORD_CHARACTER.search(text, start, len(text) if end is None else end) is not None
+
+
+def _append_chapter(chapters: list[Chapter], title: str, body: str) -> None:
+    """``body``, which has words, as the next chapter: past MAX_JOB_CHAPTERS, a BookError."""
+    if len(chapters) == MAX_JOB_CHAPTERS:
+        raise BookError(_TOO_MANY_CHAPTERS)
+    chapters.append(Chapter(title, body.strip()))
+
+
+def _split(
+    text: str, headings: Iterable[re.Match], title_of: Callable[[re.Match], str], preface: str
+) -> list[Chapter]:
+    """Cut ``text`` at the heading matches, each chapter running to the next heading (the text
+    before the first is titled ``preface``). The headings are read as they are found, and a
+    body is copied out only when it has words."""
+    chapters: list[Chapter] = []
+    body_start, heading = 0, None
+    for following in chain(headings, [None]):
+        body_end = len(text) if following is None else following.start()
+        if _has_words(text, body_start, body_end):
+            title = preface if heading is None else title_of(heading)
+            _append_chapter(chapters, title, text[body_start:body_end])
+        if following is not None:
+            body_start, heading = following.end(), following
     return chapters
+
+
+def _txt_title(heading: re.Match) -> str:
+    return " ".join(heading.group(1).split())
 
 
 def split_txt(text: str, title: str = "Opening") -> list[Chapter]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # A form feed is a page break that starts a chapter; it carries no title of its own
-    pieces = text.split("\f")
-    if len(pieces) > 1 and not _TXT_HEADING.search(text):
-        parts = [p.strip() for p in pieces if _has_words(p)]
-        return [Chapter(f"Part {i + 1}", p) for i, p in enumerate(parts)]
+    if "\f" in text and not _TXT_HEADING.search(text):
+        parts: list[Chapter] = []
+        for page in _PAGE.finditer(text):
+            if _has_words(text, page.start(), page.end()):
+                _append_chapter(parts, f"Part {len(parts) + 1}", page.group())
+        return parts
     text = text.replace("\f", "\n\n")
-    headings = [
-        (m.start(), m.end(), " ".join(m.group(1).split())) for m in _TXT_HEADING.finditer(text)
-    ]
-    return _split(text, headings, title)
+    return _split(text, _TXT_HEADING.finditer(text), _txt_title, title)
+
+
+def _in_slices(text: str, rewrite: Callable[[str], str]) -> str:
+    """``rewrite`` applied to ``text`` a slice at a time, each _SLICE_CHARS to twice that long
+    and cut at a blank line, else at a line end, else before a letter. A pattern's sub keeps a
+    piece of text for every match until it is done: ten megabytes of short list items would
+    hold some 150 MB of pieces at once, a slice's hold a few."""
+    if len(text) <= 2 * _SLICE_CHARS:
+        return rewrite(text)
+    done = []
+    start = 0
+    while len(text) - start > 2 * _SLICE_CHARS:
+        low, high = start + _SLICE_CHARS, start + 2 * _SLICE_CHARS
+        cut = text.find("\n\n", low, high)
+        if cut < 0:
+            cut = text.find("\n", low, high)
+        if cut >= 0:
+            cut += 1  # the next slice starts a line, as it did in the text
+        else:
+            letter = _LETTER.search(text, low, high)
+            cut = letter.start() if letter else high
+        done.append(rewrite(text[start:cut]))
+        start = cut
+    done.append(rewrite(text[start:]))
+    return "".join(done)
 
 
 def _plain_markdown(text: str) -> str:
     """Markdown read aloud: link text without the URL, no emphasis marks or code fences."""
-    text = re.sub(r"^```.*$", "", text, flags=re.MULTILINE)
+    return _in_slices(text, _plain_markdown_slice)
+
+
+def _plain_markdown_slice(text: str) -> str:
+    text = _MD_FENCE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
-    text = re.sub(r"^[ \t]*(?:[-*+]|\d+\.)[ \t]+", "", text, flags=re.MULTILINE)  # list markers
-    text = re.sub(r"^[ \t]*>[ \t]?", "", text, flags=re.MULTILINE)  # quotes
-    return _MD_MARKUP.sub("", text)
+    text = _MD_LIST_MARKER.sub("", text)
+    text = _MD_QUOTE.sub("", text)
+    return text.translate(_MD_MARKS).replace("~~", "")
+
+
+def _heading_title(text: str) -> str:
+    """A heading's text without its closing #s, which CommonMark counts as such only after a
+    space ("# C#" is about C#); a heading of #s alone keeps them."""
+    title = text.rstrip(" \t")
+    unclosed = title.rstrip("#")
+    if unclosed != title and unclosed[-1:] in (" ", "\t"):
+        title = unclosed.rstrip(" \t")
+    return title
+
+
+def _heading_line(match: re.Match) -> str:
+    return _heading_title(match.group(2)) + "."
+
+
+def _md_title(heading: re.Match) -> str:
+    return _plain_markdown(_heading_title(heading.group(2))).strip()
 
 
 def split_markdown(text: str, title: str = "Opening") -> list[Chapter]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    found = list(_MD_HEADING.finditer(text))
-    if not found:
-        return _split(_plain_markdown(text), [], title)
-    top = min(len(m.group(1)) for m in found)
-    headings = [
-        (m.start(), m.end(), _plain_markdown(m.group(2)).strip())
-        for m in found
-        if len(m.group(1)) == top
-    ]
-    chapters = _split(text, headings, title)
+    top = next((level for level, at in _MD_HEADINGS_AT.items() if at.search(text)), None)
+    if top is None:
+        return _split(_plain_markdown(text), (), _md_title, title)
+    chapters = _split(text, _MD_HEADINGS_AT[top].finditer(text), _md_title, title)
     # Lower-level headings stay in the text, read as lines of their own
-    return [
-        Chapter(c.title, _plain_markdown(_MD_HEADING.sub(r"\2.", c.text)).strip()) for c in chapters
-    ]
+    return [Chapter(c.title, _in_slices(c.text, _plain_markdown_body).strip()) for c in chapters]
+
+
+def _plain_markdown_body(text: str) -> str:
+    return _plain_markdown_slice(_MD_HEADING.sub(_heading_line, text))
 
 
 # --- EPUB ---------------------------------------------------------------------------------------
 
+# What the zip declares is checked before anything is unpacked
 MAX_EPUB_UNPACKED_BYTES = 200 * 1024 * 1024  # far above any novel; refuses zip bombs
+MAX_EPUB_FILES = 10_000  # a long illustrated book has a few thousand
+# What the package document (OPF) lists
+MAX_EPUB_MANIFEST_ITEMS = 10_000
+MAX_EPUB_SPINE_ITEMS = 10_000
+# Each of container.xml, the OPF, the NCX and the nav document: the OPF of a book of 10,000
+# files has about a megabyte
+MAX_EPUB_PACKAGE_FILE_BYTES = 2 * 1024 * 1024
+# Chapter markup read for each character of text a book may hold: XHTML prose takes about 1.2
+# bytes a character, Chinese or Japanese about 3.5 (three bytes of UTF-8, and the tags). Past
+# that a book is mostly markup, and reading it would cost more than its text is worth.
+EPUB_MARKUP_BYTES_PER_CHAR = 4
+_READ_BLOCK_BYTES = 64 * 1024
+# Every file of a zip has a header in its central directory, which zipfile reads whole
+_ZIP_DIRECTORY_HEADER = b"PK\x01\x02"
+
+_CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
+_OPF = "{http://www.idpf.org/2007/opf}"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
+_PACKAGE_MEDIA_TYPE = "application/oebps-package+xml"
+_NCX_MEDIA_TYPE = "application/x-dtbncx+xml"
+_DOCUMENT_MEDIA_TYPES = frozenset({"application/xhtml+xml", "text/html"})
+_METADATA_FIELDS = {
+    f"{_DC}title": "title",
+    f"{_DC}creator": "creator",
+    f"{_DC}language": "language",
+}
+
 _BLOCK_TAGS = frozenset(
     {"p", "div", "section", "article", "blockquote", "li", "br", "tr", "dt", "dd", "pre", "hr"}
     | {f"h{level}" for level in range(1, 7)}
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "head", "title", "nav"})
+# A paragraph's text is cut into words and counted in pieces of about this many characters, so
+# that one enormous paragraph is counted as it is read, not after
+_WORDS_PIECE_CHARS = 64 * 1024
 
 
-class BookError(ValueError):
-    """A book file that cannot be read; the message says why, for the client."""
+class BookTooLong(BookError):
+    """A book whose text, or the markup read to find it, passes the budget it is read under."""
+
+
+class TextBudget:
+    """What reading books may still cost: characters of text, and bytes of chapter markup
+    read to find them (EPUB_MARKUP_BYTES_PER_CHAR for each character). The spending that
+    passes either raises BookTooLong naming ``limit``, e.g. "one job's limit (KQ_...): do
+    this". The books of one request may share a budget."""
+
+    def __init__(self, chars: int, limit: str):
+        self.chars = chars
+        self.markup_bytes = EPUB_MARKUP_BYTES_PER_CHAR * chars
+        self.limit = limit
+        self._chars_left = self.chars
+        self._markup_bytes_left = self.markup_bytes
+
+    def spend_text(self, chars: int) -> None:
+        self._chars_left -= chars
+        if self._chars_left < 0:
+            raise BookTooLong(f"the text passes {self.chars:,} characters, {self.limit}")
+
+    def spend_markup(self, size: int) -> None:
+        self._markup_bytes_left -= size
+        if self._markup_bytes_left < 0:
+            raise BookTooLong(
+                f"the chapters pass {self.markup_bytes:,} bytes of markup, "
+                f"{EPUB_MARKUP_BYTES_PER_CHAR} for each character of {self.limit}"
+            )
 
 
 @dataclass(frozen=True)
@@ -119,100 +284,425 @@ class Book:
     language: str | None = None  # our code for its dc:language, when a supported one
 
 
-class _TextExtractor(HTMLParser):
-    """Readable text of an XHTML chapter: blocks become paragraphs, markup disappears."""
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+
+class _ChapterText:
+    """lxml parser target: the readable text of an (X)HTML document. Blocks become paragraphs,
+    markup and white space runs disappear, and every character kept is spent from the budgets
+    as it is found."""
+
+    def __init__(self, budgets: Sequence[TextBudget] = ()):
+        self.budgets = budgets
+        self.paragraphs: list[str] = []
+        self.pieces: list[str] = []  # the open paragraph's words, a space-joined piece each
+        self.written: list[str] = []  # its text since, as written
+        self.written_chars = 0
         self.skipping = 0
 
-    def handle_starttag(self, tag, attrs):
+    def start(self, tag, attrib):
         if tag in _SKIPPED_TAGS:
             self.skipping += 1
         elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
+            self._end_paragraph()
 
-    def handle_endtag(self, tag):
+    def end(self, tag):
         if tag in _SKIPPED_TAGS:
             self.skipping = max(0, self.skipping - 1)
         elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
+            self._end_paragraph()
 
-    def handle_data(self, data):
+    def data(self, data):
         if not self.skipping:
-            self.parts.append(data)
+            self.written.append(data)
+            self.written_chars += len(data)
+            if self.written_chars > _WORDS_PIECE_CHARS:
+                self._take_words(paragraph_ends=False)
 
-    def text(self) -> str:
-        paragraphs = ("".join(self.parts)).split("\n\n")
-        return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+    def close(self) -> str:
+        self._end_paragraph()
+        return "\n\n".join(self.paragraphs)
+
+    def _take_words(self, paragraph_ends: bool) -> None:
+        written = "".join(self.written)
+        words = written.split()
+        self.written.clear()
+        self.written_chars = 0
+        # The last word may go on in the next text (one too long to be a word is cut here)
+        last_may_go_on = words and not written[-1].isspace() and not paragraph_ends
+        if last_may_go_on and len(words[-1]) < _WORDS_PIECE_CHARS:
+            self.written.append(words.pop())
+            self.written_chars = len(self.written[0])
+        if words:
+            piece = " ".join(words)
+            # Spent as the joined text will count it: a space before a piece, a blank line
+            # before a paragraph
+            separator = 1 if self.pieces else 2 if self.paragraphs else 0
+            for budget in self.budgets:
+                budget.spend_text(separator + len(piece))
+            self.pieces.append(piece)
+
+    def _end_paragraph(self) -> None:
+        self._take_words(paragraph_ends=True)
+        if self.pieces:
+            self.paragraphs.append(" ".join(self.pieces))
+            self.pieces.clear()
+
+
+def _html_parser(target) -> etree.HTMLParser:
+    # libxml2's forgiving HTML parser: XHTML chapters are often not well-formed, and use HTML
+    # entities (&nbsp;) that an XML parser without their DTD drops. It feeds a target, never
+    # builds a tree: text reaches the target in pieces, however long its node (a tree drops a
+    # node of more than 10,000,000 characters, and with it a whole chapter)
+    return etree.HTMLParser(target=target, encoding="utf-8", no_network=True)
+
+
+def _xml_parser(target) -> etree.XMLParser:
+    return etree.XMLParser(
+        target=target, recover=True, resolve_entities=False, no_network=True, load_dtd=False
+    )
 
 
 def html_text(markup: bytes | str) -> str:
-    parser = _TextExtractor()
-    parser.feed(markup.decode("utf-8", "replace") if isinstance(markup, bytes) else markup)
-    return parser.text()
+    """The readable text of an (X)HTML document: blocks as paragraphs, no markup."""
+    target = _ChapterText()
+    parser = _html_parser(target)
+    parser.feed(b"")  # nothing at all is an empty document, not a parser error
+    parser.feed(markup.encode("utf-8", "replace") if isinstance(markup, str) else markup)
+    return parser.close()
 
 
-def _toc_titles(entries) -> dict[str, str]:
-    """href (without #fragment) -> title, for every entry of a nested EPUB table of contents."""
-    titles: dict[str, str] = {}
-    if not isinstance(entries, list | tuple):  # ebooklib reads a one-entry TOC as the entry
-        entries = [entries]
-    for entry in entries:
-        if isinstance(entry, tuple):  # (Section, [children])
-            section, children = entry
-            if getattr(section, "href", None):
-                titles.setdefault(section.href.split("#")[0], section.title)
-            titles.update({k: v for k, v in _toc_titles(children).items() if k not in titles})
-        elif getattr(entry, "href", None):
-            titles.setdefault(entry.href.split("#")[0], entry.title)
-    return titles
+def _path_in(directory: str, href: str) -> str | None:
+    """The zip path a relative URL in a file of ``directory`` points to, without #fragment."""
+    path = unquote(href.split("#", 1)[0])
+    return posixpath.normpath(posixpath.join(directory, path)) if path else None
 
 
-def _metadata(book, name: str) -> str | None:
-    values = book.get_metadata("DC", name)
-    return str(values[0][0]).strip() if values and values[0][0] else None
+class _Container:
+    """lxml target: META-INF/container.xml's first package document (OPF) path."""
+
+    def __init__(self):
+        self.package_path: str | None = None
+
+    def start(self, tag, attrib):
+        if (
+            self.package_path is None
+            and tag == f"{_CONTAINER}rootfile"
+            and attrib.get("media-type") == _PACKAGE_MEDIA_TYPE
+            and attrib.get("full-path")
+        ):
+            self.package_path = posixpath.normpath(attrib["full-path"])
+
+    def end(self, tag):
+        pass
+
+    def data(self, data):
+        pass
+
+    def close(self):
+        return self
 
 
-def read_epub(data: bytes) -> Book:
+@dataclass(frozen=True)
+class _Item:
+    href: str
+    media_type: str
+    properties: tuple[str, ...]
+
+
+class _Package:
+    """lxml target: what the package document (OPF) says: the book's title, author and language
+    (the first of each), its manifest by id (the first item of an id) and its spine."""
+
+    def __init__(self):
+        self.metadata: dict[str, str] = {}
+        self.manifest: dict[str, _Item] = {}
+        self.manifest_items = 0
+        self.spine: list[str] = []
+        self.ncx_id: str | None = None
+        self.field: str | None = None  # the metadata field whose text is being read
+        self.field_text: list[str] = []
+
+    def start(self, tag, attrib):
+        if tag == f"{_OPF}item":
+            self.manifest_items += 1
+            if self.manifest_items > MAX_EPUB_MANIFEST_ITEMS:
+                raise BookError(
+                    f"the EPUB's manifest lists more than {MAX_EPUB_MANIFEST_ITEMS:,} files, "
+                    "the most a book may have"
+                )
+            item = _Item(
+                attrib.get("href", ""),
+                attrib.get("media-type", "").strip().lower(),
+                tuple(attrib.get("properties", "").split()),
+            )
+            self.manifest.setdefault(attrib.get("id", ""), item)
+        elif tag == f"{_OPF}itemref":
+            if len(self.spine) == MAX_EPUB_SPINE_ITEMS:
+                raise BookError(
+                    f"the EPUB's spine lists more than {MAX_EPUB_SPINE_ITEMS:,} documents, "
+                    "the most a book may have"
+                )
+            self.spine.append(attrib.get("idref", ""))
+        elif tag == f"{_OPF}spine":
+            self.ncx_id = attrib.get("toc")
+        elif tag in _METADATA_FIELDS and self.field is None:
+            self.field = _METADATA_FIELDS[tag]
+            self.field_text = []
+
+    def end(self, tag):
+        if self.field is not None and _METADATA_FIELDS.get(tag) == self.field:
+            value = _one_line("".join(self.field_text))
+            if value:
+                self.metadata.setdefault(self.field, value)
+            self.field = None
+
+    def data(self, data):
+        if self.field is not None:
+            self.field_text.append(data)
+
+    def close(self):
+        return self
+
+
+class _NavPoint:
+    # Slots: a table of contents may nest an entry in another as deep as its file allows
+    __slots__ = ("label", "label_text", "recorded", "src")
+
+    def __init__(self):
+        self.label: str | None = None
+        self.label_text: list[str] | None = None  # while its <text> is being read
+        self.src: str | None = None
+        self.recorded = False
+
+
+class _NcxTitles:
+    """lxml target: the title an NCX table of contents gives each document (the first entry
+    for a document wins, a section's before its children's)."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self.titles: dict[str, str] = {}
+        self.open: list[_NavPoint] = []
+
+    def start(self, tag, attrib):
+        if tag == f"{_NCX}navPoint":
+            self.open.append(_NavPoint())
+        elif not self.open:
+            return
+        elif tag == f"{_NCX}content":
+            self.open[-1].src = attrib.get("src")
+            self._record(self.open[-1], complete=False)
+        elif tag == f"{_NCX}text" and self.open[-1].label is None:
+            self.open[-1].label_text = []
+
+    def end(self, tag):
+        if not self.open:
+            return
+        point = self.open[-1]
+        if tag == f"{_NCX}text" and point.label_text is not None:
+            point.label = _one_line("".join(point.label_text))
+            point.label_text = None
+            self._record(point, complete=False)
+        elif tag == f"{_NCX}navPoint":
+            self._record(self.open.pop(), complete=True)
+
+    def data(self, data):
+        if self.open and self.open[-1].label_text is not None:
+            self.open[-1].label_text.append(data)
+
+    def _record(self, point: _NavPoint, complete: bool) -> None:
+        if point.recorded or point.src is None or (point.label is None and not complete):
+            return
+        point.recorded = True
+        path = _path_in(self.directory, point.src)
+        if path is not None:
+            self.titles.setdefault(path, point.label or "")
+
+    def close(self):
+        return self
+
+
+class _NavTitles:
+    """lxml target: the title an EPUB 3 navigation document's table of contents (its first
+    <nav epub:type="toc">) gives each document: the text of its first link there."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self.titles: dict[str, str] = {}
+        self.toc_depth = 0  # the <nav>s open from the table of contents' own
+        self.toc_read = False
+        self.href: str | None = None  # of the link whose text is being read
+        self.link_text: list[str] = []
+
+    def start(self, tag, attrib):
+        if self.toc_read:
+            return
+        if tag == "nav":
+            if self.toc_depth or any("toc" in value.split() for value in attrib.values()):
+                self.toc_depth += 1
+        elif tag == "a" and self.toc_depth and attrib.get("href"):
+            self.href = attrib["href"]
+            self.link_text = []
+
+    def end(self, tag):
+        if tag == "a" and self.href is not None:
+            path = _path_in(self.directory, self.href)
+            if path is not None:
+                self.titles.setdefault(path, _one_line("".join(self.link_text)))
+            self.href = None
+        elif tag == "nav" and self.toc_depth:
+            self.toc_depth -= 1
+            self.toc_read = self.toc_depth == 0
+
+    def data(self, data):
+        if self.href is not None:
+            self.link_text.append(data)
+
+    def close(self):
+        return self
+
+
+# What zipfile, zlib, bz2 and lzma raise for a zip or a file in it they cannot read (a bad
+# CRC, an encrypted file, an unknown compression or zip version, a cut stream)
+_UNPACKING_ERRORS = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError, OSError,
+    RuntimeError, NotImplementedError, ValueError,
+)  # fmt: skip
+
+
+class _Epub:
+    """One EPUB's zip, each file of it read once, through a streaming parser."""
+
+    def __init__(self, archive: zipfile.ZipFile, budgets: Sequence[TextBudget]):
+        self.archive = archive
+        self.budgets = budgets
+        self.files = {
+            posixpath.normpath(info.filename): info
+            for info in archive.infolist()
+            if not info.is_dir()
+        }
+
+    def book(self) -> Book:
+        if "META-INF/container.xml" not in self.files:
+            raise BookError("not an EPUB: META-INF/container.xml is missing")
+        container = self._package_file("META-INF/container.xml", _xml_parser(_Container()))
+        opf = container.package_path
+        if opf is None or opf not in self.files:
+            raise BookError(
+                "not an EPUB: META-INF/container.xml names no package document (.opf) it holds"
+            )
+        package = self._package_file(opf, _xml_parser(_Package()))
+        directory = posixpath.dirname(opf)
+        toc = self._toc_titles(package, directory)
+        chapters: list[Chapter] = []
+        read: set[str] = set()
+        for idref in package.spine:
+            item = package.manifest.get(idref)
+            if item is None or item.media_type not in _DOCUMENT_MEDIA_TYPES:
+                continue
+            path = _path_in(directory, item.href)
+            # A document listed twice is read once; the nav document is the table of contents
+            if path is None or path in read or "nav" in item.properties:
+                continue
+            if toc and path not in toc:
+                continue
+            if path not in self.files:
+                raise BookError(f"the EPUB's spine lists {item.href!r}, which it does not hold")
+            read.add(path)
+            text = self._chapter_text(path)
+            if not _has_words(text):
+                continue
+            _append_chapter(chapters, toc.get(path) or f"Chapter {len(chapters) + 1}", text)
+        language = package.metadata.get("language")
+        return Book(
+            package.metadata.get("title"),
+            package.metadata.get("creator"),
+            chapters,
+            language_for_tag(language) if language else None,
+        )
+
+    def _toc_titles(self, package: _Package, directory: str) -> dict[str, str]:
+        """Document path -> title from the NCX (the one the spine names, else the first in the
+        manifest), else from the EPUB 3 nav document; {} when the book has neither."""
+        items = package.manifest.values()
+        ncx = package.manifest.get(package.ncx_id or "") or next(
+            (item for item in items if item.media_type == _NCX_MEDIA_TYPE), None
+        )
+        path = _path_in(directory, ncx.href) if ncx else None
+        if path in self.files:
+            titles = self._package_file(path, _xml_parser(_NcxTitles(posixpath.dirname(path))))
+            if titles.titles:
+                return titles.titles
+        nav = next((item for item in items if "nav" in item.properties), None)
+        path = _path_in(directory, nav.href) if nav else None
+        if path in self.files:
+            return self._package_file(
+                path, _html_parser(_NavTitles(posixpath.dirname(path)))
+            ).titles
+        return {}
+
+    def _package_file(self, path: str, parser):
+        size = self.files[path].file_size
+        if size > MAX_EPUB_PACKAGE_FILE_BYTES:
+            raise BookError(
+                f"the EPUB's {path} has {size:,} bytes; the most read of a package file "
+                f"(container, OPF, NCX, nav) is {MAX_EPUB_PACKAGE_FILE_BYTES:,}"
+            )
+        return self._parse(path, parser, spend=None)
+
+    def _chapter_text(self, path: str) -> str:
+        return self._parse(path, _html_parser(_ChapterText(self.budgets)), spend=self._spend)
+
+    def _spend(self, size: int) -> None:
+        for budget in self.budgets:
+            budget.spend_markup(size)
+
+    def _parse(self, path: str, parser, spend):
+        """What ``parser``'s target makes of the file at ``path``, fed as it is unpacked, one
+        block at a time (zipfile never unpacks more than a file's declared size)."""
+        try:
+            parser.feed(b"")  # an empty file is an empty document, not a parser error
+            with self.archive.open(self.files[path]) as stream:
+                first = True
+                while block := stream.read(_READ_BLOCK_BYTES):
+                    if spend is not None:
+                        spend(len(block))
+                    if first and block.startswith(codecs.BOM_UTF8):
+                        block = block[len(codecs.BOM_UTF8) :]
+                    first = False
+                    parser.feed(block)
+            return parser.close()
+        except BookError:
+            raise
+        except etree.LxmlError as error:
+            raise BookError(f"the EPUB's {path} cannot be read: {error}") from error
+        except _UNPACKING_ERRORS as error:
+            raise BookError(f"the EPUB's {path} cannot be unpacked: {error}") from error
+
+
+def read_epub(data: bytes, *budgets: TextBudget) -> Book:
     """Chapters in spine order, titled from the table of contents. When the book has a table of
-    contents, documents it does not list (cover, copyright and title pages) are left out."""
-    from ebooklib import ITEM_DOCUMENT, epub
+    contents, documents it does not list (cover, copyright and title pages) are left out.
 
+    Reading stops with BookTooLong as soon as the text found, or the chapter markup read,
+    passes one of ``budgets``."""
+    files = data.count(_ZIP_DIRECTORY_HEADER)
+    if files > MAX_EPUB_FILES:
+        raise BookError(
+            f"the EPUB holds {files:,} files; the most a book may hold is {MAX_EPUB_FILES:,}"
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise BookError("not an EPUB: the file is not a zip archive") from error
+    except _UNPACKING_ERRORS as error:
+        raise BookError(
+            f"not an EPUB: the file is not a zip archive it can read ({error})"
+        ) from error
     with archive:
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_EPUB_UNPACKED_BYTES:
             raise BookError(
                 f"the EPUB unpacks to {unpacked:,} bytes; the limit is {MAX_EPUB_UNPACKED_BYTES:,}"
             )
-        if "META-INF/container.xml" not in archive.namelist():
-            raise BookError("not an EPUB: META-INF/container.xml is missing")
-    try:
-        book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
-    except Exception as error:  # ebooklib and lxml raise many kinds for broken files
-        raise BookError(f"the EPUB cannot be read: {error}") from error
-
-    toc = _toc_titles(book.toc)
-    chapters = []
-    for idref, _linear in book.spine:
-        item = book.get_item_with_id(idref)
-        if item is None or item.get_type() != ITEM_DOCUMENT:
-            continue
-        name = item.get_name()
-        if toc and name not in toc:
-            continue
-        text = html_text(item.get_content())
-        if _has_words(text):
-            chapters.append(Chapter(toc.get(name) or f"Chapter {len(chapters) + 1}", text))
-    tag = _metadata(book, "language")
-    return Book(
-        _metadata(book, "title"),
-        _metadata(book, "creator"),
-        chapters,
-        language_for_tag(tag) if tag else None,
-    )
+        return _Epub(archive, budgets).book()

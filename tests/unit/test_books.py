@@ -7,7 +7,7 @@ import pytest
 
 from core import books
 from core.books import BookError, Chapter, read_epub, split_markdown, split_txt
-from tests.epub_factory import CHAPTERS, build_epub
+from tests.epub_factory import CHAPTERS, build_epub, raw_epub, xhtml
 
 NOVEL = """The Lighthouse
 
@@ -91,3 +91,81 @@ def test_bad_epubs_say_what_is_wrong(monkeypatch):
     monkeypatch.setattr(books, "MAX_EPUB_UNPACKED_BYTES", 1000)
     with pytest.raises(BookError, match="unpacks to"):
         read_epub(build_epub())  # a zip bomb is refused on its declared sizes, before unpacking
+
+
+def test_nested_ncx_titles_a_section_before_its_children_and_the_first_title_wins():
+    point = '<navPoint><navLabel><text>{}</text></navLabel><content src="{}"/>{}</navPoint>'
+    ncx_map = point.format(
+        "Part\n  One", "text/part%201.xhtml", point.format("Chapter One", "text/one.xhtml#top", "")
+    ) + point.format("Chapter One again", "text/one.xhtml", "")
+    documents = {
+        "text/part 1.xhtml": xhtml("<p>The first part.</p>"),
+        "text/one.xhtml": xhtml("<p>The first chapter.</p>"),
+        "text/cover.xhtml": xhtml("<p>Cover words.</p>"),
+    }
+    manifest = [("p1", "text/part%201.xhtml"), ("c1", "text/one.xhtml"), ("cv", "text/cover.xhtml")]
+    book = read_epub(raw_epub(documents, ["cv", "p1", "c1"], manifest=manifest, ncx_map=ncx_map))
+    assert book.chapters == [
+        Chapter("Part One", "The first part."),
+        Chapter("Chapter One", "The first chapter."),
+    ]  # the cover is not in the table of contents
+
+
+def test_an_epub3_nav_document_titles_chapters_when_there_is_no_ncx():
+    documents = {"a.xhtml": xhtml("<p>Alpha.</p>"), "b.xhtml": xhtml("<p>Beta.</p>")}
+    book = read_epub(raw_epub(documents, nav={"a.xhtml": "First", "b.xhtml#x": "Second"}))
+    assert book.chapters == [Chapter("First", "Alpha."), Chapter("Second", "Beta.")]
+    assert (book.title, book.language) == ("Raw Book", "en-us")
+
+
+def test_epub_metadata_and_chapter_markup_read_as_text():
+    chapter = (
+        b"\xef\xbb\xbf"  # a byte order mark, not text
+        + xhtml(
+            '<script src="a.js"/><h2>One&nbsp;&mdash; Two</h2>'
+            "<p>Caf&#233; &amp; <i>bar</i>\n   stools</p><p> </p><div>Last</div>"
+        )
+    )
+    book = read_epub(
+        raw_epub(
+            {"c.xhtml": chapter},
+            metadata="<dc:title>\n  A  Long\n Title </dc:title><dc:creator>Ada</dc:creator>"
+            "<dc:creator>Bob</dc:creator><dc:language>fr</dc:language>",
+        )
+    )
+    assert (book.title, book.author, book.language) == ("A Long Title", "Ada", "fr-fr")
+    assert book.chapters == [Chapter("Chapter 1", "One — Two\n\nCafé & bar stools\n\nLast")]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"spine_missing": True}, "spine lists 'gone.xhtml', which it does not hold"),
+        (
+            {"opf_size": books.MAX_EPUB_PACKAGE_FILE_BYTES + 1},
+            "the most read of a package file .* is 2,097,152",
+        ),
+        ({"bad_crc": True}, "c.xhtml cannot be unpacked"),
+        ({"no_opf": True}, "names no package document"),
+    ],
+)
+def test_broken_epubs_say_what_is_wrong(change, reason):
+    documents = {"c.xhtml": xhtml("<p>Words.</p>")}
+    manifest = [("c", "c.xhtml")]
+    if change.get("spine_missing"):
+        manifest.append(("g", "gone.xhtml"))
+    data = raw_epub(
+        documents,
+        manifest=manifest,
+        metadata="<dc:title>T</dc:title>" + " " * change.get("opf_size", 0),
+    )
+    if change.get("bad_crc"):  # stored, not compressed, and then one letter changed
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as out, zipfile.ZipFile(io.BytesIO(data)) as source:
+            for info in source.infolist():
+                out.writestr(info.filename, source.read(info))
+        data = buffer.getvalue().replace(b"<p>Words.</p>", b"<p>Wards.</p>")
+    if change.get("no_opf"):
+        data = data.replace(b"OEBPS/content.opf", b"OEBPS/elsewhere.x")
+    with pytest.raises(BookError, match=reason):
+        read_epub(data)
