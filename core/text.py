@@ -94,14 +94,21 @@ def _char_class(chars: str) -> str:
     return "[" + "".join(re.escape(c) for c in chars) + "]"
 
 
-# Possessive quantifiers and the look-behind make every regex here linear: a run of 50,000 dots
-# is matched once, not retried from each of its positions.
+# Every regex here is linear. A match that may fail at the end of a run (of dots, closing
+# brackets, spaces) starts only at the run's first character, by a look-behind, and takes the
+# run with a possessive quantifier: a run of 50,000 dots or brackets not followed by a space is
+# read once, not again from each of its positions (which would be quadratic).
 _SENTENCE_END = re.compile(
     rf"(?<!{_char_class(_TERMINATORS)})({_char_class(_TERMINATORS)}++)"
     rf"{_char_class(_CLOSERS)}*+(?=\s)"
 )
+_ASIDE_CLOSERS = ")]"
+_OTHER_CLOSERS = "".join(c for c in _CLOSERS if c not in _ASIDE_CLOSERS)
 _CLAUSE_END = re.compile(
-    rf"[,;:)\]]{_char_class(_CLOSERS)}*+(?=\s)"  # after , ; : or an aside, before a space
+    rf"[,;:]{_char_class(_CLOSERS)}*+(?=\s)"  # after , ; : and its closing quotes, before a space
+    # after an aside: a run of closers holding a ) or ], before a space (only the end is used)
+    rf"|(?<!{_char_class(_CLOSERS)}){_char_class(_OTHER_CLOSERS)}*+"
+    rf"{_char_class(_ASIDE_CLOSERS)}{_char_class(_CLOSERS)}*+(?=\s)"
     rf"|[—–]{_char_class(_CLOSERS)}*+"  # after a dash, spaced or not
     r"|(?<=\S)(?=\s++\()"  # before " (": the aside starts the next chunk
 )

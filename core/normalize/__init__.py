@@ -13,6 +13,7 @@ Modules: numbers (words for numbers), numeric (dates, ranges, years, plain numbe
 fractions, clock (times, durations, ratios, Bible verses), quantities (money, old pounds,
 shillings and pence, units), names (titles, saint or street, Monsieur, states), words
 (abbreviations, Roman numerals, symbols), shorthand (footnote marks, 'Xmas', 'inst.'),
+superscripts (raised digits: inside a number, an exponent 'x²', a reference mark 'Darwin¹'),
 scripture (Bible books), addresses (web, e-mail, phone), codes ('Q3', 'FY2024', 'WWII',
 '3(b)', school algebra, sums and weekdays either side of a dash), context (looking at
 neighbouring words), tables (the shared word lists).
@@ -39,6 +40,7 @@ from core.normalize import numeric as n
 from core.normalize import quantities as q
 from core.normalize import scripture as sc
 from core.normalize import shorthand as sh
+from core.normalize import superscripts as sup
 from core.normalize import words as w
 from core.normalize.context import starts_sentence
 
@@ -91,6 +93,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(sh.FOOTNOTE, sh.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
     Rule(
+        sup.NUMBER_POWER,
+        sup.number_power_handler,
+        near=sup.ANY_SUPERSCRIPT,
+        not_after=n.NOT_AFTER_NUMBER,
+    ),
+    Rule(sup.AFTER_LETTER, sup.after_letter_handler, near=sup.ANY_SUPERSCRIPT, not_after=None),
+    Rule(
         sc.NUMBERED_BOOK,
         sc.numbered_book_handler,
         near=re.compile(r"[123] [A-Z]"),
@@ -124,7 +133,7 @@ RULES: tuple[Rule, ...] = (
     Rule(cd.WORLD_WAR, cd.world_war_handler, near=re.compile(r"WW"), not_after=None),
     Rule(cd.CODE, cd.code_handler, near=re.compile(r"[A-Z]\d"), not_after=None),
     Rule(cd.PART, cd.part_handler, near=re.compile(r"\d\([a-z]\)"), not_after=None),
-    Rule(cd.TERM, cd.term_handler, near=re.compile(r"\d[a-z]\b"), not_after=None),
+    Rule(cd.TERM, cd.term_handler, near=re.compile(cd.TERM_NEAR), not_after=None),
     Rule(n.MONTH_DAY, n.month_day_handler, near=_DIGITS, not_after=None),
     Rule(n.DAY_MONTH, n.day_month_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
     Rule(n.MONTH_YEAR, n.month_year_handler, near=_DIGITS, not_after=None),
@@ -289,6 +298,9 @@ def spoken_rewrites(text: str, lang: str = "en-us") -> list[Rewrite]:
     language = _language(lang)
     if language is None or not isinstance(text, str) or not text:
         return []
+    # The rules read raised digits inside numbers as plain ones ('1,²34'); same length, so
+    # every span they find is a span of ``text``
+    scan, folded = sup.fold_inner_superscripts(text)
     claimed = bytearray(len(text))
     found: list[Rewrite] = []
     everywhere = ((0, len(text)),)
@@ -297,14 +309,16 @@ def spoken_rewrites(text: str, lang: str = "en-us") -> list[Rewrite]:
         spans = everywhere
         if rule.near is not None:
             if rule.near not in windows:
-                windows[rule.near] = _windows(text, rule.near)
+                windows[rule.near] = _windows(scan, rule.near)
             spans = windows[rule.near]
         for lo, hi in spans:
-            for m in rule.pattern.finditer(text, lo, hi):
-                rewrite = _try(rule, m, text, language, claimed)
+            for m in rule.pattern.finditer(scan, lo, hi):
+                rewrite = _try(rule, m, scan, language, claimed)
                 if rewrite is not None:
                     claimed[rewrite.start : rewrite.end] = b"\x01" * (rewrite.end - rewrite.start)
                     found.append(rewrite)
+    # A raised digit no rule took is still said as the digit it is, never dropped
+    found.extend(Rewrite(i, i + 1, scan[i]) for i in folded if not claimed[i])
     found.sort(key=lambda r: r.start)
     return found
 

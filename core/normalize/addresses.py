@@ -37,7 +37,7 @@ _URL_PIECE = re.compile(r"[A-Za-z]+|\d+|.", re.DOTALL)
 def _say_address(s: str) -> str:
     words = []
     for piece in _URL_PIECE.findall(s):
-        if piece.isdigit():
+        if piece.isdigit():  # raised digits too: nw.digits says them
             words.append(nw.digits(piece))
         elif piece.isalpha():
             words.append("w w w" if piece.lower() == "www" else piece)

@@ -43,11 +43,15 @@ def part_handler(m: re.Match, text: str, lang: str) -> str:
     return f"{nw.cardinal(int(m.group('n')), lang)} {m.group('l')}"
 
 
-# '2x + 3 = 7', 'if 3y = 12': a number stuck to a variable, where an operator is next to it
-# (otherwise '4x' may be 'four times': 'a 4x zoom').
+# '2x + 3 = 7', 'if 3y = 12', '2x²': a number stuck to a variable, where an operator or an
+# exponent is next to it (otherwise '4x' may be 'four times': 'a 4x zoom'). A raised digit is
+# a word character to \b: the variable ends before one too.
+_RAISED = "[¹²³⁴⁵⁶⁷⁸⁹⁰]"
+TERM_END = rf"(?:\b|(?={_RAISED}))"
+TERM_NEAR = rf"\d[a-z]{TERM_END}"
 TERM = re.compile(
-    r"(?<![\w.,])(?P<n>\d{1,4})(?P<v>[a-z])\b(?=\s?[-+=−×/<>)]|\s?\^|²)|"
-    r"(?<=[-+=−×(<>]\s)(?P<n2>\d{1,4})(?P<v2>[a-z])\b"
+    rf"(?<![\w.,])(?P<n>\d{{1,4}})(?P<v>[a-z]){TERM_END}(?=\s?[-+=−×/<>)]|\s?\^|{_RAISED})|"
+    rf"(?<=[-+=−×(<>]\s)(?P<n2>\d{{1,4}})(?P<v2>[a-z]){TERM_END}"
 )
 
 

@@ -11,9 +11,14 @@ from core.normalize.tables import SENTENCE_STARTERS
 
 _WINDOW = 80
 _WORD_INNER = "_'’.&-,"
-_NEXT_WORD = re.compile(r"[ \t]+([^\W_][\w'’-]*)")
+# Both are used at one position, on a short window, but are linear over any text too: a
+# match can always end where its possessive runs end (the word is optional), and the openers
+# before a word are bounded, so no run is read again from each of its positions.
+_NEXT_WORD = re.compile(r"[ \t]++([^\W_][\w'’-]*+)?")
+_OPENERS_BEFORE_WORD = 8
 _AFTER_DOT = re.compile(
-    r"[\"'”’»)\]]*(?P<ws>[ \t]*)(?:(?P<nl>\r?\n|$)|(?P<word>[\"“‘(\[]*[^\W\d_]\w*))?"
+    r"[\"'”’»)\]]*+(?P<ws>[ \t]*+)"
+    rf"(?:(?P<nl>\r?\n|$)|(?P<word>[\"“‘(\[]{{0,{_OPENERS_BEFORE_WORD}}}+[^\W\d_]\w*+))?"
 )
 
 
@@ -37,7 +42,7 @@ def _prev_span(text: str, start: int) -> tuple[int, int]:
         i += 1
     if i == end:
         return -1, -1
-    if not text[i].isdigit():
+    if not text[i].isdecimal():
         comma = text.rfind(",", i, end)
         if comma != -1:
             i = comma + 1
@@ -62,7 +67,7 @@ def prev_word_start(text: str, start: int) -> int:
 def next_word(text: str, end: int) -> str:
     """The word right after ``end`` (only spaces between), or ''."""
     m = _NEXT_WORD.match(text, end, min(len(text), end + _WINDOW))
-    return m.group(1) if m else ""
+    return (m.group(1) or "") if m else ""
 
 
 def starts_sentence(text: str, pos: int) -> bool:

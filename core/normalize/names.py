@@ -58,7 +58,7 @@ def title_handler(m: re.Match, text: str, lang: str) -> str | None:
         if dot and nxt:  # 'Dr. and Mrs. Smith'
             return "Doctor" if t == "Dr" else "Saint"
         return None
-    if nxt[:1].isdigit():
+    if nxt[:1].isdecimal():
         # 'Gen. 1:3', 'Rev. 3:20' cite books of the Bible, not officers and clergy.
         return {"Gen": "Genesis", "Rev": "Revelation"}.get(t) if dot else None
     if not dot and not cap_next:
@@ -138,12 +138,15 @@ _STATES = {
 STATE = re.compile(rf"(?<=[A-Za-z], )(?P<s>{alternation(_STATES)})\.(?![\w.])")
 
 
-_WORD_END = re.compile(r"[A-Za-z][\w'’-]*$")
+# The word that ends where the search ends, from its first ASCII letter. Tried only where a run
+# of word characters starts (the look-behind), so a long run is read once, not from each of
+# its positions.
+_WORD_END = re.compile(r"(?<![\w'’-])(?:[^\WA-Za-z]|['’-])*+(?P<word>[A-Za-z][\w'’-]*+)$")
 
 
 def state_handler(m: re.Match, text: str, lang: str) -> str | None:
     before = _WORD_END.search(text, max(0, m.start() - 42), m.start() - 2)
-    town = before.group(0) if before else ""
+    town = before.group("word") if before else ""
     if not is_capitalised(town) or town in SENTENCE_STARTERS:
         return None
     return keep_period(m, text, _STATES[m.group("s")])

@@ -10,6 +10,7 @@ the rule modules; this one only says numbers.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import inflect
@@ -47,8 +48,9 @@ def ordinal(n: int, lang: str = "en-us") -> str:
 
 
 def digits(s: str) -> str:
-    """'0199' -> 'zero one nine nine'."""
-    return " ".join(DIGIT_WORDS[int(c)] for c in s if c.isdigit())
+    """'0199' -> 'zero one nine nine'. Every character with a digit value is said, a raised
+    one ('²', which int() refuses) too."""
+    return " ".join(DIGIT_WORDS[unicodedata.digit(c)] for c in s if c.isdigit())
 
 
 def decimal(whole: str, frac: str, lang: str = "en-us") -> str:
@@ -59,7 +61,7 @@ def decimal(whole: str, frac: str, lang: str = "en-us") -> str:
 
 def number(s: str, lang: str = "en-us") -> str:
     """A written number with optional thousands separators and decimals."""
-    s = "".join(c for c in s if c.isdigit() or c == ".")
+    s = "".join(c for c in s if c.isdecimal() or c == ".")
     if "." in s:
         whole, frac = s.split(".", 1)
         return decimal(whole, frac, lang)

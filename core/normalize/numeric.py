@@ -51,7 +51,7 @@ def _month_name(written: str) -> str:
 def say_number(s: str, lang: str) -> str:
     if len(s.replace(",", "").split(".")[0]) > nw.MAX_CARDINAL_DIGITS:
         return nw.digits(s)
-    if len(s) == 4 and s.isdigit() and int(s) % 100 == 0 and int(s) % 1000:
+    if len(s) == 4 and s.isdecimal() and int(s) % 100 == 0 and int(s) % 1000:
         # '1500 men', '£2500 a year': round hundreds written without a comma are counted in
         # hundreds by narrators ('fifteen hundred'); '1,500' keeps 'one thousand five hundred'.
         return nw.year(int(s), lang)
@@ -304,17 +304,17 @@ def _military_time(s: str, lang: str) -> str | None:
 def number_handler(m: re.Match, text: str, lang: str) -> str | None:
     s = m.group("n")
     sign = "minus " if m.group("sign") else ""
-    if not sign and s.isdigit() and len(s) in (3, 4) and _STREET_AFTER.match(text, m.end()):
+    if not sign and s.isdecimal() and len(s) in (3, 4) and _STREET_AFTER.match(text, m.end()):
         return house_number(int(s), lang)
-    if not sign and len(s) == 3 and s.isdigit() and s[0] != "0" and _said_in_pairs(text, m):
+    if not sign and len(s) == 3 and s.isdecimal() and s[0] != "0" and _said_in_pairs(text, m):
         return house_number(int(s), lang)
-    if len(s) == 4 and s.isdigit() and next_word(text, m.end()).rstrip(".") in _HOURS:
+    if len(s) == 4 and s.isdecimal() and next_word(text, m.end()).rstrip(".") in _HOURS:
         # 'at 1430 hours', '0600 hours' tell the time; 'worked 2000 hours' counts them.
         clock = s[0] == "0" or prev_word(text, m.start()).lower() in _CLOCK_WORDS
         said = _military_time(s, lang) if clock else None
         if said:
             return said
-    if len(s) > 1 and s[0] == "0" and s[1].isdigit():
+    if len(s) > 1 and s[0] == "0" and s[1].isdecimal():
         return nw.digits(s)
     if "," not in s and "." not in s and len(s) == 4 and not sign:
         value = int(s)

@@ -38,7 +38,7 @@ def _before_noun(text: str, start: int, end: int) -> bool:
 
 def money(m: re.Match, text: str, lang: str) -> str | None:
     one, many, minor_one, minor_many = CURRENCIES[m.group("cur")]
-    amount = "".join(c for c in m.group("num") if c.isdigit() or c == ".")
+    amount = "".join(c for c in m.group("num") if c.isdecimal() or c == ".")
     scale = m.group("scale")
     if scale:
         return f"{say_number(amount, lang)} {SCALE_WORDS[scale]} {many}"
@@ -134,7 +134,7 @@ def lsd_handler(m: re.Match, text: str, lang: str) -> str | None:
         decade = int(shillings) % 10 == 0 and not after_money and not runs_on
         if decade or before.lower() in _AFTER_DECADE:
             return None  # 'in the 60s.': a decade
-    if pence and not shillings and not pounds and pence[-1].isdigit():
+    if pence and not shillings and not pounds and pence[-1].isdecimal():
         before = prev_word(text, m.start())
         if int(pence) % 10 in (2, 3) and (before.lower() in ("the", "of") or before in MONTHS):
             return None  # 'the 3d of May': an old-style ordinal

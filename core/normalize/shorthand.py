@@ -6,9 +6,12 @@ import re
 
 from core.normalize.context import keep_period, prev_word
 
-# '...was won.[1]', 'he said,[12]': a reference mark stuck to a word or its punctuation is
-# not read aloud.
-FOOTNOTE = re.compile(r"\[\d{1,3}\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3}(?<=[.,;:!?\"”’)][¹²³⁴⁵⁶⁷⁸⁹⁰])")
+# '...was won.[1]', 'he said,[12]', 'in 1848,¹²': a reference mark stuck to its punctuation is
+# not read aloud (after a word or a number: core/normalize/superscripts.py). Raised digits that
+# go on into a number ('1,²34') are no mark.
+FOOTNOTE = re.compile(
+    r"\[\d{1,3}\]|(?<=[.,;:!?\"”’)])[¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3}(?![\w⁻]|[.,:][\d¹²³⁴⁵⁶⁷⁸⁹⁰])"
+)
 
 
 def footnote_handler(m: re.Match, text: str, lang: str) -> str | None:

@@ -112,7 +112,7 @@ ABBREVIATION = re.compile(rf"(?P<a>{alternation(_ABBREVIATIONS)})\.(?!\w)")
 
 def abbreviation_handler(m: re.Match, text: str, lang: str) -> str | None:
     a = m.group("a")
-    if a in ("ca", "Ca") and not next_word(text, m.end())[:1].isdigit():
+    if a in ("ca", "Ca") and not next_word(text, m.end())[:1].isdecimal():
         return None
     if a in _LEADS_ON:
         return _ABBREVIATIONS[a] + _leads_on_period(text, m.end())
@@ -154,7 +154,7 @@ _BEFORE_WEEKDAY = frozenset(words("on until till by next last every"))
 def weekday_abbr_handler(m: re.Match, text: str, lang: str) -> str | None:
     after = text[m.end() : m.end() + 1]
     nxt = next_word(text, m.end()).rstrip(".")
-    dated = nxt[:1].isdigit() or nxt in MONTHS or nxt in MONTH_ABBREVIATIONS
+    dated = nxt[:1].isdecimal() or nxt in MONTHS or nxt in MONTH_ABBREVIATIONS
     # 'on Thurs. the 5th', 'on Sat. night': a weekday by what follows it or the 'on' before.
     daylike = nxt in _AFTER_WEEKDAY or prev_word(text, m.start()).lower() in _BEFORE_WEEKDAY
     # 'Mon.–Fri.': either end of a range of days
@@ -175,13 +175,17 @@ def initialism_handler(m: re.Match, text: str, lang: str) -> str:
 
 # --- Roman numerals ---------------------------------------------------------------------
 
-ROMAN = re.compile(r"[IVXLCDM]+(?![\w-])")
+# Tried only where a run of numeral letters starts (the look-behind), so a long run followed by
+# a letter is read once, not again from each of its positions.
+ROMAN = re.compile(r"(?<![IVXLCDM])[IVXLCDM]++(?![\w-])")
 _VALID_ROMAN = re.compile(r"M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _KEYWORDS = frozenset(ROMAN_CARDINAL_KEYWORDS)
 _PAIRED_KEYWORDS = {"War": "World", "Bowl": "Super"}
+# Spaces, then a mark, the end, or a word that makes 'I' a numeral: the spaces are read once,
+# from their first (the look-behind), and never handed back.
 _AFTER_REGNAL_I = re.compile(
-    r"(?:\s*[,;:.)!?]|['’]s\b|\s*$|\s+(?:of|who|whose|reigned|died|became|succeeded)\b)"
+    r"['’]s\b|(?<!\s)\s*+(?:[,;:.)!?]|$|(?<=\s)(?:of|who|whose|reigned|died|became|succeeded)\b)"
 )
 # A dot and a capitalised title after a numeral that opens its line: no pronoun is followed
 # by a dot and a new capital at the start of a line.
@@ -194,7 +198,10 @@ def _opens_title(word: str) -> bool:
     return word in SENTENCE_STARTERS or word.isupper()
 
 
-_LINE_ALONE = re.compile(r"[ \t]*\.?[ \t]*(?:\r?\n|$)")
+# Nothing but a dot and spaces up to the end of the line. The two runs of spaces could share
+# the same spaces (cubic on a long run): the first is possessive, and only tried from the
+# start of a run.
+_LINE_ALONE = re.compile(r"(?<![ \t])[ \t]*+\.?[ \t]*+(?:\r?\n|$)")
 
 
 _RULER_TITLES = frozenset(words("King Queen Pope Emperor Empress Tsar Czar Kaiser Saint Sultan"))
@@ -295,7 +302,7 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 
 # 'chap. iv', 'p. xii', 'Act ii': lowercase numerals, after the word for a part of a book.
-LOWER_ROMAN = re.compile(r"[ivxlcdm]+(?![\w-])")
+LOWER_ROMAN = re.compile(r"(?<![ivxlcdm])[ivxlcdm]++(?![\w-])")
 _LOWER_ROMAN_CUES = frozenset(
     words(
         "chap ch chapter p pp page pages vol vols volume book bk part pt act scene sc canto "
@@ -333,7 +340,7 @@ def math_handler(m: re.Match, text: str, lang: str) -> str | None:
     spoken = {"+": "plus", "=": "equals", "×": "by"}[op]
     if op == "×" and "=" in text[m.end() : m.end() + 20]:
         spoken = "times"
-    return (" " if left.isdigit() else "") + spoken + (" " if right.isdigit() else "")
+    return (" " if left.isdecimal() else "") + spoken + (" " if right.isdecimal() else "")
 
 
 DIM_X = re.compile(r"x(?<=\d x)(?= \d)")
@@ -352,7 +359,8 @@ _NUMBER_WORDS = frozenset(
 )
 SLASH_WORDS = re.compile(r"/(?<=[A-Za-z]{2}/)(?=[A-Za-z]{2})")
 _WORD_BEFORE = re.compile(r"(?<![\w/.])([A-Za-z]{2,})$")
-_WORD_AFTER = re.compile(r"([A-Za-z]{2,})(?![\w/])")
+# From the start of a run of letters only, and never handing letters back: linear on any run
+_WORD_AFTER = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,}+)(?![\w/])")
 
 
 def slash_handler(m: re.Match, text: str, lang: str) -> str | None:

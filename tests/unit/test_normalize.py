@@ -194,6 +194,14 @@ _PIECES = st.sampled_from(
         "www.",
         "com",
         "http://",
+        # raised digits: a digit to str.isdigit, not to \d or int() (issue 21)
+        "²",
+        "¹",
+        "³⁰",
+        "⁻",
+        "x²",
+        "10⁶",
+        "1,²34",
     ]
 )
 _FUZZ = st.lists(st.one_of(_PIECES, st.text(max_size=3)), max_size=40).map("".join)

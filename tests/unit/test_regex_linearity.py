@@ -1,0 +1,256 @@
+"""Every regex that reads user text runs in linear time (issue 21).
+
+Each compiled pattern found at module level in core/, api/, worker/ and storage/ (directly, or
+inside a module-level tuple, list, set, dict or dataclass such as the normalizer's RULES) scans
+every adversarial family of tests/support/adversarial.py, and so does each public function that
+builds or applies patterns as it goes (sentence and clause ends, the normalizer, book
+splitting, markup, lexicon matching). The text grows fourfold at each step; a step whose time
+grows more than MAX_GROWTH fold fails, naming the module, the pattern and the family.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import importlib
+import pkgutil
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.support.adversarial import FAMILIES
+
+PACKAGES = ("core", "api", "worker", "storage")
+# Linear work grows 4x when the text does; quadratic work 16x. The margin is for noise.
+MAX_GROWTH = 6.0
+# Sizes in characters, each 4x the last: small enough that a cubic pattern is caught within
+# a second, large enough at the end that a quadratic one stands out from per-call overheads.
+PATTERN_SIZES = (80, 320, 1_280, 5_120)
+FUNCTION_SIZES = (50, 200, 800, 3_200)
+# A step this slow has shown its growth; bigger texts would only cost time.
+ENOUGH_S = 0.02
+# Below this a time is mostly call overhead and timer noise: no growth is judged from it.
+NOISE_FLOOR_S = 0.3e-3
+REPEATS = 1
+CONFIRM_REPEATS = 5
+
+
+def _cost(run: Callable[[str], object], text: str, repeats: int) -> float:
+    """The least CPU time of this thread over a few runs, without the garbage collector (its
+    passes over every live object would add growth of their own). CPU time, not wall time: on
+    a busy machine a longer run is more often paused for another process."""
+    best = float("inf")
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            started = time.thread_time()
+            run(text)
+            best = min(best, time.thread_time() - started)
+            if best > ENOUGH_S:  # a slow run is its own evidence; repeating it costs too much
+                break
+    finally:
+        gc.enable()
+    return best
+
+
+def superlinear_step(
+    run: Callable[[str], object], family: Callable[[int], str], sizes: tuple[int, ...]
+) -> tuple[int, float, int, float] | None:
+    """(n, time, 4n, time) of the last step measured when its time grows more than MAX_GROWTH
+    fold, else None.
+
+    The text grows until a run takes ENOUGH_S or the sizes end, and only that last step is
+    judged: a pattern with a bounded window ('.{0,300}') grows faster than its text while the
+    text is shorter than the window, and linearly after.
+    """
+    measured: list[tuple[int, float]] = []
+    for size in sizes:
+        measured.append((size, _cost(run, family(size), REPEATS)))
+        if measured[-1][1] > ENOUGH_S and len(measured) > 1:
+            break
+    (n, before), (four_n, after) = measured[-2:]
+    if after <= NOISE_FLOOR_S or after <= MAX_GROWTH * before:
+        return None
+    # Measure both again, more carefully, before blaming the code for a busy moment
+    before = _cost(run, family(n), CONFIRM_REPEATS)
+    after = _cost(run, family(four_n), CONFIRM_REPEATS)
+    if after <= NOISE_FLOOR_S or after <= MAX_GROWTH * before:
+        return None
+    return n, before, four_n, after
+
+
+def _describe(what: str, family: str, step: tuple[int, float, int, float]) -> str:
+    n, before, four_n, after = step
+    return (
+        f"{what} on {family}: {n:,} chars {before * 1e3:.2f} ms, {four_n:,} chars "
+        f"{after * 1e3:.2f} ms ({after / before:.1f}x, at most {MAX_GROWTH:.0f}x)"
+    )
+
+
+# --- Patterns --------------------------------------------------------------------------------
+
+
+def _modules() -> list[str]:
+    names = []
+    for package in PACKAGES:
+        root = importlib.import_module(package)
+        names.append(package)
+        names.extend(info.name for info in pkgutil.walk_packages(root.__path__, package + "."))
+    return sorted(names)
+
+
+def _patterns_in(name: str, value: object, depth: int = 0) -> Iterator[tuple[str, re.Pattern]]:
+    """The compiled patterns in a module-level value, each with the path that reaches it."""
+    if isinstance(value, re.Pattern):
+        yield name, value
+    elif depth >= 3:
+        return
+    elif isinstance(value, (tuple, list, set, frozenset)):
+        for i, item in enumerate(value):
+            yield from _patterns_in(f"{name}[{i}]", item, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _patterns_in(f"{name}[{key!r}]", item, depth + 1)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from _patterns_in(f"{name}.{field.name}", getattr(value, field.name), depth + 1)
+
+
+def _discover() -> dict[str, list[tuple[str, re.Pattern]]]:
+    """Each module's patterns. A pattern reached from several modules (imported, or listed in
+    the normalizer's RULES) is checked once: under the module that names it directly first."""
+    modules = {name: importlib.import_module(name) for name in _modules()}
+    found: dict[str, list[tuple[str, re.Pattern]]] = {name: [] for name in modules}
+    seen: set[int] = set()
+    for direct in (True, False):
+        for name, module in modules.items():
+            for attribute, value in vars(module).items():
+                if isinstance(value, re.Pattern) != direct:
+                    continue
+                for path, pattern in _patterns_in(attribute, value):
+                    if id(pattern) not in seen:
+                        seen.add(id(pattern))
+                        found[name].append((path, pattern))
+    return {name: patterns for name, patterns in found.items() if patterns}
+
+
+PATTERNS = _discover()
+
+
+def _scan(pattern: re.Pattern) -> Callable[[str], object]:
+    if isinstance(pattern.pattern, bytes):
+        return lambda text: deque(pattern.finditer(text.encode("utf-8")), maxlen=0)
+    return lambda text: deque(pattern.finditer(text), maxlen=0)
+
+
+def test_patterns_are_found():
+    # The walk must see into the normalizer's rule table and the sentence splitter
+    assert "core.text" in PATTERNS and "core.normalize" in PATTERNS
+    assert any(path.startswith("RULES[") for path, _ in PATTERNS["core.normalize"])
+
+
+@pytest.mark.parametrize("module", list(PATTERNS))
+def test_module_patterns_are_linear(module: str):
+    slow = []
+    for path, pattern in PATTERNS[module]:
+        for family_name, family in FAMILIES.items():
+            step = superlinear_step(_scan(pattern), family, PATTERN_SIZES)
+            if step is not None:
+                what = f"{module}.{path} ({pattern.pattern!r}).finditer"
+                slow.append(_describe(what, family_name, step))
+    assert not slow, "superlinear regex scans:\n" + "\n".join(slow)
+
+
+# --- Functions that build or apply patterns as they go --------------------------------------
+
+
+def _quietly(function: Callable[[str], object]) -> Callable[[str], object]:
+    """Time a rejection as well as an answer: a 4xx must be as cheap as a 2xx."""
+
+    def run(text: str) -> object:
+        try:
+            return function(text)
+        except ValueError:
+            return None
+
+    return run
+
+
+def _text_functions() -> dict[str, Callable[[str], object]]:
+    from core import books, chunk_plan, chunking, lexicon, markup, pronunciation, text, voices
+    from core.normalize import spoken_rewrites
+
+    def accept(spec: str) -> str:
+        return spec
+
+    def plan(mode: str) -> Callable[[str], object]:
+        return lambda source: chunk_plan.plan_chunks(
+            [source], lang="en-us", markup=mode, check_voice=accept, max_tokens=250
+        )
+
+    entries = lexicon.Lexicon.parse(
+        {"New York City": {"say": "new york city"}, "a": {"say": "ay"}, "x": {"say": "ex"}}
+    )
+    return {
+        "core.text.normalize_text": text.normalize_text,
+        "core.text.sentence_ends": text.sentence_ends,
+        "core.text.clause_ends": text.clause_ends,
+        "core.text.split_sentences": text.split_sentences,
+        "core.text.sentence_ends(ja)": lambda source: text.sentence_ends(source, "ja"),
+        "core.text.clause_ends(ja)": lambda source: text.clause_ends(source, "ja"),
+        "core.normalize.spoken_rewrites": spoken_rewrites,
+        "core.chunking.chunk_text": lambda source: chunking.chunk_text(
+            text.normalize_text(source), max_tokens=250
+        ),
+        "core.chunk_plan.plan_chunks(none)": plan("none"),
+        "core.chunk_plan.plan_chunks(tags)": plan("tags"),
+        "core.chunk_plan.plan_chunks(ssml)": plan("ssml"),
+        "core.books.split_txt": books.split_txt,
+        "core.books.split_markdown": books.split_markdown,
+        "core.books.html_text": books.html_text,
+        "core.markup.parse_markup(tags)": lambda source: markup.parse_markup(
+            source, "tags", check_voice=accept
+        ),
+        "core.markup.parse_markup(ssml)": lambda source: markup.parse_markup(
+            source, "ssml", check_voice=accept
+        ),
+        "core.lexicon.Lexicon.matches": entries.matches,
+        "core.pronunciation.phonemize_with_lexicon": lambda source: (
+            pronunciation.phonemize_with_lexicon(source, entries, lambda plain: plain)
+        ),
+        "core.voices.parse_voice": lambda source: voices.parse_voice(source, {"af_heart"}),
+    }
+
+
+TEXT_FUNCTIONS = _text_functions()
+
+
+@pytest.mark.parametrize("name", list(TEXT_FUNCTIONS))
+def test_text_function_is_linear(name: str):
+    run = _quietly(TEXT_FUNCTIONS[name])
+    slow = []
+    for family_name, family in FAMILIES.items():
+        step = superlinear_step(run, family, FUNCTION_SIZES)
+        if step is not None:
+            slow.append(_describe(name, family_name, step))
+    assert not slow, "superlinear text functions:\n" + "\n".join(slow)
+
+
+# --- Issue 21, finding 2 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("closer", [")", "]"])
+def test_clause_ends_reads_a_run_of_closing_brackets_once(closer: str):
+    # Every text submission is cut at clause ends: "Hello " + ")" * 80,000 took 4.7 s (a
+    # quadratic scan) and held the API's event loop meanwhile.
+    from core.text import clause_ends
+
+    def hostile(n: int) -> str:
+        return "Hello " + closer * n
+
+    step = superlinear_step(clause_ends, hostile, (20_000, 80_000))
+    assert step is None, _describe("core.text.clause_ends", f"'Hello ' + {closer!r} * n", step)
+    assert clause_ends(hostile(5) + " again") == [len("Hello ") + 5]  # still a clause end
