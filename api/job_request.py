@@ -13,15 +13,8 @@ from starlette.datastructures import UploadFile
 from api.auth import Principal
 from api.deps import ApiKeyDep, SettingsDep
 from api.schemas import MAX_BATCH_JOBS, BatchCreate, JobCreate
-from core.books import (
-    BookError,
-    BookTooLong,
-    Chapter,
-    TextBudget,
-    read_epub,
-    split_markdown,
-    split_txt,
-)
+from core.books import BookError, Chapter, split_markdown, split_txt
+from core.epub import BookTooLong, TextBudget, read_epub
 from core.settings import Settings
 
 TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}

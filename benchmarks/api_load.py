@@ -12,7 +12,8 @@
     status and list latency through an API process of their own (no worker), and the plans of
     the exact queries behind them (captured from storage's functions at the driver);
 (D) the default stack (`kokoro-queue up` with nothing configured: SQLite, one API process):
-    status polls as in (A) while it synthesizes a 20,000-character book.
+    status polls at the same rate from 8 client threads (an httpx client each, as pollers in an
+    application send them) while it synthesizes a 20,000-character book.
 
 Default database: a fresh PostgreSQL database on postgresql+psycopg://root@127.0.0.1:5432 when
 it answers (created and dropped here), else SQLite in the temporary data dir. The stack runs 2
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=300, help="requests per kind, phase C")
     parser.add_argument(
         "--default-book-chars", type=int, default=20_000, help="the book of phase D"
+    )
+    parser.add_argument(
+        "--client-threads", type=int, default=8, help="phase D's client threads (0: asyncio)"
     )
     parser.add_argument("--phases", default="AB,C", help="AB, C, both (AB,C), or D alone")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")

@@ -14,7 +14,7 @@ from benchmarks.api_load_data import SENTENCES, fake_jobs
 from benchmarks.api_load_report import say
 from benchmarks.cpu_accounting import ProcessTimes, cpu_used, nice_levels
 from benchmarks.fresh_databases import redact
-from benchmarks.load_generator import open_loop, submit_many
+from benchmarks.load_generator import open_loop, submit_many, threaded_open_loop
 from benchmarks.throughput import PROSE, ServiceUnderTest
 from core.states import JobStatus
 from core.text import normalize_text
@@ -75,9 +75,10 @@ def measure_under_synthesis(args, data_dir: Path, database_url: str) -> dict:
 
 
 def measure_default_stack(args, data_dir: Path) -> dict:
-    """Phase D: status polls on the stack `kokoro-queue up` starts with nothing configured
-    (SQLite in the data dir, one API process, the default workers) while it synthesizes a
-    book of ``args.default_book_chars`` characters."""
+    """Phase D: status polls from ``args.client_threads`` client threads on the stack
+    `kokoro-queue up` starts with nothing configured (SQLite in the data dir, one API process,
+    the default workers) while it synthesizes a book of ``args.default_book_chars``
+    characters."""
     say("D: starting the default stack (SQLite, one API process)")
     (data_dir / "default").mkdir()
     service = ServiceUnderTest(data_dir / "default", args.redis_url, settings={"api_workers": 1})
@@ -85,16 +86,23 @@ def measure_default_stack(args, data_dir: Path) -> dict:
         prose = normalize_text(PROSE.read_text(encoding="utf-8"))
         copies = -(-args.default_book_chars // len(prose))
         book = "\n\n".join([prose] * copies)[: args.default_book_chars]
-        result = poll_phases(args, service, book.rsplit(" ", 1)[0])
+        result = poll_phases(args, service, book.rsplit(" ", 1)[0], args.client_threads)
     finally:
         stop(service, args.redis_url)
     result["settings"] = stack_settings(service)
     return result
 
 
-def poll_phases(args, service: ServiceUnderTest, book_text: str) -> dict:
+def poll_phases(args, service: ServiceUnderTest, book_text: str, threads: int = 0) -> dict:
     """A0 (status polls on idle workers) and A (the same while ``book_text`` keeps every worker
-    process synthesizing) on a running stack."""
+    process synthesizing) on a running stack: from the asyncio generator, or from ``threads``
+    client threads."""
+
+    def polls(paths: list[str], seconds: float) -> dict:
+        if threads:
+            return threaded_open_loop(service.url, paths, args.rate, seconds, threads)
+        return open_loop(service.url, paths, args.rate, seconds, args.requests_per_connection)
+
     result: dict = {}
     http = service.http
     worker_pid = dict(service.stack.children)["worker"].pid
@@ -114,12 +122,7 @@ def poll_phases(args, service: ServiceUnderTest, book_text: str) -> dict:
     insert_rows(service.settings.sqlalchemy_url, seeded)
     paths = [f"/v1/jobs/{job['id']}" for job in seeded]
     say(f"A0: {args.rate:.0f} req/s of status polls for {args.idle_seconds:.0f} s, idle workers")
-    result["idle"] = measured(
-        lambda: open_loop(
-            service.url, paths, args.rate, args.idle_seconds, args.requests_per_connection
-        ),
-        service,
-    )
+    result["idle"] = measured(lambda: polls(paths, args.idle_seconds), service)
     say(f"A0: {json.dumps(result['idle'])}")
 
     book = http.post("/v1/jobs", json={"text": book_text}).json()
@@ -137,13 +140,7 @@ def poll_phases(args, service: ServiceUnderTest, book_text: str) -> dict:
         f"at nice {nice_levels(worker_pid)}"
     )
     say(f"A: {args.rate:.0f} req/s of status polls for {args.duration:.0f} s, synthesizing")
-    busy = measured(
-        lambda: open_loop(
-            service.url, paths, args.rate, args.duration, args.requests_per_connection
-        ),
-        service,
-        http,
-    )
+    busy = measured(lambda: polls(paths, args.duration), service, http)
     say(f"A: {json.dumps(busy)}")
     if busy["synthesis"]["chunks_finished_in_window"] == 0:
         raise RuntimeError("no chunk finished during phase A: the workers were not busy")

@@ -82,8 +82,8 @@ def poll_lines(result: dict, target_p99_ms: float) -> list[str]:
         f"thread at nice {settings['worker_nice']} (`KQ_WORKER_NICE`)"
         + (" under SCHED_IDLE (`KQ_WORKER_SCHED_IDLE`)." if settings["worker_sched_idle"] else "."),
         "",
-        "| `GET /v1/jobs/{id}`, open loop | achieved /s | p50 ms | p95 ms | p99 ms | max ms "
-        "| errors |",
+        f"| `GET /v1/jobs/{{id}}`, {a.get('client', 'open loop')} | achieved /s | p50 ms "
+        "| p95 ms | p99 ms | max ms | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
         f"| {a0['target_rate']:.0f}/s for {a0['duration_s']:.0f} s, idle workers | "
         f"{a0['achieved_rate']} | {a0['p50_ms']} | {a0['p95_ms']} | {a0['p99_ms']} | "

@@ -6,6 +6,7 @@ cheap enough that the generator does not take the CPU of the server it measures.
 import asyncio
 import gc
 import json
+import threading
 import time
 from collections.abc import Callable
 
@@ -109,14 +110,18 @@ class _Pool:
             connection.transport.close()
 
 
+# The Host of every request: a loopback name, which a server without keys requires
+HOST = "127.0.0.1"
+
+
 def get_request(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    return f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
 
 
 def post_request(path: str, body: dict, key: str) -> bytes:
     data = json.dumps(body).encode()
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {key}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
     )
     return head.encode() + data
@@ -260,3 +265,57 @@ def submit_many(
     """``count`` ``POST /v1/jobs`` with ``concurrency`` in flight, the ``index``-th with
     ``body(index)`` and the key ``keys[index % len(keys)]``."""
     return run_async(_submit_many(base_url, count, concurrency, keys, per_connection, body))
+
+
+def threaded_open_loop(
+    base_url: str, paths: list[str], rate: float, duration_s: float, threads: int = 8
+) -> dict:
+    """``rate`` requests a second for ``duration_s`` from ``threads`` threads, each with an
+    httpx client on a keep-alive connection, as an application's pollers send them: the
+    threads share one schedule, a request goes at its scheduled time (at once when its thread
+    is behind), and its latency counts from that time. Heavier than ``open_loop`` (its CPU
+    competes with the server's, as a real client's on the same machine does)."""
+    count = int(rate * duration_s)
+    latencies: list[float | None] = [None] * count
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    clock = time.perf_counter
+    start = clock() + 0.5
+
+    def poller(first: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=10) as http:
+            http.get(paths[first % len(paths)])  # connected before the schedule starts
+            for i in range(first, count, threads):
+                scheduled = start + i / rate
+                delay = scheduled - clock()
+                if delay > 0:
+                    time.sleep(delay)
+                try:
+                    status = http.get(paths[i % len(paths)]).status_code
+                except httpx.HTTPError as error:
+                    status = type(error).__name__
+                if status == 200:
+                    latencies[i] = clock() - scheduled
+                else:
+                    with lock:
+                        errors[str(status)] = errors.get(str(status), 0) + 1
+
+    cpu_before = time.process_time()
+    workers = [threading.Thread(target=poller, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = clock() - start
+    done = [latency for latency in latencies if latency is not None]
+    return {
+        "client": f"{threads} threads, an httpx client each",
+        "target_rate": rate,
+        "duration_s": duration_s,
+        "requests": count,
+        "achieved_rate": round(len(done) / elapsed, 1),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "generator_cpu_cores": round((time.process_time() - cpu_before) / elapsed, 2),
+        **summarize(done),
+    }

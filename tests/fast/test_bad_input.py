@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.books import MAX_EPUB_UNPACKED_BYTES
+from core.epub import MAX_EPUB_UNPACKED_BYTES
 from core.model_files import list_voices
 from storage.job_end import ending_jobs, job_end_effects
 from tests.epub_factory import build_epub

@@ -5,8 +5,9 @@ import zipfile
 
 import pytest
 
-from core import books
-from core.books import BookError, Chapter, read_epub, split_markdown, split_txt
+from core import epub
+from core.books import BookError, Chapter, split_markdown, split_txt
+from core.epub import read_epub
 from tests.epub_factory import CHAPTERS, build_epub, raw_epub, xhtml
 
 NOVEL = """The Lighthouse
@@ -88,7 +89,7 @@ def test_bad_epubs_say_what_is_wrong(monkeypatch):
         archive.writestr("hello.txt", "no container here")
     with pytest.raises(BookError, match="container.xml"):
         read_epub(junk.getvalue())
-    monkeypatch.setattr(books, "MAX_EPUB_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(epub, "MAX_EPUB_UNPACKED_BYTES", 1000)
     with pytest.raises(BookError, match="unpacks to"):
         read_epub(build_epub())  # a zip bomb is refused on its declared sizes, before unpacking
 
@@ -142,7 +143,7 @@ def test_epub_metadata_and_chapter_markup_read_as_text():
     [
         ({"spine_missing": True}, "spine lists 'gone.xhtml', which it does not hold"),
         (
-            {"opf_size": books.MAX_EPUB_PACKAGE_FILE_BYTES + 1},
+            {"opf_size": epub.MAX_EPUB_PACKAGE_FILE_BYTES + 1},
             "the most read of a package file .* is 2,097,152",
         ),
         ({"bad_crc": True}, "c.xhtml cannot be unpacked"),

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from core import books
-from core.books import read_epub, split_markdown, split_txt
+from core import books, epub
+from core.books import split_markdown, split_txt
+from core.epub import read_epub
 from core.settings import MAX_JOB_CHAPTERS
 from tests.epub_factory import UnpackedBytes, raw_epub, xhtml
 
@@ -141,16 +142,16 @@ def test_reading_a_file_listed_many_times_keeps_memory_to_one_copy():
 
 def test_a_long_spine_costs_linear_time():
     # 3b: ebooklib looked each spine id up in a list of every manifest item
-    most = books.MAX_EPUB_MANIFEST_ITEMS
+    most = epub.MAX_EPUB_MANIFEST_ITEMS
     assert growth(read_epub, spine_of_one_file, most // 4, most=most) < MAX_GROWTH
 
 
 @pytest.mark.parametrize("listing", ["manifest", "spine"])
 def test_manifest_and_spine_are_capped(listing):
     if listing == "manifest":
-        items, spine, limit = books.MAX_EPUB_MANIFEST_ITEMS + 1, 1, "more than 10,000 files"
+        items, spine, limit = epub.MAX_EPUB_MANIFEST_ITEMS + 1, 1, "more than 10,000 files"
     else:
-        items, spine, limit = 1, books.MAX_EPUB_SPINE_ITEMS + 1, "more than 10,000 documents"
+        items, spine, limit = 1, epub.MAX_EPUB_SPINE_ITEMS + 1, "more than 10,000 documents"
     data = raw_epub(
         {"chapter.xhtml": xhtml(f"<p>{CHAPTER}</p>")},
         manifest=[(f"c{i}", "chapter.xhtml") for i in range(items)],
@@ -161,7 +162,7 @@ def test_manifest_and_spine_are_capped(listing):
 
 
 def test_a_zip_of_too_many_files_is_refused_before_it_is_opened(monkeypatch):
-    extra = {f"img/{i}.png": b"" for i in range(books.MAX_EPUB_FILES)}
+    extra = {f"img/{i}.png": b"" for i in range(epub.MAX_EPUB_FILES)}
     data = raw_epub({"chapter.xhtml": xhtml(f"<p>{CHAPTER}</p>")}, extra_files=extra)
     opened = []
     monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: opened.append(a))
@@ -174,8 +175,8 @@ def test_reading_stops_once_the_text_passes_the_budget(monkeypatch):
     # 3c: one 60 MB chapter was read whole (16 s, 1.4 GB) before its 413
     data = raw_epub({"long.xhtml": xhtml("<p>" + CHAPTER * 100_000 + "</p>")})  # 6.6 MB
     unpacked = UnpackedBytes(monkeypatch)
-    with pytest.raises(books.BookTooLong, match="the text passes 50,000 characters, one job's"):
-        read_epub(data, books.TextBudget(50_000, "one job's limit"))
+    with pytest.raises(epub.BookTooLong, match="the text passes 50,000 characters, one job's"):
+        read_epub(data, epub.TextBudget(50_000, "one job's limit"))
     assert unpacked.total < 200_000
 
 
@@ -183,33 +184,31 @@ def test_reading_stops_once_the_markup_passes_the_budget(monkeypatch):
     data = raw_epub({"markup.xhtml": xhtml("<b></b>" * 1_000_000 + "<p>Words.</p>")})
     unpacked = UnpackedBytes(monkeypatch)
     with pytest.raises(
-        books.BookTooLong,
+        epub.BookTooLong,
         match="the chapters pass 200,000 bytes of markup, 4 for each character of one job's limit",
     ):
-        read_epub(data, books.TextBudget(50_000, "one job's limit"))
+        read_epub(data, epub.TextBudget(50_000, "one job's limit"))
     assert unpacked.total < 400_000
 
 
 def test_books_sharing_a_budget_stop_when_together_they_pass_it():
-    shared = books.TextBudget(100_000, "the batch's limit")
+    shared = epub.TextBudget(100_000, "the batch's limit")
     book = raw_epub({"c.xhtml": xhtml("<p>" + "word " * 8_000 + "</p>")})  # 40,000 characters
     for _ in range(2):
-        read_epub(book, books.TextBudget(50_000, "one job's limit"), shared)
-    with pytest.raises(books.BookTooLong, match="passes 100,000 characters, the batch's limit"):
-        read_epub(book, books.TextBudget(50_000, "one job's limit"), shared)
+        read_epub(book, epub.TextBudget(50_000, "one job's limit"), shared)
+    with pytest.raises(epub.BookTooLong, match="passes 100,000 characters, the batch's limit"):
+        read_epub(book, epub.TextBudget(50_000, "one job's limit"), shared)
 
 
 def test_the_text_counted_is_the_text_kept():
     text = "<p>" + "  one\n\ttwo " * 10 + "</p><div>three</div>"
     book = read_epub(raw_epub({"a.xhtml": xhtml(text), "b.xhtml": xhtml(text)}))
     kept = sum(len(chapter.text) for chapter in book.chapters)
-    read_epub(
-        raw_epub({"a.xhtml": xhtml(text), "b.xhtml": xhtml(text)}), books.TextBudget(kept, "")
-    )
-    with pytest.raises(books.BookTooLong):
+    read_epub(raw_epub({"a.xhtml": xhtml(text), "b.xhtml": xhtml(text)}), epub.TextBudget(kept, ""))
+    with pytest.raises(epub.BookTooLong):
         read_epub(
             raw_epub({"a.xhtml": xhtml(text), "b.xhtml": xhtml(text)}),
-            books.TextBudget(kept - 1, ""),
+            epub.TextBudget(kept - 1, ""),
         )
 
 

@@ -180,7 +180,7 @@ def _quietly(function: Callable[[str], object]) -> Callable[[str], object]:
 
 
 def _text_functions() -> dict[str, Callable[[str], object]]:
-    from core import books, chunk_plan, chunking, lexicon, markup, pronunciation, text, voices
+    from core import books, chunk_plan, chunking, epub, lexicon, markup, pronunciation, text, voices
     from core.normalize import spoken_rewrites
 
     def accept(spec: str) -> str:
@@ -210,7 +210,7 @@ def _text_functions() -> dict[str, Callable[[str], object]]:
         "core.chunk_plan.plan_chunks(ssml)": plan("ssml"),
         "core.books.split_txt": books.split_txt,
         "core.books.split_markdown": books.split_markdown,
-        "core.books.html_text": books.html_text,
+        "core.epub.html_text": epub.html_text,
         "core.markup.parse_markup(tags)": lambda source: markup.parse_markup(
             source, "tags", check_voice=accept
         ),
