@@ -127,6 +127,28 @@ def post_request(path: str, body: dict, key: str) -> bytes:
     return head.encode() + data
 
 
+def _open_loop_figures(
+    rate: float,
+    duration_s: float,
+    latencies: list[float | None],
+    errors: dict[str, int],
+    elapsed: float,
+    cpu_before: float,
+) -> dict:
+    """What an open-loop run reports: the answered requests' latencies (None: an error)."""
+    done = [latency for latency in latencies if latency is not None]
+    return {
+        "target_rate": rate,
+        "duration_s": duration_s,
+        "requests": len(latencies),
+        "achieved_rate": round(len(done) / elapsed, 1),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "generator_cpu_cores": round((time.process_time() - cpu_before) / elapsed, 2),
+        **summarize(done),
+    }
+
+
 async def _open_loop(
     base_url: str, paths: list[str], rate: float, duration_s: float, per_connection: int
 ) -> dict:
@@ -166,18 +188,10 @@ async def _open_loop(
     await asyncio.gather(*tasks)
     elapsed = clock() - start
     pool.close()
-    done = [latency for latency in latencies if latency is not None]
     return {
-        "target_rate": rate,
-        "duration_s": duration_s,
-        "requests": count,
-        "achieved_rate": round(len(done) / elapsed, 1),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
+        **_open_loop_figures(rate, duration_s, latencies, errors, elapsed, cpu_before),
         "max_send_lag_ms": round(max(send_lag) * 1000, 2),
         "connections": pool.opened,
-        "generator_cpu_cores": round((time.process_time() - cpu_before) / elapsed, 2),
-        **summarize(done),
     }
 
 
@@ -307,15 +321,7 @@ def threaded_open_loop(
     for worker in workers:
         worker.join()
     elapsed = clock() - start
-    done = [latency for latency in latencies if latency is not None]
     return {
         "client": f"{threads} threads, an httpx client each",
-        "target_rate": rate,
-        "duration_s": duration_s,
-        "requests": count,
-        "achieved_rate": round(len(done) / elapsed, 1),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
-        "generator_cpu_cores": round((time.process_time() - cpu_before) / elapsed, 2),
-        **summarize(done),
+        **_open_loop_figures(rate, duration_s, latencies, errors, elapsed, cpu_before),
     }

@@ -1,11 +1,8 @@
 """Book files made to cost the API: what reading them costs grows with what was sent, and no
 more, and what an EPUB unpacks to stops at the limit it is read under (issue 21)."""
 
-import gc
-import time
 import tracemalloc
 import zipfile
-from collections.abc import Callable
 
 import pytest
 
@@ -14,39 +11,7 @@ from core.books import split_markdown, split_txt
 from core.epub import read_epub
 from core.settings import MAX_JOB_CHAPTERS
 from tests.epub_factory import UnpackedBytes, raw_epub, xhtml
-
-# Linear work grows 4x when its input does, quadratic 16x: the margin is for noise
-MAX_GROWTH = 6.0
-# A run this long has shown how it grows
-ENOUGH_S = 0.05
-
-
-def _cost(run: Callable[[], object]) -> float:
-    """The least CPU time of this thread over three runs, without the garbage collector."""
-    best = float("inf")
-    gc.disable()
-    try:
-        for _ in range(3):
-            started = time.thread_time()
-            run()
-            best = min(best, time.thread_time() - started)
-            if best > ENOUGH_S:
-                break
-    finally:
-        gc.enable()
-    return best
-
-
-def growth(
-    run: Callable[[object], object], make: Callable[[int], object], n: int, most: int = 10**6
-) -> float:
-    """How many times longer ``run`` takes on ``make(4 n)`` than on ``make(n)``, ``n`` first
-    grown fourfold (4 n to at most ``most``) until a run takes long enough to time."""
-    while 16 * n <= most and _cost(lambda size=n: run(make(size))) < ENOUGH_S / 4:
-        n *= 4
-    small, large = make(n), make(4 * n)
-    return _cost(lambda: run(large)) / _cost(lambda: run(small))
-
+from tests.support.growth import MAX_GROWTH, growth
 
 # --- Finding 1: Markdown and plain text -----------------------------------------------------
 

@@ -24,6 +24,7 @@ from core.lexicon import (
 )
 from core.markup import Alias, PhonemeOverride, parse_markup
 from core.pronunciation import phonemize_with_lexicon, possessive_ending
+from tests.support.growth import MAX_GROWTH, growth
 
 HERMIONE = "hɜːmˈaɪənˌiː"  # not espeak's own hɜːmˈaɪəni, so a change is visible
 PUNCTUATION = ';:,.!?—…"()“”'  # what espeak's output keeps of the text's punctuation
@@ -225,16 +226,7 @@ def test_matching_time_grows_linearly_with_the_text(gap):
     # 4 times the text must take about 4 times as long, not 16
     lexicon = Lexicon.parse({" ".join(["a"] * (MAX_PHRASE_WORDS - 1) + ["b"]): "ɐ", "c": "ɐ"})
 
-    def seconds(words: int) -> float:
-        text = gap.join(["a"] * words)
-        started = time.perf_counter()
-        lexicon.matches(text)
-        return time.perf_counter() - started
-
-    seconds(200)  # warm up
-    small = min(seconds(1_000) for _ in range(3))
-    large = min(seconds(4_000) for _ in range(3))
-    assert large < 6 * small + 0.01, (small, large)
+    assert growth(lexicon.matches, lambda words: gap.join(["a"] * words), 1_000) < MAX_GROWTH
 
 
 def reference_matches(lexicon: Lexicon, text: str) -> list:
@@ -404,16 +396,10 @@ def test_phonemizing_many_matches_among_repeated_words_grows_linearly(unit):
     # without placeholders must not grow with the square of its words
     lexicon = Lexicon.parse({"x": {"say": "ex"}})
 
-    def seconds(chars: int) -> float:
-        text = unit * (chars // len(unit))
-        started = time.process_time()
-        phonemize_with_lexicon(text, lexicon, fake_phonemize)
-        return time.process_time() - started
+    def phonemized(text: str) -> str:
+        return phonemize_with_lexicon(text, lexicon, fake_phonemize)
 
-    seconds(200)  # warm up
-    small = min(seconds(400) for _ in range(3))
-    large = min(seconds(1_600) for _ in range(3))
-    assert large < 6 * small + 0.005, (small, large)
+    assert growth(phonemized, lambda chars: unit * (chars // len(unit)), 400) < MAX_GROWTH
 
 
 def test_many_overrides_among_many_matches_cost_linear_time():
@@ -421,18 +407,15 @@ def test_many_overrides_among_many_matches_cost_linear_time():
     # checked against the overrides near it, not against all of them
     lexicon = Lexicon.parse({"y": "wˈaɪ"})
 
-    def seconds(pairs: int) -> float:
-        text = "x y " * pairs
+    def marked(pairs: int) -> tuple[str, list[PhonemeOverride]]:
         overrides = [PhonemeOverride(4 * n, 4 * n + 1, "ˈɛks") for n in range(pairs)]
-        started = time.process_time()
-        result = phonemize_with_lexicon(text, lexicon, lambda plain: plain, overrides)
-        assert result.split()[:2] == ["ˈɛks", "wˈaɪ"]
-        return time.process_time() - started
+        return "x y " * pairs, overrides
 
-    seconds(100)  # warm up
-    small = min(seconds(1_000) for _ in range(3))
-    large = min(seconds(4_000) for _ in range(3))
-    assert large < 6 * small + 0.005, (small, large)
+    def phonemized(job: tuple[str, list[PhonemeOverride]]) -> str:
+        return phonemize_with_lexicon(job[0], lexicon, lambda plain: plain, job[1])
+
+    assert phonemized(marked(2)).split()[:2] == ["ˈɛks", "wˈaɪ"]
+    assert growth(phonemized, marked, 1_000) < MAX_GROWTH
 
 
 def test_many_matches_are_each_said_as_given():

@@ -11,21 +11,18 @@ grows more than MAX_GROWTH fold fails, naming the module, the pattern and the fa
 from __future__ import annotations
 
 import dataclasses
-import gc
 import importlib
 import pkgutil
 import re
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.support.adversarial import FAMILIES
+from tests.support.growth import MAX_GROWTH, cpu_cost
 
 PACKAGES = ("core", "api", "worker", "storage")
-# Linear work grows 4x when the text does; quadratic work 16x. The margin is for noise.
-MAX_GROWTH = 6.0
 # Sizes in characters, each 4x the last: small enough that a cubic pattern is caught within
 # a second, large enough at the end that a quadratic one stands out from per-call overheads.
 PATTERN_SIZES = (80, 320, 1_280, 5_120)
@@ -36,24 +33,6 @@ ENOUGH_S = 0.02
 NOISE_FLOOR_S = 0.3e-3
 REPEATS = 1
 CONFIRM_REPEATS = 5
-
-
-def _cost(run: Callable[[str], object], text: str, repeats: int) -> float:
-    """The least CPU time of this thread over a few runs, without the garbage collector (its
-    passes over every live object would add growth of their own). CPU time, not wall time: on
-    a busy machine a longer run is more often paused for another process."""
-    best = float("inf")
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            started = time.thread_time()
-            run(text)
-            best = min(best, time.thread_time() - started)
-            if best > ENOUGH_S:  # a slow run is its own evidence; repeating it costs too much
-                break
-    finally:
-        gc.enable()
-    return best
 
 
 def superlinear_step(
@@ -68,15 +47,17 @@ def superlinear_step(
     """
     measured: list[tuple[int, float]] = []
     for size in sizes:
-        measured.append((size, _cost(run, family(size), REPEATS)))
+        text = family(size)
+        measured.append((size, cpu_cost(lambda text=text: run(text), REPEATS, ENOUGH_S)))
         if measured[-1][1] > ENOUGH_S and len(measured) > 1:
             break
     (n, before), (four_n, after) = measured[-2:]
     if after <= NOISE_FLOOR_S or after <= MAX_GROWTH * before:
         return None
     # Measure both again, more carefully, before blaming the code for a busy moment
-    before = _cost(run, family(n), CONFIRM_REPEATS)
-    after = _cost(run, family(four_n), CONFIRM_REPEATS)
+    small, large = family(n), family(four_n)
+    before = cpu_cost(lambda: run(small), CONFIRM_REPEATS, ENOUGH_S)
+    after = cpu_cost(lambda: run(large), CONFIRM_REPEATS, ENOUGH_S)
     if after <= NOISE_FLOOR_S or after <= MAX_GROWTH * before:
         return None
     return n, before, four_n, after

@@ -8,6 +8,7 @@ import pytest
 
 from core.markup import MarkupError, Speech
 from core.ssml import parse_ssml
+from tests.support.growth import MAX_GROWTH, growth
 
 
 def spoken(text: str) -> str:
@@ -61,13 +62,7 @@ def test_other_parse_errors_say_what_is_wrong(text, reason):
 
 
 def test_deep_nesting_is_read_in_time_linear_in_its_depth():
-    def seconds(depth: int) -> float:
-        text = "<s>" * depth + "word" + "</s>" * depth
-        started = time.perf_counter()
-        parse_ssml(text, str, str)
-        return time.perf_counter() - started
+    def nested(depth: int) -> str:
+        return "<s>" * depth + "word" + "</s>" * depth
 
-    seconds(1_000)  # warm up
-    small = min(seconds(20_000) for _ in range(3))
-    large = min(seconds(80_000) for _ in range(3))
-    assert large < 6 * small + 0.01, (small, large)
+    assert growth(lambda text: parse_ssml(text, str, str), nested, 20_000) < MAX_GROWTH
