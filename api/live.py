@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from core.audio_stream import StreamEncoder, StreamFormat, decode_chunk
+from core.audio_formats import StreamFormat
+from core.audio_stream import StreamEncoder, decode_chunk
 from core.settings import Settings
 from core.states import JobStatus
 from core.timeline import silence_blocks

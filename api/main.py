@@ -15,6 +15,7 @@ from api.openapi import complete_error_responses
 from api.routers import (
     batches,
     dashboard,
+    formats,
     health,
     jobs,
     languages,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         batches.router,
         voices.router,
         languages.router,
+        formats.router,
         speech.router,
         text.router,
         stats.router,

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from api.schemas import ErrorOut
-from core.audio_formats import MEDIA_TYPES
+from core.audio_formats import media_types
 
 ERRORS = {
     400: "Malformed request: the body is not valid JSON or not a readable form, or a bad cursor",
@@ -37,7 +37,7 @@ def errors(*codes: int | tuple[int, str]) -> Responses:
 
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-_AUDIO = {media_type: _BINARY for media_type in sorted(set(MEDIA_TYPES.values()))}
+_AUDIO = {media_type: _BINARY for media_type in media_types("job")}
 _TEXT = {"schema": {"type": "string"}}
 
 

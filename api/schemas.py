@@ -315,6 +315,18 @@ class VoiceOut(BaseModel):
     default: bool
 
 
+class FormatOut(BaseModel):
+    name: str = Field(description="what `format` or `response_format` takes")
+    label: str
+    extension: str = Field(description="of the file it is saved as")
+    media_type: str
+    lossy: bool
+    bit_rate: int | None = Field(description="bits per second of a lossy format")
+    job: bool = Field(description="a job's file (`format` of POST /v1/jobs)")
+    stream: bool = Field(description="audio sent as it is made (`/stream`, `/v1/audio/speech`)")
+    sample: bool = Field(description="a voice sample's format")
+
+
 class LanguageOut(BaseModel):
     code: str = Field(description="what `lang` takes")
     name: str

@@ -24,9 +24,10 @@ from fastapi import HTTPException, status
 
 from api.sample_slots import SampleSlots, owner_digest
 from api.submission import resolve_voice
+from core.audio_formats import SampleFormat
 from core.model_files import files_in_use_id, list_voices
 from core.queue import send_sample
-from core.samples import SAMPLE_TEXTS, SampleFormat, SampleOrder, sample_language
+from core.samples import SAMPLE_TEXTS, SampleOrder, sample_language
 from core.settings import Settings
 from core.text import has_speakable_text
 from storage.blob_store import BlobStore, sample_key
@@ -73,7 +74,7 @@ def plan_sample(
         )
     lang = lang or sample_language(spec, list_voices(settings))
     text = text if text is not None else SAMPLE_TEXTS[lang]
-    key = sample_key(files_in_use_id(settings), spec, lang, text, speed, fmt.audio_format.extension)
+    key = sample_key(files_in_use_id(settings), spec, lang, text, speed, fmt.extension)
     if text not in BUILT_IN_TEXTS:
         key = _owners_own(key, owner)
     return SampleOrder(key=key, voice=spec, text=text, speed=speed, lang=lang, format=fmt)
@@ -99,7 +100,7 @@ async def fetch_sample(
     flight (429 when it has ``KQ_MAX_SAMPLES_IN_FLIGHT_PER_KEY``), and awaited for up to
     ``KQ_SAMPLE_WAIT_S`` (503 with Retry-After beyond, the order revoked; 503 too when the
     queue is unreachable)."""
-    media_type = order.format.audio_format.media_type
+    media_type = order.format.media_type
     if await anyio.to_thread.run_sync(store.exists, order.key):
         return Sample(await anyio.to_thread.run_sync(store.get, order.key), media_type, CACHED)
     task_id = str(uuid.uuid4())

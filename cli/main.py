@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from cli.models import add_arguments as add_models_arguments
+from core.audio_formats import AudioFormat
 
 SAMPLE = Path(__file__).resolve().parent.parent / "core" / "sample.txt"
 
@@ -306,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit = client_command("submit", cmd_submit, "submit book files (.txt, .md, .epub) as jobs")
     submit.add_argument("files", nargs="+", type=Path)
     submit.add_argument("--voice")
-    submit.add_argument("--format", choices=["wav", "flac", "mp3", "opus", "m4b"])
+    submit.add_argument("--format", choices=[fmt.value for fmt in AudioFormat])
     submit.add_argument("--wait", action="store_true", help="show progress and download when done")
     # A string, not a Path: Path drops the trailing slash that says "a directory"
     submit.add_argument(

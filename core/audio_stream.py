@@ -8,17 +8,14 @@ The API and the workers share this module; it never touches the model.
 
 import io
 import struct
-from enum import StrEnum
 
 import numpy as np
 import soundfile as sf
 
-from core.audio_formats import SAMPLE_RATE
+from core.audio_formats import SAMPLE_RATE, StreamFormat
 
 CHUNK_FORMAT = "FLAC"
 CHUNK_SUBTYPE = "PCM_16"
-STREAM_BIT_RATE = 64_000  # mp3, opus and aac: mono speech
-OPUS_RATE = 48_000  # the only rates Opus takes are 8-48 kHz steps; 48 kHz is the usual one
 OGG_PAGE_MICROSECONDS = "20000"  # a page per 20 ms, so Opus leaves the muxer at once
 
 
@@ -40,35 +37,6 @@ def decode_chunk(data: bytes) -> np.ndarray:
     return audio
 
 
-class StreamFormat(StrEnum):
-    WAV = "wav"
-    PCM = "pcm"  # 16-bit signed little-endian, 24 kHz mono, no header
-    MP3 = "mp3"
-    OPUS = "opus"  # in Ogg
-    AAC = "aac"  # in ADTS
-    FLAC = "flac"
-
-    @property
-    def media_type(self) -> str:
-        return STREAM_MEDIA_TYPES[self]
-
-
-STREAM_MEDIA_TYPES = {
-    StreamFormat.WAV: "audio/wav",
-    StreamFormat.PCM: "audio/pcm",
-    StreamFormat.MP3: "audio/mpeg",
-    StreamFormat.OPUS: "audio/ogg",
-    StreamFormat.AAC: "audio/aac",
-    StreamFormat.FLAC: "audio/flac",
-}
-
-# PyAV muxer and encoder of each compressed format
-_MUXED = {
-    StreamFormat.MP3: ("mp3", "libmp3lame", SAMPLE_RATE),
-    StreamFormat.OPUS: ("ogg", "libopus", OPUS_RATE),
-    StreamFormat.AAC: ("adts", "aac", SAMPLE_RATE),
-    StreamFormat.FLAC: ("flac", "flac", SAMPLE_RATE),
-}
 # A streamed WAV's length is not known when its header goes out: the sizes say "as long as
 # there is", which players and decoders read as "until the end of the stream"
 _UNKNOWN_SIZE = 0xFFFFFFFF
@@ -127,19 +95,21 @@ class StreamEncoder:
     def __init__(self, fmt: StreamFormat):
         self.format = fmt
         self._started = False
-        if fmt in _MUXED:
+        spec = fmt.spec
+        if spec.codec is not None:  # WAV and PCM are written here, the rest by PyAV
             import av
 
-            muxer, codec, rate = _MUXED[fmt]
             self._av = av
             self._sink = _Collected()
             options = {"flush_packets": "1"}
-            if muxer == "ogg":
+            if fmt is StreamFormat.OPUS:  # Ogg pages: one per 20 ms, not per second
                 options["page_duration"] = OGG_PAGE_MICROSECONDS
-            self._container = av.open(self._sink, "w", format=muxer, options=options)
-            self._stream = self._container.add_stream(codec, rate=rate, layout="mono")
-            if fmt is not StreamFormat.FLAC:
-                self._stream.bit_rate = STREAM_BIT_RATE
+            self._container = av.open(self._sink, "w", format=spec.muxer, options=options)
+            self._stream = self._container.add_stream(
+                spec.codec, rate=spec.codec_rate, layout="mono"
+            )
+            if spec.bit_rate is not None:
+                self._stream.bit_rate = spec.bit_rate
             self._pts = 0
 
     def encode(self, audio: np.ndarray) -> bytes:

@@ -7,9 +7,8 @@ the queue and kept in storage under a key of everything that shapes its sound
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from enum import StrEnum
 
-from core.audio_formats import AudioFormat
+from core.audio_formats import SampleFormat
 from core.languages import DEFAULT_LANGUAGE, supported_codes, voice_language
 from core.voices import parse_voice
 
@@ -28,18 +27,6 @@ SAMPLE_TEXTS = {
     "ja": "こんにちは。これは私の声の短いサンプルです。",
     "pt-br": "Olá! Esta é uma breve amostra da minha voz.",
 }
-
-
-class SampleFormat(StrEnum):
-    """The formats a sample is made in: what a browser's audio element plays."""
-
-    WAV = "wav"
-    MP3 = "mp3"
-    OPUS = "opus"  # in Ogg
-
-    @property
-    def audio_format(self) -> AudioFormat:
-        return AudioFormat(self.value)
 
 
 @dataclass(frozen=True)

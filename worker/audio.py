@@ -12,16 +12,6 @@ from core.audio_stream import av_frame
 from core.loudness import ChapterGain, Levels
 from core.timeline import silence_blocks
 
-M4B_BIT_RATE = 64_000  # AAC, mono speech
-
-_SOUNDFILE_FORMATS = {
-    AudioFormat.WAV: ("WAV", "PCM_16"),
-    AudioFormat.FLAC: ("FLAC", "PCM_16"),
-    AudioFormat.MP3: ("MP3", "MPEG_LAYER_III"),
-    AudioFormat.OPUS: ("OGG", "OPUS"),
-}
-
-
 # Every chunk fades in and out over a few milliseconds, so a join between two chunks (or a
 # chunk and a pause) never steps from sound to silence: no clicks
 FADE_SECONDS = 0.005
@@ -111,7 +101,7 @@ class _SoundFileSink:
     """WAV, FLAC, MP3 and Ogg/Opus through libsndfile."""
 
     def __init__(self, target: Path, fmt: AudioFormat):
-        container, subtype = _SOUNDFILE_FORMATS[fmt]
+        container, subtype = fmt.spec.soundfile
         self.file = sf.SoundFile(
             target, "w", samplerate=SAMPLE_RATE, channels=1, format=container, subtype=subtype
         )
@@ -130,10 +120,11 @@ class _AacSink:
     def __init__(self, target: Path):
         import av
 
+        spec = AudioFormat.M4B.spec
         self.av = av
-        self.container = av.open(str(target), "w", format="ipod")
-        self.stream = self.container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
-        self.stream.bit_rate = M4B_BIT_RATE
+        self.container = av.open(str(target), "w", format=spec.muxer)
+        self.stream = self.container.add_stream(spec.codec, rate=spec.codec_rate, layout="mono")
+        self.stream.bit_rate = spec.bit_rate
         self.pts = 0
 
     def write(self, block: np.ndarray) -> None:

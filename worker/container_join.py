@@ -28,18 +28,14 @@ from core.timeline import ChapterSpan
 from worker.audio import encode_run
 from worker.m4b_writer import M4bWriter
 
-MUXERS = {
-    AudioFormat.WAV: ("wav", {"rf64": "auto"}),
-    AudioFormat.FLAC: ("flac", {}),
-    AudioFormat.MP3: ("mp3", {}),
-    AudioFormat.OPUS: ("ogg", {}),
-}
+# Muxer options of a join (the muxer is the format's): a WAV past 4 GB becomes RF64
+JOIN_OPTIONS = {AudioFormat.WAV: {"rf64": "auto"}}
 FLAC_STREAMINFO_AT = 8  # after "fLaC" and the metadata block's header
 FLAC_STREAMINFO_BYTES = 34
 FLAC_MIN_BLOCK = 16
 
 # Frames of a fixed length, primed at the start: their files join to within half a frame
-LOSSY = (AudioFormat.MP3, AudioFormat.OPUS, AudioFormat.M4B)
+LOSSY = tuple(fmt for fmt in AudioFormat if fmt.spec.lossy)
 
 
 @dataclass(frozen=True)
@@ -63,8 +59,8 @@ class _FfmpegOutput:
     """A joined file written by FFmpeg's muxer for its format (every format but M4B)."""
 
     def __init__(self, target: Path, fmt: AudioFormat, tags: dict[str, str]):
-        muxer, options = MUXERS[fmt]
-        self.container = av.open(str(target), "w", format=muxer, options=options)
+        options = JOIN_OPTIONS.get(fmt, {})
+        self.container = av.open(str(target), "w", format=fmt.spec.muxer, options=options)
         for name, value in tags.items():
             self.container.metadata[name] = value
         self.stream = None

@@ -7,10 +7,9 @@ writes it to that key whole.
 
 import logging
 
-from core.audio_formats import SAMPLE_RATE
+from core.audio_formats import SAMPLE_RATE, SampleFormat
 from core.loudness import Loudness, chapter_gain
 from core.queue import SYNTHESIZE_SAMPLE
-from core.samples import SampleFormat
 from core.settings import get_settings
 from core.speech import server_lexicon
 from worker.app import app, load_engine
@@ -35,6 +34,6 @@ def synthesize_sample(key: str, voice: str, text: str, speed: float, lang: str, 
     # The level a finished book has: what the listener hears there is what the sample promises
     gain = chapter_gain(Loudness.PEAK, levels_of(audio))
     with store.writer(key) as tmp:
-        encode_run(tmp, SampleFormat(fmt).audio_format, [(audio, 0)], gain)
+        encode_run(tmp, SampleFormat(fmt).job_format, [(audio, 0)], gain)
     log.info("voice sample %s: %.1f s of %s", key, len(audio) / SAMPLE_RATE, voice)
     return "made"

@@ -14,8 +14,7 @@ from api.live import job_audio, job_events
 from api.openapi import NOT_MODIFIED, audio_file, errors, live_stream, text_file
 from api.schemas import ChapterOut, JobOut, JobPage, TimingsOut, WordTimingOut
 from api.submission import check_submission, submit_job
-from core.audio_formats import AudioFormat
-from core.audio_stream import STREAM_MEDIA_TYPES, StreamFormat
+from core.audio_formats import AudioFormat, StreamFormat, media_types
 from core.states import JobStatus
 from core.subtitles import build_cues, to_srt, to_vtt, word_cues
 from core.word_timing import placed_words, seconds
@@ -326,9 +325,7 @@ def events(
     "/{job_id}/stream",
     response_class=StreamingResponse,
     responses={
-        **live_stream(
-            sorted(set(STREAM_MEDIA_TYPES.values())), "The audio so far, then the rest as it comes"
-        ),
+        **live_stream(media_types("stream"), "The audio so far, then the rest as it comes"),
         **errors(404, 422),
     },
 )

@@ -19,8 +19,7 @@ from api.live import job_audio
 from api.openapi import errors, live_stream
 from api.schemas import JobCreate
 from api.submission import check_submission, submit_job
-from core.audio_formats import AudioFormat
-from core.audio_stream import STREAM_MEDIA_TYPES, StreamFormat
+from core.audio_formats import StreamFormat, media_types
 from core.model_files import list_voices
 from core.settings import Settings
 from storage.db import session_factory
@@ -52,15 +51,6 @@ KOKORO_EQUIVALENTS = {
     "ash": "am_michael",  # male (C+)
     "verse": "am_fenrir",  # male (C+)
     "ballad": "bm_george",  # British, male (C)
-}
-# The file each response format is also kept as (GET /v1/jobs/{id}/audio)
-JOB_FORMATS = {
-    StreamFormat.MP3: AudioFormat.MP3,
-    StreamFormat.OPUS: AudioFormat.OPUS,
-    StreamFormat.FLAC: AudioFormat.FLAC,
-    StreamFormat.AAC: AudioFormat.M4B,
-    StreamFormat.WAV: AudioFormat.WAV,
-    StreamFormat.PCM: AudioFormat.WAV,
 }
 SPEECH_PRIORITY = 9  # short and someone is waiting: ahead of every book
 
@@ -127,7 +117,7 @@ def _speech_job(settings: Settings, request: SpeechRequest) -> JobCreate:
             text=request.input,
             voice=kokoro_voice(settings, request.voice),
             speed=request.speed,
-            format=JOB_FORMATS[request.response_format],
+            format=request.response_format.job_format,
             title="speech",
             priority=SPEECH_PRIORITY,
         )
@@ -155,7 +145,7 @@ async def _audio_then_cleanup(
     "/audio/speech",
     response_class=StreamingResponse,
     responses={
-        **live_stream(sorted(set(STREAM_MEDIA_TYPES.values())), "The audio, streamed as made"),
+        **live_stream(media_types("stream"), "The audio, streamed as made"),
         **errors(413, 422, 429, 503),
     },
 )

@@ -12,14 +12,15 @@ from api.openapi import errors
 from api.sample_slots import RedisSampleSlots, SampleSlots
 from api.schemas import LanguageCode, Speed, VoiceOut
 from api.voice_samples import SAMPLE_HEADER, fetch_sample, plan_sample
+from core.audio_formats import SampleFormat
 from core.model_files import default_voice, list_voices
-from core.samples import SAMPLE_MAX_CHARS, SampleFormat
+from core.samples import SAMPLE_MAX_CHARS
 from core.voice_catalog import voice_info
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"], dependencies=[Depends(authenticate)])
 
 _SAMPLE_AUDIO = {
-    fmt.audio_format.media_type: {"schema": {"type": "string", "format": "binary"}}
+    fmt.media_type: {"schema": {"type": "string", "format": "binary"}}
     for fmt in SampleFormat
 }
 SAMPLE_RESPONSES = {

@@ -13,7 +13,8 @@ from api.auth import Principal
 from api.routers.speech import _audio_then_cleanup
 from api.schemas import JobCreate
 from api.submission import check_submission, submit_job
-from core.audio_stream import StreamFormat, encode_chunk
+from core.audio_formats import StreamFormat
+from core.audio_stream import encode_chunk
 from core.queue import DELIVER_WEBHOOK
 from core.settings import Settings
 from core.states import ChunkStatus, JobStatus

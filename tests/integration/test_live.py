@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import create_engine, select
 
 from cli.client import Client
-from core.audio_stream import StreamFormat
+from core.audio_formats import StreamFormat
 from storage.models import Chunk
 from tests.audio_checks import read_audio
 from tests.integration.test_pipeline import BOOK

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from api.live import encoded_parts
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.audio_stream import StreamEncoder, StreamFormat
+from core.audio_formats import SAMPLE_RATE, AudioFormat, StreamFormat
+from core.audio_stream import StreamEncoder
 from core.chunk_plan import ChapterMarkupError, plan_chunks
 from core.settings import Settings
 from core.timeline import SILENCE_BLOCK_SAMPLES, silence_blocks
