@@ -26,7 +26,7 @@ table; phase D writes benchmarks/results/api_load_default.json and the ``bench:a
 This script orchestrates the phases; the parts live beside it: ``load_generator.py`` (the
 open-loop client), ``cpu_accounting.py`` (CPU per process), ``api_load_busy.py`` (A and B),
 ``api_load_sizes.py`` (C), ``api_load_data.py`` (its fake rows), ``fresh_databases.py`` and
-``api_load_report.py`` (the table, JSON and README block).
+``api_load_report.py`` (the table, JSON and the block in docs/benchmarks.md).
 """
 
 import argparse
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "--client-threads", type=int, default=8, help="phase D's client threads (0: asyncio)"
     )
     parser.add_argument("--phases", default="AB,C", help="AB, C, both (AB,C), or D alone")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
 

@@ -1,5 +1,5 @@
-"""What the API load benchmark reports: progress lines, the README table against its targets,
-and the saved results (JSON and the README's ``bench:api`` block, through
+"""What the API load benchmark reports: progress lines, the table against its targets,
+and the saved results (JSON and the ``bench:api`` block of docs/benchmarks.md, through
 ``benchmarks/throughput.py``'s ``save_results``)."""
 
 from datetime import datetime
@@ -58,7 +58,7 @@ def readme_table(result: dict) -> str:
         f"{c[large]['measured_key_jobs']:,} of them, {c[large]['chunks']:,} chunks in all, "
         f"{OWNER_KEYS + MORE_KEYS:,} API keys.",
     ]
-    # The plans in full are in the results file; the README says which queries read an index
+    # The plans in full are in the results file; the table says which queries read an index
     plans = {name: plan_summary(plan["plan"]) for name, plan in c[large]["plans"].items()}
     indexed = [name for name, summary in plans.items() if "Index" in summary]
     scanned = [f"{name} ({summary})" for name, summary in plans.items() if name not in indexed]
@@ -122,7 +122,7 @@ def plan_summary(plan: list[str]) -> str:
 
 
 def report(result: dict, readme: bool) -> None:
-    """Print the table; write the results and, if ``readme``, the README's block."""
+    """Print the table; write the results and, if ``readme``, its block."""
     table = readme_table(result)
     print(table)
     save_results(result, RESULTS, "api", table, readme=readme)

@@ -10,7 +10,7 @@ kokoro-onnx served the usual way (one process, ``Kokoro.create`` under a lock), 
     measured at its best, with the machine to itself.
 
 Reports requests/s and p50/p95/p99 time to the first audio byte and to the last byte; the figures
-are (a) ÷ (b). Writes benchmarks/results/concurrent_speech.json and the README table.
+are (a) ÷ (b). Writes benchmarks/results/concurrent_speech.json and its table in docs/benchmarks.md.
 
     .venv/bin/python benchmarks/concurrent_speech.py            # 2 x 60 s of load
 """
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--book-chars", type=int, default=BOOK_CHARS)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="kq-concurrent-") as tmp:

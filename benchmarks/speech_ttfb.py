@@ -7,7 +7,7 @@ For a two-sentence input on idle workers:
 (b) the service without streaming: ``POST /v1/jobs`` and poll until the finished file downloads;
 (c) the service streaming: ``POST /v1/audio/speech`` until the first audio byte, and the last.
 
-Writes benchmarks/results/speech_ttfb.json and the README table.
+Writes benchmarks/results/speech_ttfb.json and its table in docs/benchmarks.md.
 
     .venv/bin/python benchmarks/speech_ttfb.py
 """

@@ -6,7 +6,7 @@
 then the time to first chunk stored for a 50,000-character job on idle workers.
 
 Every figure is input characters per wall-second on the same text, so padding with silence
-cannot help. Writes benchmarks/results/throughput.json and the README table.
+cannot help. Writes benchmarks/results/throughput.json and its table in docs/benchmarks.md.
 
     .venv/bin/python benchmarks/throughput.py            # or: make bench
 """
@@ -37,9 +37,7 @@ from core.text import normalize_text  # noqa: E402
 
 PROSE = ROOT / "benchmarks" / "prose.txt"
 RESULTS = ROOT / "benchmarks" / "results" / "throughput.json"
-README = ROOT / "README.md"
 BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
-README_BLOCKS = frozenset({"throughput", "throughput-rev", "assembly", "memory"})  # the README's
 SAMPLE_RATE = 24_000
 
 
@@ -253,16 +251,10 @@ def readme_table(result: dict) -> str:
     )
 
 
-def block_file(name: str) -> Path:
-    """Where a benchmark's block is shown: the README's front-page tables, the rest in
-    docs/benchmarks.md beside what each benchmark measures."""
-    return README if name in README_BLOCKS else BENCHMARKS_DOC
-
-
 def write_block(name: str, table: str) -> None:
-    """Replace the ``<!-- bench:NAME -->`` block of its file (``block_file``) with ``table``."""
+    """Replace the ``<!-- bench:NAME -->`` block of docs/benchmarks.md with ``table``."""
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    path = block_file(name)
+    path = BENCHMARKS_DOC
     text = path.read_text()
     block = f"{start}\n{table}\n{end}"
     if start in text:
@@ -273,8 +265,8 @@ def write_block(name: str, table: str) -> None:
 
 
 def save_results(result: dict, path: Path, block: str, table: str, readme: bool) -> None:
-    """Write ``result`` to ``path`` (JSON) and, if ``readme``, ``table`` to ``block`` in the
-    README or docs/benchmarks.md (``block_file``)."""
+    """Write ``result`` to ``path`` (JSON) and, if ``readme``, ``table`` to ``block`` in
+    docs/benchmarks.md."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     if readme:
@@ -290,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         default="2x1x250,2x1x120,1x2x250",
         help="raw layouts to try, processes x threads x chunk tokens, comma-separated",
     )
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     text = normalize_text(args.text.read_text(encoding="utf-8"))

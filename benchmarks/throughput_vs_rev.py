@@ -5,7 +5,7 @@ checkout run the throughput benchmark's service measurement (c): ``POST /v1/jobs
 finished file, default settings, the same text, after a warm-up job. The runs alternate (rev, this,
 this, rev, ...) so that a machine slowing down or speeding up during the run weighs on both
 alike; each side's figure is its median. Writes benchmarks/results/throughput_vs_rev.json and
-the README block ``bench:throughput-rev``.
+the ``bench:throughput-rev`` block of docs/benchmarks.md.
 
     .venv/bin/python benchmarks/throughput_vs_rev.py --rev 147b061
 """
@@ -105,11 +105,11 @@ def readme_table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rev", required=True, help="the revision to compare against")
-    parser.add_argument("--label", default="", help="what the revision is, for the README")
+    parser.add_argument("--label", default="", help="what the revision is, for the table")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each side")
     parser.add_argument("--text", type=Path, default=PROSE)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     runs: dict[str, list[float]] = {"rev": [], "this": []}

@@ -11,7 +11,7 @@ plain kokoro-onnx's peak, ``Kokoro(model, voices).create(text)`` on 4,000 charac
 
 Shrinkage is fit to be the default (``KQ_ONNX_ARENA_SHRINKAGE``) if it costs at most 2 % of
 throughput. Linux only (it reads /proc/self/status). Writes benchmarks/results/worker_memory.json
-and the README table.
+and its table in docs/benchmarks.md.
 
     .venv/bin/python benchmarks/worker_memory.py                # 125,000 characters, ~1 h
     .venv/bin/python benchmarks/worker_memory.py --chars 20000  # a shorter book
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chars", type=int, default=BOOK_CHARS, help="the book's length")
     parser.add_argument("--plain-chars", type=int, default=PLAIN_CHARS)
     parser.add_argument("--text", type=Path, default=PROSE, help="repeated up to --chars")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     prose = normalize_text(args.text.read_text(encoding="utf-8"))
