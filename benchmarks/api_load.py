@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "--client-threads", type=int, default=8, help="phase D's client threads (0: asyncio)"
     )
     parser.add_argument("--phases", default="AB,C", help="AB, C, both (AB,C), or D alone")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
+    parser.add_argument("--no-readme", action="store_true", help="keep docs/benchmarks.md as is")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
 

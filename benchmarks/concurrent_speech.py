@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--book-chars", type=int, default=BOOK_CHARS)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
+    parser.add_argument("--no-readme", action="store_true", help="keep docs/benchmarks.md as is")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="kq-concurrent-") as tmp:

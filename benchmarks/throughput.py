@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         default="2x1x250,2x1x120,1x2x250",
         help="raw layouts to try, processes x threads x chunk tokens, comma-separated",
     )
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
+    parser.add_argument("--no-readme", action="store_true", help="keep docs/benchmarks.md as is")
     args = parser.parse_args(argv)
 
     text = normalize_text(args.text.read_text(encoding="utf-8"))

@@ -87,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
+    parser.add_argument("--no-readme", action="store_true", help="keep docs/benchmarks.md as is")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="kq-web-bench-") as tmp:

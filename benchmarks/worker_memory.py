@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chars", type=int, default=BOOK_CHARS, help="the book's length")
     parser.add_argument("--plain-chars", type=int, default=PLAIN_CHARS)
     parser.add_argument("--text", type=Path, default=PROSE, help="repeated up to --chars")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite its table in docs/benchmarks.md")
+    parser.add_argument("--no-readme", action="store_true", help="keep docs/benchmarks.md as is")
     args = parser.parse_args(argv)
 
     prose = normalize_text(args.text.read_text(encoding="utf-8"))
