@@ -2,7 +2,8 @@
 body ``ErrorOut`` (``{"detail": ...}``), and the file routes answer audio, byte ranges and text.
 
 Routes take their ``responses=`` from here, so that the schema tells the truth and one table of
-descriptions serves them all; ``tests/integration/test_fuzz.py`` holds the API to it.
+descriptions serves them all (the errors themselves are made in ``api/errors.py``);
+``tests/integration/test_fuzz.py`` holds the API to it.
 """
 
 import json

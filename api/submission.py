@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import Principal
+from api.errors import queue_unreachable, unprocessable
 from api.schemas import JobCreate
 from core.callback_urls import written_address_refusal
 from core.chunk_plan import ChapterMarkupError, PlannedChunk, plan_chunks
@@ -38,14 +39,6 @@ def request_hash(body: JobCreate) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-# A broker outage is usually a restart: seconds
-QUEUE_RETRY_AFTER_S = 5
-
-
-def _unprocessable(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
-
-
 @dataclass(frozen=True)
 class CheckedJob:
     """A submission that passed every check: the job's voice and its planned chunks."""
@@ -60,7 +53,7 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
     chunks, which reads the markup."""
     if body.callback_url is not None:
         if not settings.webhook_secret:
-            raise _unprocessable(
+            raise unprocessable(
                 "callback_url needs webhooks signed with a secret, and this server has none: "
                 "set KQ_WEBHOOK_SECRET on the API and the workers"
             )
@@ -68,9 +61,9 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
             str(body.callback_url)
         )
         if refusal:
-            raise _unprocessable(refusal)
+            raise unprocessable(refusal)
     if body.queue is not None and body.queue not in settings.allowed_queues:
-        raise _unprocessable(
+        raise unprocessable(
             f"unknown queue {body.queue!r}; this server sends jobs to "
             f"{', '.join(settings.allowed_queues)} (KQ_QUEUE, KQ_QUEUES)"
         )
@@ -83,7 +76,7 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
     voice = resolve_voice(settings, body.voice)
     if body.pronunciations and not is_english(body.lang):
         english = " or ".join(lang.code for lang in supported_languages() if lang.english)
-        raise _unprocessable(
+        raise unprocessable(
             f"pronunciations are for English text (lang {english}), and this job's lang is "
             f"{body.lang}: leave them out, or give a word its phonemes with markup "
             '("markup": "tags" and [word](/phonemes/))'
@@ -91,7 +84,7 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
     try:
         Lexicon.parse(body.pronunciation_entries())
     except LexiconError as error:
-        raise _unprocessable(str(error)) from error
+        raise unprocessable(str(error)) from error
     voices = list_voices(settings)
     try:
         chunks = plan_chunks(
@@ -106,7 +99,7 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
         )
     except ChapterMarkupError as error:
         chapter = f" of chapter {error.chapter + 1}" if body.chapters else ""
-        raise _unprocessable(
+        raise unprocessable(
             f"markup ({body.markup}): {error.message} at character {error.position}{chapter}"
         ) from error
     return CheckedJob(voice, chunks)
@@ -118,7 +111,7 @@ def resolve_voice(settings: Settings, spec: str | None) -> str:
     try:
         return canonical_voice(spec or default_voice(settings), list_voices(settings))
     except ValueError as error:
-        raise _unprocessable(str(error)) from error
+        raise unprocessable(str(error)) from error
 
 
 def enforce_quota(session: Session, principal: Principal, new_jobs: int) -> None:
@@ -208,11 +201,7 @@ def submit_job(
         # deliver finds no job, and does nothing)
         with sessions.begin() as session:
             delete_job(session, job.id, principal.owner)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"the job queue is unreachable ({error}); nothing was stored: submit again later",
-            headers={"Retry-After": str(QUEUE_RETRY_AFTER_S)},
-        ) from error
+        raise queue_unreachable(error, "nothing was stored: submit again later") from error
     # As stored (reading it back costs a millisecond a submission); a worker that has started
     # it meanwhile shows in the next poll
     return job

@@ -22,6 +22,7 @@ import anyio.to_thread
 from celery import Celery
 from fastapi import HTTPException, status
 
+from api.errors import queue_unreachable
 from api.sample_slots import SampleSlots, owner_digest
 from api.submission import resolve_voice
 from core.audio_formats import SampleFormat
@@ -109,7 +110,7 @@ async def fetch_sample(
     try:
         taken = await anyio.to_thread.run_sync(slots.take, owner, task_id, limit, hold_s)
     except Exception as error:  # redis raises several connection error types
-        raise _queue_unreachable(error) from error
+        raise queue_unreachable(error, "no sample was ordered: retry once Redis answers") from error
     if not taken:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -122,7 +123,9 @@ async def fetch_sample(
         try:
             await anyio.to_thread.run_sync(send_sample, celery, order, settings.queue, task_id)
         except Exception as error:  # kombu raises several connection error types
-            raise _queue_unreachable(error) from error
+            raise queue_unreachable(
+                error, "no sample was ordered: retry once Redis answers"
+            ) from error
         if not await _appears(store, order.key, settings.sample_wait_s, settings.live_poll_s):
             await anyio.to_thread.run_sync(_revoke, celery, task_id)
             raise HTTPException(
@@ -138,14 +141,6 @@ async def fetch_sample(
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_give_back, slots, owner, task_id)
     return Sample(await anyio.to_thread.run_sync(store.get, order.key), media_type, MADE)
-
-
-def _queue_unreachable(error: Exception) -> HTTPException:
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        f"the job queue is unreachable: {error}; retry once Redis answers",
-        headers={"Retry-After": str(RETRY_AFTER_S)},
-    )
 
 
 def _revoke(celery: Celery, task_id: str) -> None:

@@ -19,10 +19,15 @@ from core.audio_formats import SAMPLE_RATE
 PAUSE_SECONDS = {"clause": 0.12, "sentence": 0.3, "paragraph": 0.7, "chapter": 1.5, "end": 0.0}
 
 
-def pause_samples(pause_after: str, pause_seconds: float | None = None) -> int:
-    """The silence after a chunk: an explicit length (a markup break) or its boundary's."""
-    seconds = PAUSE_SECONDS[pause_after] if pause_seconds is None else pause_seconds
-    return round(seconds * SAMPLE_RATE)
+def pause_seconds(pause_after: str, explicit: float | None = None) -> float:
+    """The silence after a chunk, in seconds: an explicit length (a markup break) or its
+    boundary's."""
+    return PAUSE_SECONDS[pause_after] if explicit is None else explicit
+
+
+def pause_samples(pause_after: str, explicit: float | None = None) -> int:
+    """The silence after a chunk, in samples."""
+    return round(pause_seconds(pause_after, explicit) * SAMPLE_RATE)
 
 
 # Silence is made and written this much at a time, so that memory stays flat in a pause's

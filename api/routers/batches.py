@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from api.auth import authenticate
 from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep
+from api.errors import not_found
 from api.job_request import OPENAPI_BATCH_BODY, BatchRequestDep
 from api.job_views import batch_out
 from api.openapi import errors
@@ -63,6 +64,6 @@ def create(
 def read(batch_id: str, session: SessionDep, principal: ApiKeyDep) -> BatchOut:
     jobs = batch_jobs(session, batch_id, principal.owner)
     if jobs is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"batch {batch_id} not found")
+        raise not_found(f"batch {batch_id}")
     batch = get_batch(session, batch_id, principal.owner)
     return batch_out(batch_id, batch.created_at, jobs)

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 from api.auth import Principal, authenticate
 from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, SessionDep, SettingsDep, StoreDep
 from api.downloads import audio_download
+from api.errors import not_found
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.job_views import etag, job_out
 from api.live import job_audio, job_events
@@ -35,7 +36,7 @@ POLL_AFTER_SECONDS = 2
 def find_job(session, job_id: str, principal: Principal) -> Job:
     job = owned_job(session, job_id, principal.owner)
     if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+        raise not_found(f"job {job_id}")
     return job
 
 
@@ -274,7 +275,7 @@ def cancel(
     with ending_jobs(settings.sqlalchemy_url, effects) as ends:
         job, _ = ends.cancel(job_id, principal.owner)
     if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+        raise not_found(f"job {job_id}")
     if job.status != JobStatus.CANCELLED:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"job {job_id} already {job.status}; nothing to cancel"
@@ -355,6 +356,6 @@ def delete(
 ) -> Response:
     with session_factory(settings.sqlalchemy_url).begin() as session:
         if not delete_job(session, job_id, principal.owner):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+            raise not_found(f"job {job_id}")
     effects.discard_audio(job_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

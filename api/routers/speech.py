@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import authenticate
 from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, SettingsDep
+from api.errors import not_found
 from api.live import job_audio
 from api.openapi import errors, live_stream
 from api.schemas import JobCreate
@@ -178,5 +179,5 @@ def models() -> ModelList:
 @router.get("/models/{model}", response_model=ModelOut, responses=errors(404))
 def model(model: str) -> ModelOut:
     if model not in MODELS:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"model {model} not found")
+        raise not_found(f"model {model}")
     return ModelOut(id=model)

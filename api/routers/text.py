@@ -17,7 +17,7 @@ from core.languages import is_spaced
 from core.lexicon import LexiconError
 from core.phonemizer import phonemize, token_count
 from core.speech import job_lexicon, speak
-from core.timeline import PAUSE_SECONDS
+from core.timeline import pause_seconds
 from core.voice_catalog import language_warnings
 
 router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(authenticate)])
@@ -63,9 +63,7 @@ def _preview(body, settings, principal) -> PreviewOut:
             overrides=chunk.overrides,
         )
         tokens = token_count(spoken.phonemes)
-        pause = (
-            PAUSE_SECONDS[chunk.pause_after] if chunk.pause_seconds is None else chunk.pause_seconds
-        )
+        pause = pause_seconds(chunk.pause_after, chunk.pause_seconds)
         seconds += tokens / TOKENS_PER_SECOND / body.speed + pause
         chunks.append(
             PreviewChunk(
