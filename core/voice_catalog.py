@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.languages import Language, language, voice_language
+from core.voices import canonical_names
 
 GENDERS = {"f": "female", "m": "male"}
 
@@ -46,12 +47,6 @@ def voice_info(name: str) -> VoiceInfo:
     return VoiceInfo(name, language, gender, GRADES.get(name))
 
 
-def spec_voices(spec: str) -> list[str]:
-    """The voice names of a stored voice spec (core.voices' canonical ``name`` or
-    ``name:weight,name:weight``)."""
-    return [part.partition(":")[0] for part in spec.split(",")]
-
-
 def language_warnings(specs: Iterable[str], lang: str) -> list[str]:
     """A warning for each voice of ``specs`` (once each) whose language is not ``lang``: such a
     voice may read the text, but with its own language's accent."""
@@ -62,7 +57,7 @@ def language_warnings(specs: Iterable[str], lang: str) -> list[str]:
     warnings: list[str] = []
     seen: set[str] = set()
     for spec in specs:
-        for name in spec_voices(spec):
+        for name in canonical_names(spec):
             own = voice_language(name)
             if name in seen or own is None or own.code == reading.code:
                 continue

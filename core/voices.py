@@ -45,6 +45,12 @@ def is_blend(spec: str) -> bool:
     return "," in spec or ":" in spec
 
 
+def canonical_names(spec: str) -> list[str]:
+    """The voice names of a canonical spec (as ``VoiceBlend.spec`` writes it, e.g. one a job
+    stored), in order, without checking them against a voices file."""
+    return [part.partition(":")[0] for part in spec.split(",")]
+
+
 def _available_list(available: Collection[str]) -> str:
     return ", ".join(sorted(available))
 

@@ -22,6 +22,7 @@ from api.schemas import JobCreate
 from api.submission import check_submission, submit_job
 from core.audio_formats import StreamFormat, media_types
 from core.model_files import list_voices
+from core.openai_voices import voice_for_openai_name
 from core.settings import Settings
 from storage.db import session_factory
 from storage.job_end import JobEndEffects, ending_jobs
@@ -30,29 +31,6 @@ router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(authenti
 
 MODELS = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 MODEL_CREATED = 1735689600  # 2025-01-01: Kokoro-82M v1.0
-OPENAI_VOICES = (
-    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse",
-)  # fmt: skip
-# The Kokoro v1.0 voice that stands in for each, when the voices file has it (the official
-# voices-v1.0.bin has all of them). Five of OpenAI's names are Kokoro voices too, of the same
-# gender (and, for fable, the same British accent): those. The others get a voice of their
-# gender and accent, the better graded first (core/voice_catalog.py), each a different one, so
-# that two names never sound alike:
-KOKORO_EQUIVALENTS = {
-    "alloy": "af_alloy",
-    "echo": "am_echo",
-    "fable": "bm_fable",
-    "nova": "af_nova",
-    "onyx": "am_onyx",
-    # the one of OpenAI's first six voices without a Kokoro namesake: a female voice, and the
-    # best Kokoro has (grade A, the default one)
-    "shimmer": "af_heart",
-    "coral": "af_bella",  # warm, female: Kokoro's next best (A-)
-    "sage": "af_sarah",  # calm, female (C+)
-    "ash": "am_michael",  # male (C+)
-    "verse": "am_fenrir",  # male (C+)
-    "ballad": "bm_george",  # British, male (C)
-}
 SPEECH_PRIORITY = 9  # short and someone is waiting: ahead of every book
 
 
@@ -90,21 +68,8 @@ class ModelList(BaseModel):
 
 
 def kokoro_voice(settings: Settings, voice: str) -> str:
-    """OpenAI's voice names to voices of the loaded voices file; anything else is passed on
-    (a voice or a blend, checked like every voice). ``KQ_OPENAI_VOICES`` (`alloy=af_bella,...`)
-    overrides; otherwise the Kokoro equivalent when the file has it, else a voice of the file
-    picked by the name's place in OpenAI's list, so that different names sound different."""
-    name = voice.strip().lower()
-    if name not in OPENAI_VOICES:
-        return voice
-    chosen = settings.openai_voice_map.get(name)
-    if chosen:
-        return chosen
-    available = list_voices(settings)
-    equivalent = KOKORO_EQUIVALENTS[name]
-    if equivalent in available:
-        return equivalent
-    return sorted(available)[OPENAI_VOICES.index(name) % len(available)]
+    """A voice of the request as a voice of the loaded voices file (core/openai_voices.py)."""
+    return voice_for_openai_name(voice, settings.openai_voice_map, list_voices(settings))
 
 
 def _speech_job(settings: Settings, request: SpeechRequest) -> JobCreate:

@@ -18,9 +18,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from api.routers.speech import KOKORO_EQUIVALENTS, OPENAI_VOICES, kokoro_voice
+from api.routers.speech import kokoro_voice
 from api.sample_slots import SampleSlotsInMemory
 from core.languages import supported_codes
+from core.openai_voices import KOKORO_EQUIVALENTS, OPENAI_VOICES
 from core.queue import PRIORITY_STEPS, SYNTHESIZE_SAMPLE, celery_priority
 from core.samples import SAMPLE_MAX_CHARS, SAMPLE_TEXTS
 from core.settings import Settings
