@@ -36,10 +36,12 @@ def speech_bounds(audio: np.ndarray) -> tuple[int, int]:
     return (int(loud[0]), int(loud[-1]) + 1) if len(loud) else (0, 0)
 
 
-def trim_silence(audio: np.ndarray) -> np.ndarray:
-    """The audio from its first to its last sample above SILENCE_LEVEL (empty if none is)."""
+def chunk_audio(audio: np.ndarray) -> tuple[np.ndarray, int]:
+    """What is kept of an inference's audio (a chunk's or a sample's): from its first to its
+    last sample above SILENCE_LEVEL, faded at both edges; and the samples cut from its start,
+    which word timings move by."""
     start, end = speech_bounds(audio)
-    return audio[start:end]
+    return fade_edges(audio[start:end]), start
 
 
 def fade_edges(audio: np.ndarray) -> np.ndarray:

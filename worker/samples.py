@@ -13,7 +13,7 @@ from core.queue import SYNTHESIZE_SAMPLE
 from core.settings import get_settings
 from core.speech import server_lexicon
 from worker.app import app, load_engine
-from worker.audio import encode_run, fade_edges, levels_of, trim_silence
+from worker.audio import chunk_audio, encode_run, levels_of
 from worker.tasks import process_store
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def synthesize_sample(key: str, voice: str, text: str, speed: float, lang: str, 
     result = engine.synthesize(
         text, voice, speed, lang, lexicon=server_lexicon(get_settings().lexicon_path)
     )
-    audio = fade_edges(trim_silence(result.audio))
+    audio, _ = chunk_audio(result.audio)
     # The level a finished book has: what the listener hears there is what the sample promises
     gain = chapter_gain(Loudness.PEAK, levels_of(audio))
     with store.writer(key) as tmp:

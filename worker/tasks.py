@@ -28,7 +28,7 @@ from storage.db import transaction
 from storage.job_end import JobEndEffects, JobEnds, ending_jobs, job_end_effects
 from storage.jobs import ChunkTiming, finish_chunk, release_chunks, retry_chunk, start_chunk
 from worker.app import app, load_engine
-from worker.audio import fade_edges, levels_of, speech_bounds
+from worker.audio import chunk_audio, levels_of
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,7 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     )
     encode_started = time.perf_counter()
     key = chunk_key(work.job_id, work.index)
-    start, end = speech_bounds(result.audio)
-    audio = fade_edges(result.audio[start:end])
+    audio, start = chunk_audio(result.audio)
     # Word samples move with the trimmed start and stay within what is stored
     words = shifted(result.words, start, len(audio))
     process_store().put(key, encode_chunk(audio))

@@ -204,7 +204,7 @@ def test_a_break_inserts_its_silence_where_a_sentence_end_inserts_its_own(
     assert markup_break.heard >= seconds
 
 
-# Chunks are trimmed to their audible samples (worker/audio.py trim_silence): a break is
+# Chunks are trimmed to their audible samples (worker/audio.py chunk_audio): a break is
 # heard as the silence it asks for, not plus the quiet edges kokoro-onnx leaves
 @pytest.mark.parametrize("markup, seconds", BREAKS, ids=["tags-2s", "ssml-500ms"])
 def test_a_break_is_heard_as_the_silence_it_asks_for(marked_jobs, markup, seconds):
@@ -306,7 +306,7 @@ def test_a_pronunciation_changes_the_audio_only_around_its_word(speech_stack):
     a, b = envelope_db(plain), envelope_db(entry)
     head = int(0.8 * word_starts * 100)
     tail = int(0.8 * after_word * 100)
-    # Each chunk starts at its first audible sample (worker/audio.py trim_silence), which two
+    # Each chunk starts at its first audible sample (worker/audio.py chunk_audio), which two
     # renditions of a sentence may reach a few milliseconds apart
     head_correlation = best_lagged_correlation(a[:head], b[:head], max_lag=2)
     head_db = float(np.mean(np.abs(a[:head] - b[:head])))

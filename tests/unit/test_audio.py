@@ -14,12 +14,12 @@ from worker.audio import (
     LIMITER_WINDOW_SECONDS,
     SILENCE_LEVEL,
     apply_gain,
+    chunk_audio,
     encode_run,
     fade_edges,
     levels_of,
     limit,
     speech_bounds,
-    trim_silence,
 )
 from worker.container_join import decode
 
@@ -80,9 +80,11 @@ def test_chunks_are_trimmed_to_their_audible_samples():
     speech = tone(0.25, 300)
     padded = np.concatenate([quiet, speech, quiet])
     loud = np.flatnonzero(np.abs(speech) > SILENCE_LEVEL)
-    np.testing.assert_array_equal(trim_silence(padded), speech[loud[0] : loud[-1] + 1])
+    kept, cut = chunk_audio(padded)
+    np.testing.assert_array_equal(kept, fade_edges(speech[loud[0] : loud[-1] + 1]))
+    assert cut == len(quiet) + loud[0]
     assert speech_bounds(padded) == (len(quiet) + loud[0], len(quiet) + loud[-1] + 1)
-    assert len(trim_silence(quiet)) == 0 and speech_bounds(quiet) == (0, 0)
+    assert len(chunk_audio(quiet)[0]) == 0 and speech_bounds(quiet) == (0, 0)
 
 
 # --- encode_run -------------------------------------------------------------------------------
