@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 import httpx
+from celery.utils.time import get_exponential_backoff_interval
 
 from core.callback_urls import CallbackRefused, checked_addresses
 from core.queue import DELIVER_WEBHOOK, visibility_timeout_s
@@ -70,11 +71,16 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
 
 
 def backoff_s(retries: int, retry_after: str | None = None) -> float:
-    """Seconds before retry number ``retries + 1``: 2, 4, 8, ... with jitter, at least the
-    receiver's Retry-After when it can be read, capped below the broker's visibility timeout (a
-    task waiting longer for its countdown would be delivered a second time)."""
+    """Seconds before retry number ``retries + 1``: Celery's exponential backoff (2, 4, 8, ...)
+    with jitter, at least the receiver's Retry-After when it can be read, capped below the
+    broker's visibility timeout (a task waiting longer for its countdown would be delivered a
+    second time). The countdown is this task's own, not ``autoretry_for``'s, because of the
+    receiver's Retry-After."""
     cap = min(BACKOFF_MAX_S, visibility_timeout_s(get_settings()) / 2)
-    delay = BACKOFF_BASE_S * 2**retries * random.uniform(0.8, 1.2)
+    exponential = get_exponential_backoff_interval(
+        BACKOFF_BASE_S, retries, BACKOFF_MAX_S, full_jitter=False
+    )
+    delay = exponential * random.uniform(0.8, 1.2)
     asked = retry_after_s(retry_after)
     if asked is not None:
         delay = max(delay, asked)
