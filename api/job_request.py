@@ -19,10 +19,8 @@ from core.settings import Settings
 
 TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}
 BOOK_TYPES = ".txt, .md or .epub"
-FORM_FIELDS = {
-    "voice", "speed", "lang", "format", "title", "author", "priority", "callback_url", "queue",
-    "markup", "pronunciations", "loudness",
-}  # fmt: skip
+# A form's fields are the JSON body's, but the text: that is the book file's
+FORM_FIELDS = frozenset(JobCreate.model_fields) - {"text", "chapters"}
 JSON_FORM_FIELDS = {"pronunciations"}  # a form field can only be a string: these carry JSON
 
 

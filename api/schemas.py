@@ -19,6 +19,7 @@ from core.audio_formats import AudioFormat
 from core.languages import DEFAULT_LANGUAGE, supported_codes
 from core.lexicon import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
 from core.loudness import Loudness
+from core.markup import MARKUP_MODES
 from core.settings import MAX_JOB_CHAPTERS
 from core.text import has_speakable_text
 
@@ -148,7 +149,7 @@ class JobCreate(BaseModel):
         "and KQ_QUEUES (default: KQ_QUEUE)",
     )
     callback_url: CallbackUrl | None = None
-    markup: Literal["none", "tags", "ssml"] = Field(
+    markup: Literal[MARKUP_MODES] = Field(
         default="none",
         description="how the text is read: plain (none), with [pause:1s] [voice:x] "
         "[word](/ipa/) tags, or as SSML",
