@@ -32,13 +32,7 @@ def job_out(job: Job) -> JobOut:
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        progress=Progress(
-            chunks_done=job.chunks_done,
-            chunks_total=job.chunks_total,
-            chars_done=job.chars_done,
-            chars_total=job.chars_total,
-            percent=round(job.percent_done, 2),
-        ),
+        progress=Progress.of(job.chunks_done, job.chunks_total, job.chars_done, job.chars_total),
         audio_seconds=job.audio_seconds,
         wall_seconds=job.wall_seconds,
         realtime_factor=job.realtime_factor,
@@ -76,18 +70,15 @@ def etag(job: Job) -> str:
 
 
 def batch_out(batch_id: str, created_at: datetime, jobs: list[Job]) -> BatchOut:
-    done = sum(j.chars_done for j in jobs)
-    total = sum(j.chars_total for j in jobs)
     return BatchOut(
         id=batch_id,
         status=batch_status([j.status for j in jobs]),
         created_at=created_at,
-        progress=Progress(
-            chunks_done=sum(j.chunks_done for j in jobs),
-            chunks_total=sum(j.chunks_total for j in jobs),
-            chars_done=done,
-            chars_total=total,
-            percent=round(100.0 * done / total, 2) if total else 100.0,
+        progress=Progress.of(
+            sum(j.chunks_done for j in jobs),
+            sum(j.chunks_total for j in jobs),
+            sum(j.chars_done for j in jobs),
+            sum(j.chars_total for j in jobs),
         ),
         jobs=[job_out(j) for j in jobs],
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from api.schemas import Progress
 from core.audio_formats import StreamFormat
 from core.audio_stream import StreamEncoder, decode_chunk
 from core.settings import Settings
@@ -91,13 +92,9 @@ async def job_events(settings: Settings, job_id: str, after_seq: int) -> AsyncIt
                 "chunk",
                 {
                     "chunk": event.index,
-                    "chunks_done": event.seq,
-                    "chunks_total": state.chunks_total,
-                    "chars_done": chars_done,
-                    "chars_total": state.chars_total,
-                    "percent": round(100.0 * chars_done / state.chars_total, 2)
-                    if state.chars_total
-                    else 100.0,
+                    **Progress.of(
+                        event.seq, state.chunks_total, chars_done, state.chars_total
+                    ).model_dump(),
                     "audio_seconds": event.audio_seconds,
                     # Seconds from the chunk's own start: where the chunk lies in the final
                     # file is known only once every chunk before it is done

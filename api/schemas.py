@@ -199,7 +199,18 @@ class Progress(BaseModel):
     chunks_total: int
     chars_done: int
     chars_total: int
-    percent: float
+    percent: float = Field(description="by characters, 0 to 100")
+
+    @classmethod
+    def of(cls, chunks_done: int, chunks_total: int, chars_done: int, chars_total: int):
+        percent = 100.0 * chars_done / chars_total if chars_total else 100.0
+        return cls(
+            chunks_done=chunks_done,
+            chunks_total=chunks_total,
+            chars_done=chars_done,
+            chars_total=chars_total,
+            percent=round(percent, 2),
+        )
 
 
 class JobLinks(BaseModel):
