@@ -1,15 +1,7 @@
 """Finding 15 as it was heard, through POST /v1/text/preview (the in-process app): a range in
 the job's first sentence is said whole, with its "to", and a short first sentence is one chunk."""
 
-import pytest
-
-from tests.support.fast import FastApi, api_for, fast_settings, without_shell_settings
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory) -> FastApi:
-    with without_shell_settings():
-        yield api_for(fast_settings(tmp_path_factory.mktemp("cuts-api")))
+from tests.support.fast import FastApi
 
 
 def preview(api: FastApi, text: str) -> list[dict]:

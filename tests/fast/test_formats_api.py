@@ -1,13 +1,10 @@
 """GET /v1/formats: the format table as clients (the web app among them) read it."""
 
 from core.audio_formats import FORMATS
-from tests.support.fast import api_for, fast_settings, without_shell_settings
 
 
-def test_the_formats_route_answers_the_table(tmp_path):
-    with without_shell_settings():
-        api = api_for(fast_settings(tmp_path))
-        answer = api.http.get("/v1/formats")
+def test_the_formats_route_answers_the_table(api):
+    answer = api.http.get("/v1/formats")
     assert answer.status_code == 200
     listed = {f["name"]: f for f in answer.json()}
     assert list(listed) == list(FORMATS)

@@ -18,19 +18,10 @@ from storage.models import Job
 from tests.support.fast import (
     LOOPBACK,
     FastApi,
-    api_for,
     detail_text,
-    fast_settings,
-    without_shell_settings,
 )
 
 MISSING = "0" * 32
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory) -> FastApi:
-    with without_shell_settings():
-        yield api_for(fast_settings(tmp_path_factory.mktemp("hostile-queries")))
 
 
 def cursor_of(raw: str) -> str:

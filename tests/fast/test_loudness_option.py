@@ -18,21 +18,10 @@ from storage.db import session_factory, transaction
 from storage.job_end import ending_jobs, job_end_effects
 from storage.jobs import start_chunk
 from storage.models import Chunk, Job
-from tests.support.fast import FastApi, api_for, detail_text, fast_settings, without_shell_settings
+from tests.support.fast import FastApi, detail_text
 
 GOOD = {"text": "A perfectly good sentence."}
 BOOK = ("book.txt", b"Chapter one is short.\n\nIt has two paragraphs.", "text/plain")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_shell_settings():
-    with without_shell_settings():
-        yield
-
-
-@pytest.fixture(scope="module")
-def api(no_shell_settings, tmp_path_factory) -> FastApi:
-    return api_for(fast_settings(tmp_path_factory.mktemp("api")))
 
 
 def stored_loudness(api: FastApi, job_id: str) -> str:

@@ -12,18 +12,12 @@ from core.timeline import pause_samples
 from storage.db import transaction
 from storage.job_end import ending_jobs, job_end_effects
 from storage.jobs import ChunkTiming, NewJob, create_job, finish_chunk, start_chunk
-from tests.support.fast import FastApi, api_for, fast_settings, without_shell_settings
+from tests.support.fast import FastApi
 
 MISSING = "0" * 32
 TEXT = "It was the best of times. It was the worst of times."
 # Per chunk: its audio length and its words' samples in that audio
 CHUNK_SAMPLES = 48_000
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory) -> FastApi:
-    with without_shell_settings():
-        yield api_for(fast_settings(tmp_path_factory.mktemp("api")))
 
 
 def words_of(text: str) -> list[list]:
