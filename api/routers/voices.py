@@ -20,8 +20,7 @@ from core.voice_catalog import voice_info
 router = APIRouter(prefix="/v1/voices", tags=["voices"], dependencies=[Depends(authenticate)])
 
 _SAMPLE_AUDIO = {
-    fmt.media_type: {"schema": {"type": "string", "format": "binary"}}
-    for fmt in SampleFormat
+    fmt.media_type: {"schema": {"type": "string", "format": "binary"}} for fmt in SampleFormat
 }
 SAMPLE_RESPONSES = {
     200: {
