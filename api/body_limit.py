@@ -1,8 +1,7 @@
 """Reject oversized request bodies with 413 before reading them."""
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from api.asgi import send_json_error
 
 
 class BodySizeLimit:
@@ -18,7 +17,7 @@ class BodySizeLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, receive, send)
             return
 
         received = 0
@@ -35,7 +34,7 @@ class BodySizeLimit:
                     # A streamed body without Content-Length: answer now, and tell the app
                     # the client is gone so it stops reading
                     rejected = True
-                    await self._reject(send)
+                    await self._reject(scope, receive, send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -49,10 +48,7 @@ class BodySizeLimit:
             if not rejected:
                 raise
 
-    async def _reject(self, send: Send) -> None:
-        await send_json_error(
-            send,
-            413,
-            f"request body is larger than the limit of {self.max_bytes} bytes",
-            headers=[(b"connection", b"close")],
-        )
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"request body is larger than the limit of {self.max_bytes} bytes"
+        answer = JSONResponse({"detail": detail}, 413, headers={"connection": "close"})
+        await answer(scope, receive, send)

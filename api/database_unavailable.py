@@ -11,9 +11,8 @@ the database before any route runs, outside the reach of FastAPI's exception han
 import logging
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from api.asgi import send_json_error
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +59,7 @@ class DatabaseUnavailable:
                 scope.get("path"),
                 str(error).splitlines()[0] if str(error) else type(error).__name__,
             )
-            await send_json_error(
-                send, 503, DETAIL, headers=[(b"retry-after", str(RETRY_AFTER_S).encode())]
+            answer = JSONResponse(
+                {"detail": DETAIL}, 503, headers={"Retry-After": str(RETRY_AFTER_S)}
             )
+            await answer(scope, receive, send)

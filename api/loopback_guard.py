@@ -26,9 +26,9 @@ was meant by whoever holds it, wherever it comes from.
 import ipaddress
 from urllib.parse import urlsplit
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.asgi import send_json_error
 from api.auth import is_loopback
 from core.settings import Settings
 
@@ -139,7 +139,7 @@ class LoopbackOnlyWithoutKeys:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})
-        await send_json_error(send, 403, refusal)
+        await JSONResponse({"detail": refusal}, 403)(scope, receive, send)
 
     def refusal(self, scope: Scope) -> str | None:
         """Why a server without keys refuses this request; None: it serves it."""
