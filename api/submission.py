@@ -4,6 +4,7 @@ and enqueue its chunks."""
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from celery import Celery
 from fastapi import HTTPException, status
@@ -14,7 +15,6 @@ from api.auth import Principal
 from api.errors import queue_unreachable, unprocessable
 from api.schemas import JobCreate
 from core.callback_urls import written_address_refusal
-from core.chunk_plan import ChapterMarkupError, PlannedChunk, plan_chunks
 from core.languages import is_english, supported_languages
 from core.lexicon import Lexicon, LexiconError
 from core.model_files import default_voice, list_voices
@@ -25,6 +25,9 @@ from core.voices import canonical_voice
 from storage.job_queries import get_job_by_idempotency_key, unfinished_jobs
 from storage.jobs import NewJob, create_job, delete_job
 from storage.models import Job
+
+if TYPE_CHECKING:  # the chunk planner imports the spoken-form normalizer: seconds to load
+    from core.chunk_plan import PlannedChunk
 
 # Fields added to JobCreate after Idempotency-Keys were first stored: left out of the hash at
 # their default, so a request stored before they existed still matches its replay
@@ -44,7 +47,7 @@ class CheckedJob:
     """A submission that passed every check: the job's voice and its planned chunks."""
 
     voice: str
-    chunks: list[PlannedChunk]
+    chunks: "list[PlannedChunk]"
 
 
 def check_submission(settings: Settings, principal: Principal, body: JobCreate) -> CheckedJob:
@@ -85,6 +88,10 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
         Lexicon.parse(body.pronunciation_entries())
     except LexiconError as error:
         raise unprocessable(str(error)) from error
+    # Imported here, on the first job or preview: the chunk planner loads the spoken-form
+    # normalizer (seconds), which the API's start-up does not pay
+    from core.chunk_plan import ChapterMarkupError, plan_chunks
+
     voices = list_voices(settings)
     try:
         chunks = plan_chunks(

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-from core.normalize import LANGUAGES as NORMALIZED_LANGUAGES
-
 DEFAULT_LANGUAGE = "en-us"
+# The languages the spoken-form normalizer (core/normalize, English rules) and the
+# pronunciation lexicons apply to. Written here, not in core/normalize, so that knowing a
+# language does not load the normalizer (inflect alone takes seconds to import)
+NORMALIZED_LANGUAGES = ("en-us", "en-gb")
 
 
 class FrontEnd(StrEnum):

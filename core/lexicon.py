@@ -310,3 +310,25 @@ def load_lexicon(path: str | Path) -> Lexicon:
             f"column {error.colno}"
         ) from None
     return Lexicon.parse(entries, source=f"lexicon {path}")
+
+
+@lru_cache(maxsize=4)
+def _lexicon_file(path: str, modified_ns: int) -> Lexicon:
+    return load_lexicon(path)
+
+
+def server_lexicon(path: Path | None) -> Lexicon:
+    """The server's lexicon (KQ_LEXICON_PATH), read again when the file changes."""
+    if path is None:
+        return EMPTY_LEXICON
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        modified = -1  # load_lexicon says what is wrong with it
+    return _lexicon_file(str(path), modified)
+
+
+def job_lexicon(path: Path | None, entries: dict | None) -> Lexicon:
+    """What a job's words are said as: its own pronunciations over the server's lexicon."""
+    server = server_lexicon(path)
+    return server.overlay(Lexicon.parse(entries)) if entries else server

@@ -33,18 +33,56 @@ with ``speech.voice or job.voice``, cuts a Speech into chunks with ``speech.cut(
 chunk.overrides)``, inserts a Break's silence, and ends a chunk at a Boundary with the pause of
 a sentence or paragraph end. Pure: callbacks say which voices and phonemes are valid.
 
-This module holds the segment types, the builder and value checks both readers share, the
-tags reader and parse_markup; the SSML reader is core.ssml.
+This module holds the tags reader and parse_markup; the SSML reader is core.ssml; the segment
+types, the builder and the value checks both readers share are core.markup_segments
+(re-exported here, so that users of markup import this module only).
 """
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Literal
+
+from core.markup_segments import (
+    DEFAULT_VOICE_NAMES,
+    MAX_PAUSE_SECONDS,
+    Alias,
+    Boundary,
+    Break,
+    MarkupError,
+    Override,
+    PhonemeOverride,
+    Segment,
+    SegmentBuilder,
+    Speech,
+    check_value,
+    duration_seconds,
+    overrides_from_json,
+    overrides_to_json,
+    voice_or_default,
+)
+from core.ssml import parse_ssml
+
+__all__ = [
+    "DEFAULT_VOICE_NAMES",
+    "MARKUP_MODES",
+    "MAX_PAUSE_SECONDS",
+    "Alias",
+    "Boundary",
+    "Break",
+    "MarkupError",
+    "Override",
+    "PhonemeOverride",
+    "Segment",
+    "SegmentBuilder",
+    "Speech",
+    "check_value",
+    "duration_seconds",
+    "overrides_from_json",
+    "overrides_to_json",
+    "parse_markup",
+    "voice_or_default",
+]
 
 MARKUP_MODES = ("none", "tags", "ssml")
-MAX_PAUSE_SECONDS = 10.0
-DEFAULT_VOICE_NAMES = frozenset({"default"})  # [voice:default] / <voice name="default">
 
 # The word-phoneme form comes first so that "[voice](/vˈɔɪs/)" is a pronunciation, not a tag.
 # Tag names are case-insensitive; a tag's value runs to the first "]".
@@ -53,193 +91,6 @@ _TAG = re.compile(
     r"|\[(?i:pause)\s*:(?P<pause>[^\[\]]*)\]"
     r"|\[(?i:voice)(?:\s*:(?P<voice>[^\[\]]*))?\]"
 )
-# Possessive, and never starting inside a run of spaces or digits: linear however it is used
-# (a tag's value can be megabytes of spaces or digits)
-_DURATION = re.compile(
-    r"(?<![\s\d.])\s*+(?P<number>\d++(?:\.\d*+)?|\.\d++)\s*+(?P<unit>ms|s)\s*+", re.IGNORECASE
-)
-
-
-class MarkupError(ValueError):
-    """Markup that cannot be read; ``position`` is the 0-based offset in the job's text."""
-
-    def __init__(self, message: str, position: int):
-        super().__init__(f"{message} (at character {position})")
-        self.message = message
-        self.position = position
-
-    def __reduce__(self):  # so that it survives pickling (a Celery result, a process pool)
-        return type(self), (self.message, self.position)
-
-
-@dataclass(frozen=True)
-class PhonemeOverride:
-    """``written[start:end]`` is spoken with these Kokoro IPA phonemes."""
-
-    start: int
-    end: int
-    phonemes: str
-
-
-@dataclass(frozen=True)
-class Alias:
-    """``written[start:end]`` is shown but ``say`` is spoken instead (as normal text)."""
-
-    start: int
-    end: int
-    say: str
-
-
-Override = PhonemeOverride | Alias
-
-
-@dataclass(frozen=True)
-class Speech:
-    written: str
-    voice: str | None  # canonical voice spec; None means the job's voice
-    phonemes: tuple[PhonemeOverride, ...] = ()
-    aliases: tuple[Alias, ...] = ()
-
-    @property
-    def overrides(self) -> tuple[Override, ...]:
-        """Phoneme overrides and aliases together, in text order (they never overlap)."""
-        return tuple(sorted((*self.phonemes, *self.aliases), key=lambda o: o.start))
-
-    def cut(self, start: int, end: int) -> "Speech":
-        """The segment for ``written[start:end]``, spans re-based to it. A span the cut
-        crosses is left out: its word is then read plainly rather than half overridden."""
-
-        def inside(spans):
-            return tuple(
-                replace(s, start=s.start - start, end=s.end - start)
-                for s in spans
-                if start <= s.start and s.end <= end
-            )
-
-        return Speech(self.written[start:end], self.voice, inside(self.phonemes),
-                      inside(self.aliases))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Break:
-    seconds: float
-    # Where its tag or element starts in the job's text, for an error about the silence it
-    # adds up to (core/chunk_plan.py caps it); None where the reader does not say
-    position: int | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Boundary:
-    kind: Literal["sentence", "paragraph"]
-
-
-Segment = Speech | Break | Boundary
-
-
-@dataclass
-class SegmentBuilder:
-    """Collects segments for the tags reader and core.ssml, merging consecutive text of one
-    voice into one Speech."""
-
-    segments: list[Segment] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
-    length: int = 0
-    voice: str | None = None
-    phonemes: list[PhonemeOverride] = field(default_factory=list)
-    aliases: list[Alias] = field(default_factory=list)
-    has_words: bool = False  # the text collected so far is not only whitespace
-    boundary: Literal["sentence", "paragraph"] | None = None
-    last: int | None = None  # index of the last segment that is not a Break
-
-    def text(self, text: str, voice: str | None) -> None:
-        if not text:
-            return
-        if voice != self.voice and self.length:
-            self._flush_speech()
-        if text.strip() and not self.has_words:
-            self._flush_boundary()
-            self.has_words = True
-        self.voice = voice
-        self.written.append(text)
-        self.length += len(text)
-
-    def phoneme(self, text: str, phonemes: str, voice: str | None) -> None:
-        self.text(text, voice)
-        self.phonemes.append(PhonemeOverride(self.length - len(text), self.length, phonemes))
-
-    def alias(self, text: str, say: str, voice: str | None) -> None:
-        self.text(text, voice)
-        self.aliases.append(Alias(self.length - len(text), self.length, say))
-
-    def pause(self, seconds: float, position: int | None = None) -> None:
-        self._flush_speech()
-        self._flush_boundary()
-        self.segments.append(Break(seconds, position))
-
-    def mark(self, kind: Literal["sentence", "paragraph"]) -> None:
-        self._flush_speech()
-        if self.boundary != "paragraph":  # a paragraph end is also a sentence end
-            self.boundary = kind
-
-    def finish(self) -> list[Segment]:
-        self._flush_speech()
-        return self.segments
-
-    def _flush_boundary(self) -> None:
-        # No boundary before the first text, none after the last, and one between two texts
-        # even with breaks between them (the stronger, a paragraph, if both were marked)
-        kind, self.boundary = self.boundary, None
-        if kind is None or self.last is None:
-            return
-        if not isinstance(self.segments[self.last], Boundary):
-            self.last = len(self.segments)
-            self.segments.append(Boundary(kind))
-        elif kind == "paragraph":
-            self.segments[self.last] = Boundary(kind)
-
-    def _flush_speech(self) -> None:
-        if self.has_words:
-            written = "".join(self.written)
-            self.last = len(self.segments)
-            self.segments.append(
-                Speech(written, self.voice, tuple(self.phonemes), tuple(self.aliases))
-            )
-        self.written, self.length, self.phonemes, self.aliases = [], 0, [], []
-        self.has_words = False
-
-
-def check_value(callback: Callable[[str], str] | None, value: str, what: str, position: int) -> str:
-    """``callback(value)``, its ValueError raised as a MarkupError at ``position``."""
-    if callback is None:
-        return value
-    try:
-        return callback(value)
-    except ValueError as error:
-        raise MarkupError(f"{what}: {error}", position) from None
-
-
-def voice_or_default(check_voice, spec: str, what: str, at: int) -> str | None:
-    """The canonical voice of a tag or element; None for the job's own voice."""
-    return None if spec.lower() in DEFAULT_VOICE_NAMES else check_value(check_voice, spec, what, at)
-
-
-def duration_seconds(value: str, where: str, position: int) -> float:
-    """The seconds of a pause or break time such as "1.5s" or "500ms", at most MAX_PAUSE_SECONDS."""
-    match = _DURATION.fullmatch(value)
-    if match is None:
-        raise MarkupError(
-            f"{where} {value.strip()!r} is not a duration; write seconds or milliseconds with "
-            f"their unit, as in 1.5s or 500ms",
-            position,
-        )
-    seconds = float(match["number"]) / (1000 if match["unit"].lower() == "ms" else 1)
-    if seconds > MAX_PAUSE_SECONDS:
-        raise MarkupError(
-            f"{where} {value.strip()!r} is longer than the {MAX_PAUSE_SECONDS:g} s a pause may "
-            f"last; use several pauses or a shorter one",
-            position,
-        )
-    return seconds
 
 
 def _parse_tags(text, check_voice, check_phonemes) -> list[Segment]:
@@ -289,8 +140,5 @@ def parse_markup(
     if mode == "tags":
         return _parse_tags(text, check_voice, check_phonemes)
     if mode == "ssml":
-        # Imported here, not at the top: core.ssml builds on this module's segments and checks
-        from core.ssml import parse_ssml
-
         return parse_ssml(text, check_voice, check_phonemes)
     raise ValueError(f"unknown markup mode {mode!r}; use one of {', '.join(MARKUP_MODES)}")

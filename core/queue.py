@@ -9,14 +9,11 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from celery import Celery
 
+from core.samples import SampleOrder
 from core.settings import Settings
-
-if TYPE_CHECKING:  # core.samples imports the text normalizer: a second and a half
-    from core.samples import SampleOrder
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +174,7 @@ def send_assembly(celery: Celery, job_id: str, queue: str, settings: Settings) -
     )
 
 
-def send_sample(celery: Celery, order: "SampleOrder", queue: str, task_id: str) -> None:
+def send_sample(celery: Celery, order: SampleOrder, queue: str, task_id: str) -> None:
     """Enqueue a voice sample at the top priority, with assemblies and ahead of every chunk
     (someone is waiting to hear it, and it is a few seconds of work), under ``task_id`` so that
     it can be revoked when nobody waits for it any more."""

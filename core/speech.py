@@ -16,38 +16,14 @@ written, and only the markup's overrides apply to it.
 """
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from core.languages import is_english
-from core.lexicon import EMPTY_LEXICON, Lexicon, load_lexicon
+from core.lexicon import EMPTY_LEXICON, Lexicon
 from core.markup import Alias, Override, PhonemeOverride
 from core.normalize import spoken_form, spoken_rewrites
 from core.pronunciation import phonemize_with_lexicon
-
-
-@lru_cache(maxsize=4)
-def _lexicon_file(path: str, modified_ns: int) -> Lexicon:
-    return load_lexicon(path)
-
-
-def server_lexicon(path: Path | None) -> Lexicon:
-    """The server's lexicon (KQ_LEXICON_PATH), read again when the file changes."""
-    if path is None:
-        return EMPTY_LEXICON
-    try:
-        modified = path.stat().st_mtime_ns
-    except OSError:
-        modified = -1  # load_lexicon says what is wrong with it
-    return _lexicon_file(str(path), modified)
-
-
-def job_lexicon(path: Path | None, entries: dict | None) -> Lexicon:
-    """What a job's words are said as: its own pronunciations over the server's lexicon."""
-    server = server_lexicon(path)
-    return server.overlay(Lexicon.parse(entries)) if entries else server
 
 
 @dataclass(frozen=True)
@@ -136,23 +112,3 @@ def _respelled(text: str, lexicon: Lexicon) -> str:
         parts += [text[done : match.start], say + ending]
         done = match.end
     return "".join(parts) + text[done:]
-
-
-# Chunk rows keep their overrides as JSON: [{"start", "end", "phonemes" | "say"}, ...]
-def overrides_to_json(overrides: Iterable[Override]) -> list[dict] | None:
-    rows = [
-        {"start": o.start, "end": o.end, "phonemes": o.phonemes}
-        if isinstance(o, PhonemeOverride)
-        else {"start": o.start, "end": o.end, "say": o.say}
-        for o in overrides
-    ]
-    return rows or None
-
-
-def overrides_from_json(rows: list[dict] | None) -> tuple[Override, ...]:
-    return tuple(
-        PhonemeOverride(r["start"], r["end"], r["phonemes"])
-        if "phonemes" in r
-        else Alias(r["start"], r["end"], r["say"])
-        for r in rows or ()
-    )

@@ -1,6 +1,6 @@
 """The SSML subset of job markup (``markup: "ssml"``): an SSML text read into segments.
 
-One job: reading SSML with expat into core.markup's Speech, Break and Boundary segments,
+One job: reading SSML with expat into core.markup_segments' Speech, Break and Boundary segments,
 refusing DTDs and entity declarations and locating each error in the job's text. The text is
 read as the Unicode text it is: an XML declaration's encoding is ignored. What the
 subset holds, and how the segments are used, is described in core.markup.
@@ -10,7 +10,7 @@ import re
 from typing import Literal
 from xml.parsers import expat
 
-from core.markup import (
+from core.markup_segments import (
     MarkupError,
     Segment,
     SegmentBuilder,

@@ -10,18 +10,21 @@ gave up, an assembly that finished) and the reconciler.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from celery import Celery
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.queue import send_webhook
 from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
 from storage.blob_store import BlobStore, job_prefix
+from storage.chunk_status import set_chunk_status
 from storage.db import transaction, utcnow
 from storage.job_queries import owned_job
 from storage.jobs import drop_unstarted_chunks
 from storage.models import Chunk, Job
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,12 @@ class JobEndEffects:
         self.store.delete_prefix(job_prefix(job_id))
 
 
-def job_end_effects(celery: Celery, store: BlobStore) -> JobEndEffects:
+def job_end_effects(celery: "Celery", store: BlobStore) -> JobEndEffects:
     def notify(job_id: str, status: str, queue: str) -> None:
+        # Imported when a webhook is sent, by a process that holds a Celery app already: the
+        # storage layer itself does not load Celery
+        from core.queue import send_webhook
+
         send_webhook(celery, job_id, status, queue)
 
     return JobEndEffects(store, notify)
@@ -77,12 +84,20 @@ class JobEnds:
     def fail_chunk(self, chunk_id: int, job_id: str, error: str) -> bool:
         """A chunk's last attempt failed: the chunk fails, and with it its job. True when this
         call failed the job (it was unfinished until now)."""
-        chunk = self.session.get(Chunk, chunk_id)
-        if chunk is None or chunk.job_id != job_id or chunk.status == ChunkStatus.DONE:
+        # The attempt's chunk is running, or queued again meanwhile by the reconciler (its
+        # worker taken for lost). One that has ended keeps its state and fails nothing: done,
+        # it has counted; failed or cancelled, its job had ended already
+        failed = set_chunk_status(
+            self.session,
+            ChunkStatus.FAILED,
+            Chunk.id == chunk_id,
+            Chunk.job_id == job_id,
+            values={"error": error},
+            returning=(Chunk.index,),
+        ).first()
+        if failed is None:
             return False
-        chunk.status = ChunkStatus.FAILED
-        chunk.error = error
-        return self.fail(chunk.job_id, f"chunk {chunk.index} failed: {error}")
+        return self.fail(job_id, f"chunk {failed.index} failed: {error}")
 
     def cancel(self, job_id: str, owner: str) -> tuple[Job | None, bool]:
         """Cancel the owner's unfinished job: its chunks that have not started never will (the

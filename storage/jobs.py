@@ -3,25 +3,30 @@
 Fan-in is coordinated here, not with a Celery chord: a chunk counts towards its job only on its
 first transition to done (a conditional UPDATE), so exactly one chunk sees the job complete and
 triggers assembly, even when the broker redelivers a task. How a job ends (succeeded, failed,
-cancelled) is decided in one place: ``storage/job_end.py``.
+cancelled) is decided in one place: ``storage/job_end.py``. A chunk's status changes only
+through ``storage/chunk_status.py``, along core.states.CHUNK_TRANSITIONS.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.audio_formats import SAMPLE_RATE
-from core.chunk_plan import PlannedChunk
 from core.ids import new_id
+from core.markup import overrides_to_json
 from core.settings import get_settings
-from core.speech import overrides_to_json
-from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
+from core.states import FINAL_CHUNK_STATES, FINISHED_JOB_STATES, ChunkStatus, JobStatus
+from storage.chunk_status import set_chunk_status
 from storage.db import utcnow
 from storage.job_queries import owned_job
 from storage.models import Chunk, Job
 from storage.parts import PartRef, chapter_complete, plan_chapter
+
+if TYPE_CHECKING:  # the chunk planner imports the text normalizer: seconds, for a type
+    from core.chunk_plan import PlannedChunk
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ class ChunkTiming:
 
 
 def create_job(
-    session: Session, spec: NewJob, chunks: Sequence[PlannedChunk], *, release: int = 0
+    session: Session, spec: NewJob, chunks: "Sequence[PlannedChunk]", *, release: int = 0
 ) -> tuple[Job, list[tuple[int, int]]]:
     """Store a job and its chunks, the first ``release`` of them queued at once (what
     ``release_chunks`` would do next, without reading back rows no one else sees yet). Returns
@@ -163,10 +168,12 @@ def release_chunks(session: Session, job_id: str, count: int) -> list[tuple[int,
         .with_for_update(skip_locked=True)
     ).all()
     if rows:
-        session.execute(
-            update(Chunk)
-            .where(Chunk.id.in_([r.id for r in rows]), Chunk.status == ChunkStatus.PENDING)
-            .values(status=ChunkStatus.QUEUED, enqueued_at=utcnow())
+        set_chunk_status(
+            session,
+            ChunkStatus.QUEUED,
+            Chunk.id.in_([r.id for r in rows]),
+            only_from=(ChunkStatus.PENDING,),
+            values={"enqueued_at": utcnow()},
         )
     return [(r.id, r.index) for r in rows]
 
@@ -198,21 +205,32 @@ def start_chunk(
     if row is None:
         return None
     chunk, job = row
-    if chunk.status in (ChunkStatus.DONE, ChunkStatus.CANCELLED):
+    if chunk.status in FINAL_CHUNK_STATES:
         return None
     if job.status in FINISHED_JOB_STATES:
         # A task redelivered after its worker died mid-chunk, its job ended meanwhile: the
         # chunk will never run, so it must not stay marked running
-        if chunk.status == ChunkStatus.RUNNING:
-            chunk.status = ChunkStatus.CANCELLED
+        set_chunk_status(
+            session, ChunkStatus.CANCELLED, Chunk.id == chunk.id, only_from=(ChunkStatus.RUNNING,)
+        )
         return None
-    chunk.status = ChunkStatus.RUNNING
-    chunk.attempts += 1
-    chunk.started_at = now
-    chunk.worker_host = host
-    chunk.worker_pid = pid
+    claim = {
+        "attempts": Chunk.attempts + 1,
+        "started_at": now,
+        "worker_host": host,
+        "worker_pid": pid,
+    }
     if chunk.enqueued_at is not None:
-        chunk.queue_wait_ms = (now - chunk.enqueued_at).total_seconds() * 1000
+        claim["queue_wait_ms"] = (now - chunk.enqueued_at).total_seconds() * 1000
+    started = set_chunk_status(
+        session,
+        ChunkStatus.RUNNING,
+        Chunk.id == chunk.id,
+        values=claim,
+        returning=(Chunk.attempts,),
+    ).first()
+    if started is None:  # it ended since it was read (another delivery of its task finished it)
+        return None
     return ChunkWork(
         chunk_id=chunk.id,
         job_id=job.id,
@@ -223,7 +241,7 @@ def start_chunk(
         lang=job.lang,
         priority=job.priority,
         queue=job.queue,
-        attempt=chunk.attempts,
+        attempt=started.attempts,
         overrides=chunk.overrides,
         pronunciations=job.pronunciations,
     )
@@ -250,30 +268,31 @@ def finish_chunk(
     time (nothing when the job and its chunks are gone). The chunk that completes its chapter
     plans the chapter's parts, of about ``part_samples`` each (default: the settings')."""
     now = utcnow()
-    first_time = session.execute(
-        update(Chunk)
-        .where(Chunk.id == chunk_id, Chunk.job_id == job_id, Chunk.status != ChunkStatus.DONE)
-        .values(
-            status=ChunkStatus.DONE,
-            finished_at=now,
-            error=None,
-            tokens=timing.tokens,
-            audio_key=timing.audio_key,
-            audio_seconds=timing.audio_seconds,
-            peak=timing.peak,
-            normalize_ms=timing.normalize_ms,
-            phonemize_ms=timing.phonemize_ms,
-            inference_ms=timing.inference_ms,
-            encode_ms=timing.encode_ms,
-            worker_host=timing.worker_host,
-            worker_pid=timing.worker_pid,
-            provider=timing.provider,
-            worker_rss_mb=timing.worker_rss_mb,
-            words=timing.words,
-            words_estimated=timing.words_estimated,
-            sum_squares=timing.sum_squares,
-        )
-        .returning(Chunk.job_id, Chunk.chars, Chunk.chapter)
+    first_time = set_chunk_status(
+        session,
+        ChunkStatus.DONE,
+        Chunk.id == chunk_id,
+        Chunk.job_id == job_id,
+        values={
+            "finished_at": now,
+            "error": None,
+            "tokens": timing.tokens,
+            "audio_key": timing.audio_key,
+            "audio_seconds": timing.audio_seconds,
+            "peak": timing.peak,
+            "normalize_ms": timing.normalize_ms,
+            "phonemize_ms": timing.phonemize_ms,
+            "inference_ms": timing.inference_ms,
+            "encode_ms": timing.encode_ms,
+            "worker_host": timing.worker_host,
+            "worker_pid": timing.worker_pid,
+            "provider": timing.provider,
+            "worker_rss_mb": timing.worker_rss_mb,
+            "words": timing.words,
+            "words_estimated": timing.words_estimated,
+            "sum_squares": timing.sum_squares,
+        },
+        returning=(Chunk.job_id, Chunk.chars, Chunk.chapter),
     ).first()
     if first_time is None:
         return ChunkRecorded(first_time=False, completes_job=False)
@@ -315,26 +334,25 @@ def retry_chunk(session: Session, chunk_id: int, job_id: str, error: str) -> Non
         .where(Chunk.id == chunk_id, Chunk.job_id == job_id)
     )
     ended = job_status is None or job_status in FINISHED_JOB_STATES
-    session.execute(
-        update(Chunk)
-        .where(Chunk.id == chunk_id, Chunk.job_id == job_id, Chunk.status != ChunkStatus.DONE)
-        .values(
-            status=ChunkStatus.CANCELLED if ended else ChunkStatus.QUEUED,
-            enqueued_at=None if ended else utcnow(),
-            error=error,
-        )
+    # The attempt's chunk is running, or queued again meanwhile by the reconciler (its worker
+    # taken for lost); one that has ended (done, failed, cancelled) keeps its state
+    set_chunk_status(
+        session,
+        ChunkStatus.CANCELLED if ended else ChunkStatus.QUEUED,
+        Chunk.id == chunk_id,
+        Chunk.job_id == job_id,
+        only_from=(ChunkStatus.QUEUED, ChunkStatus.RUNNING),
+        values={"enqueued_at": None if ended else utcnow(), "error": error},
     )
 
 
 def drop_unstarted_chunks(session: Session, job_id: str) -> None:
     """The job's chunks that have not started never will: it has ended."""
-    session.execute(
-        update(Chunk)
-        .where(
-            Chunk.job_id == job_id,
-            Chunk.status.in_((ChunkStatus.PENDING, ChunkStatus.QUEUED)),
-        )
-        .values(status=ChunkStatus.CANCELLED)
+    set_chunk_status(
+        session,
+        ChunkStatus.CANCELLED,
+        Chunk.job_id == job_id,
+        only_from=(ChunkStatus.PENDING, ChunkStatus.QUEUED),
     )
 
 

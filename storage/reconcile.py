@@ -8,10 +8,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.states import ChunkStatus, JobStatus
+from storage.chunk_status import set_chunk_status
 from storage.db import utcnow
 from storage.job_end import JobEnds
 from storage.jobs import release_chunks
 from storage.models import Chunk, Job
+
+# Lost chunks sent again per UPDATE: their ids are bound parameters, and SQLite takes at most
+# 32766 of those in a statement (after an outage thousands of chunks may be lost at once)
+REQUEUE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ def reconcile_jobs(
         .where(Job.queue == queue, Job.status.in_(unfinished), Chunk.status.in_(in_flight))
         .order_by(Chunk.job_id, Chunk.index)
     ).all()
+    lost: list[ChunkToSend] = []
     for chunk, priority in rows:
         since = chunk.started_at if chunk.status == ChunkStatus.RUNNING else chunk.enqueued_at
         if chunk.job_id in result.failed_jobs or (since and since > cutoff) or chunk_held(chunk):
@@ -136,10 +142,22 @@ def reconcile_jobs(
                 "the broker lost its task); giving up"
             )
             continue
-        chunk.status = ChunkStatus.QUEUED
-        chunk.enqueued_at = now
-        chunk.requeues += 1
-        result.chunks.append(ChunkToSend(chunk.job_id, chunk.id, chunk.index, priority))
+        lost.append(ChunkToSend(chunk.job_id, chunk.id, chunk.index, priority))
+    # Sent again only if still in flight: one that a late worker finished or failed since it
+    # was read above stays as that worker left it
+    for start in range(0, len(lost), REQUEUE_BATCH):
+        batch = lost[start : start + REQUEUE_BATCH]
+        requeued = set(
+            set_chunk_status(
+                session,
+                ChunkStatus.QUEUED,
+                Chunk.id.in_([c.chunk_id for c in batch]),
+                only_from=in_flight,
+                values={"enqueued_at": now, "requeues": Chunk.requeues + 1},
+                returning=(Chunk.id,),
+            ).scalars()
+        )
+        result.chunks.extend(c for c in batch if c.chunk_id in requeued)
 
     # Jobs with chunks left but none in flight: the releasing chunk's transaction was lost
     idle = session.execute(
@@ -179,9 +197,14 @@ def reconcile_jobs(
         running = session.scalars(
             select(Chunk).where(Chunk.job_id == job_id, Chunk.status == ChunkStatus.RUNNING)
         )
-        for chunk in running:
-            if not chunk_held(chunk):
-                chunk.status = ChunkStatus.FAILED
-                chunk.error = "its worker was lost"
+        gone = [chunk.id for chunk in running if not chunk_held(chunk)]
+        if gone:
+            set_chunk_status(
+                session,
+                ChunkStatus.FAILED,
+                Chunk.id.in_(gone),
+                only_from=(ChunkStatus.RUNNING,),
+                values={"error": "its worker was lost"},
+            )
     result.chunks = [c for c in result.chunks if c.job_id not in result.failed_jobs]
     return result

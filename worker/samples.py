@@ -8,10 +8,10 @@ writes it to that key whole.
 import logging
 
 from core.audio_formats import SAMPLE_RATE, SampleFormat
+from core.lexicon import server_lexicon
 from core.loudness import Loudness, chapter_gain
 from core.queue import SYNTHESIZE_SAMPLE
 from core.settings import get_settings
-from core.speech import server_lexicon
 from worker.app import app, load_engine
 from worker.audio import chunk_audio, encode_run, levels_of
 from worker.tasks import process_store

@@ -17,9 +17,10 @@ from sqlalchemy.exc import OperationalError
 
 from core.audio_formats import SAMPLE_RATE
 from core.audio_stream import encode_chunk
+from core.lexicon import job_lexicon
+from core.markup import overrides_from_json
 from core.queue import SYNTHESIZE_CHUNK, send_chunks, send_parts
 from core.settings import get_settings
-from core.speech import job_lexicon, overrides_from_json
 from core.states import JobStatus
 from core.word_timing import shifted
 from storage.blob_store import BlobStore, chunk_key

@@ -14,9 +14,8 @@ from api.openapi import errors
 from api.schemas import PreviewChunk, PreviewOut
 from api.submission import check_submission
 from core.languages import is_spaced
-from core.lexicon import LexiconError
+from core.lexicon import LexiconError, job_lexicon
 from core.phonemizer import phonemize, token_count
-from core.speech import job_lexicon, speak
 from core.timeline import pause_seconds
 from core.voice_catalog import language_warnings
 
@@ -47,6 +46,10 @@ async def preview(body: JobRequestDep, settings: SettingsDep, principal: ApiKeyD
 
 
 def _preview(body, settings, principal) -> PreviewOut:
+    # Imported here, on the first preview: the spoken-form normalizer takes seconds to load,
+    # which the API's start-up does not pay
+    from core.speech import speak
+
     checked = check_submission(settings, principal, body)
     try:
         lexicon = job_lexicon(settings.lexicon_path, body.pronunciation_entries())

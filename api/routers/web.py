@@ -3,6 +3,11 @@
 Plain ES modules and CSS shipped in the ``api`` package (``api/static/app``), no build step and
 nothing from outside. The app talks to the public ``/v1`` API only, like any other client; this
 router just serves its files.
+
+Every file under ``api/static`` (the app here, the throughput dashboard in
+``api/routers/dashboard.py``) is served by ``static_file`` with the one policy ``HEADERS``: the
+dashboard imports the app's key module (``/app/js/auth.js``), so both pages are one origin's
+code under one Content-Security-Policy.
 """
 
 from importlib.resources import files
@@ -13,7 +18,9 @@ from fastapi.responses import HTMLResponse, Response
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 
-APP = files("api") / "static" / "app"
+STATIC = files("api") / "static"
+APP = "app"  # the web app's folder under STATIC, served at /app/
+# What may be fetched as a file; pages (.html) are served only by their own routes
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -40,22 +47,28 @@ HEADERS = {
 }
 
 
-def _asset(relative: str) -> tuple[bytes, str]:
-    """A file of the app by its path under ``app/``; 404 for anything else (no ``..``, no
-    other file types)."""
+def static_file(relative: str) -> Response:
+    """A script, stylesheet or image under ``api/static`` by its path there; 404 for anything
+    else (no ``..``, no other file types)."""
     path = PurePosixPath(relative)
     media_type = MEDIA_TYPES.get(path.suffix)
     if media_type is None or path.is_absolute() or ".." in path.parts or not path.parts:
         raise HTTPException(404, "no such file")
-    resource = APP.joinpath(*path.parts)
+    resource = STATIC.joinpath(*path.parts)
     if not resource.is_file():
         raise HTTPException(404, "no such file")
-    return resource.read_bytes(), media_type
+    return Response(resource.read_bytes(), media_type=media_type, headers=HEADERS)
+
+
+def static_page(relative: str) -> HTMLResponse:
+    """An HTML page under ``api/static``, with the policy of every page served from there."""
+    page = STATIC.joinpath(*PurePosixPath(relative).parts)
+    return HTMLResponse(page.read_text(encoding="utf-8"), headers=HEADERS)
 
 
 @router.get("/")
 def index() -> HTMLResponse:
-    return HTMLResponse((APP / "index.html").read_text(encoding="utf-8"), headers=HEADERS)
+    return static_page(f"{APP}/index.html")
 
 
 @router.get("/app-sw.js")
@@ -63,11 +76,9 @@ def service_worker() -> Response:
     """The service worker that adds the signed-in key to the requests ``<audio>`` elements and
     downloads make (they cannot send headers). Served from the root so that it may control the
     page at ``/``."""
-    body, media_type = _asset("sw.js")
-    return Response(body, media_type=media_type, headers=HEADERS)
+    return static_file(f"{APP}/sw.js")
 
 
 @router.get("/app/{relative:path}")
 def asset(relative: str) -> Response:
-    body, media_type = _asset(relative)
-    return Response(body, media_type=media_type, headers=HEADERS)
+    return static_file(f"{APP}/{relative}")  # a ".." in it is refused there

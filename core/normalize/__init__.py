@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.languages import NORMALIZED_LANGUAGES as LANGUAGES
 from core.normalize import addresses as a
 from core.normalize import clock as c
 from core.normalize import codes as cd
@@ -45,8 +46,6 @@ from core.normalize import words as w
 from core.normalize.context import starts_sentence
 
 __all__ = ["LANGUAGES", "Rewrite", "spoken_form", "spoken_rewrites"]
-
-LANGUAGES = ("en-us", "en-gb")
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,10 @@ def degrees_handler(m: re.Match, text: str, lang: str) -> str:
     return spoken
 
 
+# What "sq" may square: units of length
+_LENGTHS = ("meter", "metre", "foot", "inch", "yard", "mile")
+
+
 def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
     unit = m.group("unit")
     one_word, many, british = UNITS[unit]
@@ -216,6 +220,8 @@ def unit_handler(m: re.Match, text: str, lang: str) -> str | None:
         one_word = british
         many = british.replace(" per", "s per") if " per " in british else british + "s"
     if m.group("sq"):
+        if not one_word.endswith(_LENGTHS):  # '5 sq ft'; '5 sqg' is no unit
+            return None
         one_word, many = "square " + one_word, "square " + many
     words, one = _qty(m, lang)
     before = prev_word(text, m.start()).lower()

@@ -23,6 +23,7 @@ CHECKOUT_ONLY = re.compile(r"^(?:benchmarks|tests)(?:/?$|[./]\w)")
 NOT_COPIED = shutil.ignore_patterns(
     ".git",
     ".venv",
+    "node_modules",
     "var",
     "build",
     "dist",

@@ -1,30 +1,40 @@
+// @ts-check
 // The app's service worker. <audio> elements and download links cannot send headers, so on a
 // server with API keys their /v1 requests would be refused; the app marks those requests
 // (KEY_MARKER in the query) and this worker sends them on with the tab's key. Nothing else
 // passes through it, and it keeps the keys in memory only.
 
+// The global scope here is a service worker's, not a page's (tsconfig.sw.json checks it so)
+const worker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
 const KEY_MARKER = "kq_key";
 const ASK_TIMEOUT_MS = 2000;
-const keys = new Map(); // client id -> the key that tab signed in with
+/** @type {Map<string, string>} client id -> the key that tab signed in with */
+const keys = new Map();
 let lastKey = "";
 
-self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+worker.addEventListener("install", () => worker.skipWaiting());
+worker.addEventListener("activate", (event) => event.waitUntil(worker.clients.claim()));
 
-self.addEventListener("message", (event) => {
+worker.addEventListener("message", (event) => {
   if (event.data?.type !== "api-key" || !event.source) return;
-  if (event.data.key) keys.set(event.source.id, event.data.key);
-  else keys.delete(event.source.id);
+  const tab = /** @type {Client} */ (event.source);
+  if (event.data.key) keys.set(tab.id, event.data.key);
+  else keys.delete(tab.id);
   lastKey = event.data.key || "";
 });
 
-self.addEventListener("fetch", (event) => {
+worker.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (url.origin !== self.location.origin || !url.searchParams.has(KEY_MARKER)) return;
+  if (url.origin !== worker.location.origin || !url.searchParams.has(KEY_MARKER)) return;
   url.searchParams.delete(KEY_MARKER);
   event.respondWith(sendWithKey(event, url));
 });
 
+/**
+ * @param {FetchEvent} event
+ * @param {URL} url the request's, without the marker
+ */
 async function sendWithKey(event, url) {
   const key = await keyFor(event.clientId || event.resultingClientId);
   const headers = new Headers();
@@ -37,11 +47,17 @@ async function sendWithKey(event, url) {
   return fetch(url, { headers, mode: "same-origin", credentials: "same-origin", cache: "no-store" });
 }
 
-// The worker may have been stopped and restarted since the tab told it its key: then ask the tab
+/**
+ * The key of a tab. The worker may have been stopped and restarted since the tab told it its
+ * key: then it asks the tab
+ * @param {string} clientId
+ * @returns {Promise<string>}
+ */
 async function keyFor(clientId) {
-  if (clientId && keys.has(clientId)) return keys.get(clientId);
-  const client = clientId ? await self.clients.get(clientId) : null;
-  const candidates = client ? [client] : await self.clients.matchAll({ type: "window" });
+  const known = clientId ? keys.get(clientId) : undefined;
+  if (known) return known;
+  const client = clientId ? await worker.clients.get(clientId) : null;
+  const candidates = client ? [client] : await worker.clients.matchAll({ type: "window" });
   for (const candidate of candidates) {
     const key = await ask(candidate);
     if (key) {
@@ -52,6 +68,10 @@ async function keyFor(clientId) {
   return lastKey;
 }
 
+/**
+ * @param {Client} client
+ * @returns {Promise<string>}
+ */
 function ask(client) {
   return new Promise((resolve) => {
     const channel = new MessageChannel();

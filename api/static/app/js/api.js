@@ -1,8 +1,15 @@
+// @ts-check
 // The public HTTP API (docs/api.md), and nothing else: the app is one more client of /v1.
 
 import { authHeaders } from "./auth.js";
 
+/** @import { Batch, Chapter, Detail, Job, JobPage, Language, Preview, Timings, Voice } from "./types.js" */
+
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status; 0 when the server could not be reached
+   * @param {Detail} detail
+   */
   constructor(status, detail) {
     super(detailText(detail) || `the server answered ${status}`);
     this.status = status;
@@ -10,7 +17,10 @@ export class ApiError extends Error {
   }
 }
 
-// detail is a sentence, or for invalid fields pydantic's list of {type, loc, msg}
+/**
+ * detail is a sentence, or for invalid fields pydantic's list of {type, loc, msg}
+ * @param {Detail} detail
+ */
 export function detailText(detail) {
   if (typeof detail === "string") return detail;
   if (Array.isArray(detail)) return detail.map((issue) => issue.msg).join("; ");
@@ -18,11 +28,28 @@ export function detailText(detail) {
 }
 
 let unauthorizedHandler = () => {};
+/** @param {() => void} handler called on every 401 */
 export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
 }
 
+/**
+ * @typedef {object} RequestOptions
+ * @property {string} [method]
+ * @property {unknown} [json] a body sent as JSON
+ * @property {FormData} [form] a body sent as multipart
+ * @property {Record<string, string>} [headers]
+ * @property {AbortSignal} [signal]
+ */
+
+/**
+ * The answer's JSON (or text); null for 204; throws ApiError for any other answer than 2xx
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ * @returns {Promise<any>}
+ */
 export async function request(path, { method = "GET", json, form, headers = {}, signal } = {}) {
+  /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers: { ...authHeaders(), ...headers }, signal };
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -34,7 +61,7 @@ export async function request(path, { method = "GET", json, form, headers = {}, 
   try {
     response = await fetch(path, init);
   } catch (error) {
-    if (error.name === "AbortError") throw error;
+    if (/** @type {Error} */ (error).name === "AbortError") throw error;
     throw new ApiError(0, "the server could not be reached; check your connection");
   }
   if (response.status === 204) return null;
@@ -48,26 +75,46 @@ export async function request(path, { method = "GET", json, form, headers = {}, 
   return body;
 }
 
+/** @param {string} id */
 const jobPath = (id) => `/v1/jobs/${encodeURIComponent(id)}`;
 
+/** @param {FormData | object} body */
+const bodyOptions = (body) => (body instanceof FormData ? { method: "POST", form: body } : { method: "POST", json: body });
+
 export const api = {
+  /** @returns {Promise<Voice[]>} */
   voices: () => request("/v1/voices"),
+  /** @returns {Promise<Language[]>} */
   languages: () => request("/v1/languages"),
+  /**
+   * @param {{limit?: number, cursor?: string | null, status?: string}} [query]
+   * @returns {Promise<JobPage>}
+   */
   jobs: ({ limit = 20, cursor, status } = {}) => {
     const query = new URLSearchParams({ limit: String(limit) });
     if (cursor) query.set("cursor", cursor);
     if (status) query.set("status", status);
     return request(`/v1/jobs?${query}`);
   },
+  /** @param {string} id @returns {Promise<Job>} */
   job: (id) => request(jobPath(id)),
-  createJob: (body) => request("/v1/jobs", body instanceof FormData ? { method: "POST", form: body } : { method: "POST", json: body }),
+  /** @param {FormData | object} body @returns {Promise<Job>} */
+  createJob: (body) => request("/v1/jobs", bodyOptions(body)),
+  /** @param {FormData} form @returns {Promise<Batch>} */
   createBatch: (form) => request("/v1/batches", { method: "POST", form }),
+  /** @param {string} id @returns {Promise<Batch>} */
   batch: (id) => request(`/v1/batches/${encodeURIComponent(id)}`),
-  preview: (body) => request("/v1/text/preview", body instanceof FormData ? { method: "POST", form: body } : { method: "POST", json: body }),
+  /** @param {FormData | object} body @returns {Promise<Preview>} */
+  preview: (body) => request("/v1/text/preview", bodyOptions(body)),
+  /** @param {string} id @returns {Promise<Job>} */
   cancel: (id) => request(`${jobPath(id)}/cancel`, { method: "POST" }),
+  /** @param {string} id @returns {Promise<null>} */
   remove: (id) => request(jobPath(id), { method: "DELETE" }),
+  /** @param {string} id @returns {Promise<Chapter[]>} */
   chapters: (id) => request(`${jobPath(id)}/chapters`),
+  /** @param {string} id @returns {Promise<Timings>} */
   timings: (id) => request(`${jobPath(id)}/timings`),
+  /** @param {string} id @returns {Promise<string>} the subtitles' text */
   subtitles: (id, format = "vtt", level = "sentence") =>
     request(`${jobPath(id)}/subtitles?format=${format}&level=${level}`),
 };
@@ -75,8 +122,12 @@ export const api = {
 // Where media elements and download links fetch from. They cannot send headers: with a key the
 // service worker (sw.js) adds it to these requests.
 export const links = {
+  /** @param {string} id */
   audio: (id) => `${jobPath(id)}/audio`,
+  /** @param {string} id */
   stream: (id, format = "mp3") => `${jobPath(id)}/stream?format=${format}`,
+  /** @param {string} id @param {string} format @param {string} [level] */
   subtitles: (id, format, level = "sentence") => `${jobPath(id)}/subtitles?format=${format}&level=${level}`,
+  /** @param {string} voice a name or a blend spec */
   sample: (voice, format = "mp3") => `/v1/voices/${encodeURIComponent(voice)}/sample?format=${format}`,
 };

@@ -1,7 +1,10 @@
-// The API key of this tab. Kept in sessionStorage (the same entry the throughput dashboard
-// uses), so it lasts while the tab is open and is never written to disk by the app.
+// @ts-check
+// The API key of this tab, for the app and the throughput dashboard alike (one entry, so one
+// sign-in serves both). Kept in sessionStorage, so it lasts while the tab is open and is never
+// written to disk by the app.
 
 const KEY_STORAGE = "kokoro-queue-api-key";
+/** @type {Set<(key: string) => void>} */
 const listeners = new Set();
 
 export function apiKey() {
@@ -12,6 +15,7 @@ export function apiKey() {
   }
 }
 
+/** @param {string} key */
 export function setApiKey(key) {
   sessionStorage.setItem(KEY_STORAGE, key);
   listeners.forEach((listener) => listener(key));
@@ -22,10 +26,12 @@ export function clearApiKey() {
   listeners.forEach((listener) => listener(""));
 }
 
+/** @param {(key: string) => void} listener called with the new key ("" when signed out) */
 export function onKeyChange(listener) {
   listeners.add(listener);
 }
 
+/** @returns {Record<string, string>} */
 export function authHeaders() {
   const key = apiKey();
   return key ? { Authorization: `Bearer ${key}` } : {};

@@ -1,9 +1,20 @@
+// @ts-check
 // Where the spoken form differs from the written text, word by word (longest common
 // subsequence), so the preview can mark what the narrator will say differently.
 
 const MAX_CELLS = 400_000; // a chunk is a few hundred tokens at most; this is a safety bound
 
-// [{same: true, words}] or [{same: false, written, spoken}] runs, in order
+/**
+ * A run of words said as written, or a run said differently (either side may be empty)
+ * @typedef {{same: true, words: string[]} | {same: false, written: string[], spoken: string[]}} Run
+ */
+
+/**
+ * The runs of `written` and `spoken`, word by word, in order
+ * @param {string} written
+ * @param {string} spoken
+ * @returns {Run[]}
+ */
 export function wordDiff(written, spoken) {
   const a = written.split(/\s+/).filter(Boolean);
   const b = spoken.split(/\s+/).filter(Boolean);
@@ -17,14 +28,20 @@ export function wordDiff(written, spoken) {
       lengths[i][j] = a[i] === b[j] ? lengths[i + 1][j + 1] + 1 : Math.max(lengths[i + 1][j], lengths[i][j + 1]);
     }
   }
+  /** @type {Run[]} */
   const runs = [];
+  /**
+   * @param {boolean} same
+   * @param {string | null} writtenWord
+   * @param {string | null} spokenWord
+   */
   const push = (same, writtenWord, spokenWord) => {
     let last = runs[runs.length - 1];
     if (!last || last.same !== same) {
-      last = same ? { same, words: [] } : { same, written: [], spoken: [] };
+      last = same ? { same: true, words: [] } : { same: false, written: [], spoken: [] };
       runs.push(last);
     }
-    if (same) last.words.push(writtenWord);
+    if (last.same) last.words.push(/** @type {string} */ (writtenWord));
     else {
       if (writtenWord !== null) last.written.push(writtenWord);
       if (spokenWord !== null) last.spoken.push(spokenWord);

@@ -1,18 +1,36 @@
+// @ts-check
 // Builds elements from data. Values only ever become text or attribute values, never markup,
 // so a title such as "<b>x</b>" shows as typed.
 
+/**
+ * Attributes and properties of an element: `class`, `dataset`, `on<event>` listeners, and any
+ * other name as an attribute (true: present; null, undefined, false: left out) or, for a
+ * non-string value the element has a property of that name, as that property
+ * @typedef {Record<string, unknown> & {dataset?: Record<string, string | number>}} Attributes
+ */
+
+/** Text or a node; arrays of them, nested too, are flattened; null, undefined, false: nothing
+ * @typedef {Node | string | number | boolean | null | undefined | unknown[]} Child */
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attributes | null} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith("on") && typeof value === "function") {
-      node.addEventListener(name.slice(2).toLowerCase(), value);
+      node.addEventListener(name.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
     } else if (name === "class") {
-      node.className = value;
+      node.className = String(value);
     } else if (name === "dataset") {
       Object.assign(node.dataset, value);
     } else if (name in node && typeof value !== "string") {
-      node[name] = value; // properties such as value, checked, max
+      Reflect.set(node, name, value); // properties such as value, checked, max
     } else {
       node.setAttribute(name, value === true ? "" : String(value));
     }
@@ -21,6 +39,12 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * @template {ParentNode} P
+ * @param {P} parent
+ * @param {Child[]} children
+ * @returns {P}
+ */
 export function append(parent, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -29,11 +53,12 @@ export function append(parent, children) {
   return parent;
 }
 
-export const $ = (selector, root = document) => root.querySelector(selector);
-
-// Tells screen readers what changed without moving focus
+/**
+ * Tells screen readers what changed without moving focus
+ * @param {string} message
+ */
 export function announce(message) {
-  const announcer = document.getElementById("announcer");
+  const announcer = /** @type {HTMLElement} */ (document.getElementById("announcer"));
   announcer.textContent = "";
   // A new text node on the next frame, so the same message twice is read twice
   requestAnimationFrame(() => {

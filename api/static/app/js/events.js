@@ -1,18 +1,29 @@
+// @ts-check
 // Server-Sent Events read with fetch rather than EventSource: EventSource cannot send the
 // Authorization header that a server with keys needs.
 
 import { authHeaders } from "./auth.js";
 
-// Calls onEvent({event, data, id}) for each event of GET path until the server ends the
-// stream; resolves with the last event id, rejects on an HTTP error or a broken connection.
+/** @typedef {{event?: string, data?: string, id?: string, retry?: number}} EventMessage */
+
+/**
+ * Calls onEvent({event, data, id}) for each event of GET path until the server ends the
+ * stream; resolves with the last event id, rejects on an HTTP error or a broken connection.
+ * @param {string} path
+ * @param {object} options
+ * @param {string} [options.lastEventId] where to resume
+ * @param {AbortSignal} [options.signal]
+ * @param {(message: EventMessage & {event: string, data: string}) => void} options.onEvent
+ * @param {(ms: number) => void} [options.onRetry] the reconnection delay the server asks for
+ * @returns {Promise<string | undefined>}
+ */
 export async function readEvents(path, { lastEventId, signal, onEvent, onRetry }) {
+  /** @type {Record<string, string>} */
   const headers = { Accept: "text/event-stream", ...authHeaders() };
   if (lastEventId) headers["Last-Event-ID"] = lastEventId;
   const response = await fetch(path, { headers, signal, cache: "no-store" });
   if (!response.ok || !response.body) {
-    const error = new Error(`events answered ${response.status}`);
-    error.status = response.status;
-    throw error;
+    throw Object.assign(new Error(`events answered ${response.status}`), { status: response.status });
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -28,12 +39,18 @@ export async function readEvents(path, { lastEventId, signal, onEvent, onRetry }
       const message = parseBlock(block);
       if (message.retry && onRetry) onRetry(message.retry);
       if (message.id) lastId = message.id;
-      if (message.data !== undefined) onEvent({ ...message, event: message.event || "message" });
+      if (message.data !== undefined) onEvent({ ...message, data: message.data, event: message.event || "message" });
     }
   }
 }
 
-function parseBlock(block) {
+/**
+ * One event's lines (the text between two blank lines) as its fields
+ * @param {string} block
+ * @returns {EventMessage}
+ */
+export function parseBlock(block) {
+  /** @type {EventMessage} */
   const message = {};
   const data = [];
   for (const line of block.split("\n")) {

@@ -1,9 +1,11 @@
+// @ts-check
 // Puts the API's 4xx answers next to the form field they are about. A 422 for invalid fields
 // says where in `loc`; other answers are sentences, matched to a field by what they name.
 
 import { detailText } from "./api.js";
 
 // Sentences from the API (docs/api.md, "Bad input") and the field each is about, first match
+/** @type {[RegExp, string][]} */
 const SENTENCE_FIELDS = [
   [/\bvoices?\b|\bblend\b/i, "voice"],
   [/\bspeed\b/i, "speed"],
@@ -15,9 +17,18 @@ const SENTENCE_FIELDS = [
   [/\btext\b|characters|speakable|chapters?\b|markup/i, "text"],
 ];
 
+/** @type {Record<string, string>} */
 const LOC_FIELDS = { chapters: "text", file: "files", jobs: "files" };
 
-// [{field, message}] for an ApiError; field null when it is about the whole form
+/** @typedef {{field: string | null, message: string}} FieldError */
+
+/**
+ * [{field, message}] for an ApiError; field null when it is about the whole form
+ * @param {{status?: number, detail?: import("./types.js").Detail, message: string}} error
+ * @param {Set<string>} fields the form's fields
+ * @param {{hasFiles?: boolean}} [form] whether files were sent (rather than text)
+ * @returns {FieldError[]}
+ */
 export function fieldErrors(error, fields, { hasFiles = false } = {}) {
   const { status, detail } = error;
   if (Array.isArray(detail)) {
@@ -33,6 +44,10 @@ export function fieldErrors(error, fields, { hasFiles = false } = {}) {
   return [{ field: null, message: plainStatus(status, message) }];
 }
 
+/**
+ * @param {(string | number)[]} loc
+ * @param {Set<string>} fields
+ */
 function locField(loc, fields) {
   for (const part of [...loc].reverse()) {
     if (typeof part !== "string") continue;
@@ -42,6 +57,10 @@ function locField(loc, fields) {
   return null;
 }
 
+/**
+ * @param {number | undefined} status
+ * @param {string} message
+ */
 function plainStatus(status, message) {
   if (status === 429) return `You have as many unfinished books as your key allows. ${message}`;
   if (status === 503) return `The service is busy or its queue is unreachable; try again shortly. ${message}`;

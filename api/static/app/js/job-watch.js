@@ -1,3 +1,4 @@
+// @ts-check
 // Follows one job live: its events (each finished chunk) as they happen, and the job itself
 // (status, eta) re-read at most once a second. If the event stream cannot be read, falls back
 // to polling the job every POLL_MS.
@@ -6,17 +7,32 @@ import { api } from "./api.js";
 import { readEvents } from "./events.js";
 import { isActive } from "./format.js";
 
+/** @import { Job } from "./types.js" */
+
 const POLL_MS = 2000;
 const REFRESH_MIN_MS = 1000;
 const END_EVENTS = new Set(["finished", "failed", "cancelled", "deleted"]);
 
-// onUpdate(job, doneChunks) with the latest job and the set of finished chunk indexes;
-// onGone() when the job is deleted. Returns stop().
+/**
+ * @typedef {object} WatchHandlers
+ * @property {(job: Job, doneChunks: Set<number>) => void} onUpdate with the latest job and the
+ *   indexes of its finished chunks
+ * @property {() => void} [onGone] when the job is deleted
+ */
+
+/**
+ * Follows `job` until it ends or stop() is called
+ * @param {Job} job
+ * @param {WatchHandlers} handlers
+ * @returns {() => void} stop()
+ */
 export function watchJob(job, { onUpdate, onGone }) {
   const controller = new AbortController();
+  /** @type {Set<number>} */
   const doneChunks = new Set();
   let current = job;
   let stopped = false;
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let refreshTimer = null;
   let lastRefresh = 0;
 
@@ -41,7 +57,9 @@ export function watchJob(job, { onUpdate, onGone }) {
     refreshTimer = setTimeout(refresh, wait);
   }
 
+  /** @param {{event: string, data: string}} message */
   function onEvent({ event, data }) {
+    /** @type {Record<string, any>} */
     let payload = {};
     try {
       payload = JSON.parse(data);
@@ -99,13 +117,18 @@ export function watchJob(job, { onUpdate, onGone }) {
   if (isActive(job.status)) follow();
   return () => {
     stopped = true;
-    clearTimeout(refreshTimer);
+    if (refreshTimer) clearTimeout(refreshTimer);
     controller.abort();
   };
 }
 
+/** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * @param {Record<string, unknown>} object
+ * @param {string[]} keys
+ */
 function pick(object, keys) {
   return Object.fromEntries(keys.filter((key) => key in object).map((key) => [key, object[key]]));
 }

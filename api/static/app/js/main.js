@@ -1,3 +1,4 @@
+// @ts-check
 // Starts the app: finds out whether this server needs a key, then shows the view the address
 // names, and swaps views as it changes.
 
@@ -11,10 +12,17 @@ import { renderLibrary } from "./views/library.js";
 import { renderNewJob } from "./views/new-job.js";
 import { renderSignIn } from "./views/sign-in.js";
 
+/**
+ * A view draws itself into the page's <main> and returns what to do when it is left
+ * @typedef {(root: HTMLElement, ...params: string[]) => (() => void) | void} View
+ */
+
+/** @type {Record<string, View>} */
 const VIEWS = { new: renderNewJob, library: renderLibrary, job: renderJob };
-const main = document.getElementById("main");
-const nav = document.getElementById("main-nav");
-const signOut = document.getElementById("sign-out");
+// The page shell (index.html) has these
+const main = /** @type {HTMLElement} */ (document.getElementById("main"));
+const nav = /** @type {HTMLElement} */ (document.getElementById("main-nav"));
+const signOut = /** @type {HTMLButtonElement} */ (document.getElementById("sign-out"));
 let leaveView = () => {};
 let signedIn = false;
 
@@ -24,6 +32,7 @@ function clearView() {
   main.replaceChildren();
 }
 
+/** @param {string} reason what the sign-in form says first ("" for nothing) */
 function showSignIn(reason) {
   signedIn = false;
   clearView();

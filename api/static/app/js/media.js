@@ -1,3 +1,4 @@
+// @ts-check
 // URLs for what the browser fetches by itself (players, download links). Without keys they are
 // the API's own; with a key, media URLs carry a marker the service worker (sw.js) answers by
 // adding the key, and downloads are fetched with the key and handed over as a blob. Where no
@@ -10,6 +11,7 @@ import { announce } from "./dom.js";
 const KEY_MARKER = "kq_key"; // the same name as in sw.js
 let workerControls = false;
 
+/** Registers sw.js; resolves with whether it controls this page (it may not, e.g. over http) */
 export async function startKeyWorker() {
   if (!("serviceWorker" in navigator)) return false;
   try {
@@ -29,6 +31,10 @@ export async function startKeyWorker() {
   return workerControls;
 }
 
+/**
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
 function controllerOrTimeout(ms) {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -43,6 +49,10 @@ function tellWorker() {
   navigator.serviceWorker.controller?.postMessage({ type: "api-key", key: apiKey() });
 }
 
+/**
+ * The URL a player or link fetches `path` (a /v1 path) from
+ * @param {string} path
+ */
 export function mediaUrl(path) {
   if (!apiKey() || !workerControls) return path;
   const url = new URL(path, location.origin);
@@ -56,6 +66,12 @@ export const mediaNeedsFetch = () => Boolean(apiKey()) && !workerControls;
 // A download link. With a key a click fetches the file with it and saves it from memory:
 // Chromium does not send <a download> requests through the service worker, so a plain link
 // would be refused
+/**
+ * @param {string} path
+ * @param {string} filename what the file is saved as
+ * @param {string} label the link's text
+ * @param {Record<string, string>} [attrs]
+ */
 export function downloadLink(path, filename, label, attrs = {}) {
   const link = document.createElement("a");
   link.href = path;
@@ -78,7 +94,10 @@ export function downloadLink(path, filename, label, attrs = {}) {
   return link;
 }
 
-// A source the <audio> element can play: the URL itself, or the file fetched with the key
+/**
+ * A source the <audio> element can play: the URL itself, or the file fetched with the key
+ * @param {string} path
+ */
 export async function playableUrl(path) {
   if (!mediaNeedsFetch()) return mediaUrl(path);
   const response = await fetch(path, { headers: authHeaders() });

@@ -1,8 +1,14 @@
+// @ts-check
 // Asks before something that cannot be undone, in a modal <dialog> (focus is kept inside and
 // Escape cancels, as the browser does for modal dialogs).
 
 import { h } from "../dom.js";
 
+/**
+ * Resolves with whether the person confirmed
+ * @param {{title: string, message: string, confirm?: string}} question confirm: the button's word
+ * @returns {Promise<boolean>}
+ */
 export function confirmAction({ title, message, confirm = "Delete" }) {
   return new Promise((resolve) => {
     const dialog = h("dialog", { class: "confirm", "aria-labelledby": "confirm-title" },

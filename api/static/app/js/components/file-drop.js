@@ -1,3 +1,4 @@
+// @ts-check
 // Book files by drop or by picker: .txt, .md, .epub. One file becomes a job, several a batch.
 
 import { bytes } from "../format.js";
@@ -5,7 +6,11 @@ import { h } from "../dom.js";
 
 const ACCEPTED = [".txt", ".md", ".epub"];
 
+/**
+ * @param {{onChange: (files: File[]) => void}} handlers onChange: with every file chosen now
+ */
 export function createFileDrop({ onChange }) {
+  /** @type {File[]} */
   let files = [];
   const input = h("input", {
     type: "file", id: "field-files", name: "files", multiple: true, accept: ACCEPTED.join(","),
@@ -17,6 +22,7 @@ export function createFileDrop({ onChange }) {
       h("strong", {}, "Drop book files here"), " or ", h("span", { class: "link-like" }, "choose files")),
     h("p", { class: "hint", id: "files-hint" }, "Plain text (.txt), Markdown (.md) or EPUB (.epub). Several files make a batch."));
 
+  /** @param {File[]} next */
   function set(next) {
     files = next;
     list.replaceChildren(...files.map((file, n) => h("li", {},
@@ -27,6 +33,7 @@ export function createFileDrop({ onChange }) {
     onChange(files);
   }
 
+  /** @param {File[]} incoming */
   function add(incoming) {
     // The API says which files it cannot read; this only keeps out the obvious mistakes
     const known = new Set(files.map((file) => `${file.name}:${file.size}`));
@@ -34,7 +41,7 @@ export function createFileDrop({ onChange }) {
   }
 
   input.addEventListener("change", () => {
-    add([...input.files]);
+    add([...(input.files || [])]);
     input.value = "";
   });
   zone.addEventListener("dragover", (event) => {
@@ -45,7 +52,7 @@ export function createFileDrop({ onChange }) {
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
     zone.classList.remove("dragging");
-    add([...event.dataTransfer.files]);
+    add([...(event.dataTransfer?.files || [])]);
   });
 
   const element = h("div", { class: "field", id: "field-files-wrap" },

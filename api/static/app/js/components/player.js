@@ -1,3 +1,4 @@
+// @ts-check
 // The job's <audio> player: while the book is being made it plays the live stream (finished
 // parts in order, from the first one on); once the file is ready it plays that, keeping the
 // listener's place, so chapters can be jumped to.
@@ -7,14 +8,19 @@ import { h } from "../dom.js";
 import { isActive } from "../format.js";
 import { mediaUrl, mediaNeedsFetch, playableUrl } from "../media.js";
 
+/** @import { Job } from "../types.js" */
+
+/** @param {Job} job */
 export function createPlayer(job) {
   const audio = h("audio", { controls: true, preload: "none", id: "player", "aria-describedby": "player-note" });
   const note = h("p", { class: "hint", id: "player-note" });
   const switchButton = h("button", { type: "button", class: "secondary small", id: "switch-to-file", hidden: true },
     "Switch to the finished file");
+  /** @type {"stream" | "file" | null} */
   let mode = null; // "stream" while it is being made, "file" once it is ready
   let jobId = job.id;
 
+  /** @param {{keepPlace: boolean}} options keepPlace: go on from where the stream was */
   async function useFile({ keepPlace }) {
     const position = audio.currentTime;
     const wasPlaying = !audio.paused;
@@ -35,6 +41,7 @@ export function createPlayer(job) {
   });
   switchButton.addEventListener("click", () => useFile({ keepPlace: true }));
 
+  /** @param {Job} latest */
   function update(latest) {
     jobId = latest.id;
     if (latest.status === "succeeded" && mode !== "file") {
@@ -58,6 +65,7 @@ export function createPlayer(job) {
     }
   }
 
+  /** @param {number} seconds */
   function seek(seconds) {
     if (mode !== "file") return;
     const go = () => {

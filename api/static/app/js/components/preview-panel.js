@@ -1,3 +1,4 @@
+// @ts-check
 // What a job would say (POST /v1/text/preview): its length, its chapters, and its spoken form
 // with every change from the written text marked (numbers, dates, abbreviations...).
 
@@ -5,9 +6,15 @@ import { h } from "../dom.js";
 import { wordDiff } from "../diff.js";
 import { duration } from "../format.js";
 
+/** @import { Preview, PreviewChunk } from "../types.js" */
+
 const MAX_CHUNKS_SHOWN = 300; // a whole book in the page would be slow to read and to draw
 const TOKENS_PER_SECOND = 14; // as the API estimates
 
+/**
+ * @param {Preview} preview
+ * @param {{label?: string, speed?: number}} [options] label: the file's name, for several
+ */
 export function renderPreview(preview, { label, speed = 1 } = {}) {
   const chapters = chapterSummaries(preview, speed);
   const changed = preview.chunks.filter((chunk) => chunk.text !== chunk.spoken).length;
@@ -35,7 +42,12 @@ export function renderPreview(preview, { label, speed = 1 } = {}) {
 }
 
 // A chapter's title is its first part (a book file's heading), shortened
+/**
+ * @param {Preview} preview
+ * @param {number} speed
+ */
 function chapterSummaries(preview, speed) {
+  /** @type {{title: string, seconds: number}[]} */
   const chapters = [];
   for (const chunk of preview.chunks) {
     if (!chapters[chunk.chapter]) {
@@ -46,6 +58,7 @@ function chapterSummaries(preview, speed) {
   return chapters.filter(Boolean);
 }
 
+/** @param {PreviewChunk} chunk */
 function spokenChunk(chunk) {
   const paragraph = chunk.pause_after === "paragraph" || chunk.pause_after === "chapter";
   const runs = wordDiff(chunk.text, chunk.spoken);
@@ -66,6 +79,10 @@ function spokenChunk(chunk) {
   return h("span", { class: paragraph ? "chunk paragraph-end" : "chunk", dataset: { chapter: chunk.chapter } }, parts);
 }
 
+/**
+ * @param {string} text
+ * @param {number} length
+ */
 function shorten(text, length) {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }

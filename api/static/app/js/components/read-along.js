@@ -1,3 +1,4 @@
+// @ts-check
 // Read-along: the text of the part being heard, the current sentence and word marked as the
 // audio plays. Sentences come from the sentence subtitles (GET .../subtitles?format=vtt), word
 // times from GET .../timings; without timings (older jobs, or a server that has none) only
@@ -9,17 +10,36 @@ import { clock } from "../format.js";
 
 const SENTENCES_PER_PAGE = 200; // the page size for a book without chapters
 
-export function createReadAlong({ cues, words, chapters, audio }) {
+/** @import { Chapter, Timings } from "../types.js" */
+/** @typedef {{start: number, end: number, text: string}} VttCue */
+/**
+ * A word of a sentence, with its times when /timings has them; element once it is drawn
+ * @typedef {{text: string, timed: boolean, start?: number, end?: number, element?: HTMLElement}} Token
+ */
+/** @typedef {VttCue & {tokens: Token[], element?: HTMLElement}} Cue */
+/** @typedef {{title: string, start: number, cues: Cue[]}} Section */
+
+/**
+ * @param {object} source
+ * @param {VttCue[]} source.cues the sentence subtitles
+ * @param {Timings["words"]} [source.words] the word timings, where the server has them
+ * @param {Chapter[]} source.chapters
+ * @param {HTMLAudioElement} source.audio the player it follows
+ */
+export function createReadAlong({ cues: sentences, words, chapters, audio }) {
+  const cues = attachWords(sentences, words || []);
   const sections = splitSections(cues, chapters);
-  attachWords(cues, words || []);
   const body = h("div", { class: "read-along-text", id: "read-along-text" });
   const heading = h("p", { class: "read-along-where muted" });
   const element = h("div", { class: "read-along" }, heading, body);
   let shownSection = -1;
+  /** @type {Cue | null} */
   let currentCue = null;
+  /** @type {Token | null} */
   let currentWord = null;
   let frame = 0;
 
+  /** @param {number} index */
   function showSection(index) {
     shownSection = index;
     const section = sections[index];
@@ -50,8 +70,8 @@ export function createReadAlong({ cues, words, chapters, audio }) {
       if (cue?.element) keepInView(body, cue.element);
     }
     const timed = cue ? cue.tokens.filter((token) => token.timed) : [];
-    const token = timed[lastAtOrBefore(timed, time, (t) => t.start)];
-    const word = token && time <= token.end + 0.15 ? token : null;
+    const token = timed[lastAtOrBefore(timed, time, (t) => /** @type {number} */ (t.start))];
+    const word = token && time <= /** @type {number} */ (token.end) + 0.15 ? token : null;
     if (word !== currentWord) {
       currentWord?.element?.classList.remove("current-word");
       currentWord = word;
@@ -81,8 +101,13 @@ export function createReadAlong({ cues, words, chapters, audio }) {
   };
 }
 
-// WEBVTT cues: [{start, end, text}]
+/**
+ * A WEBVTT file's cues
+ * @param {string} text
+ * @returns {VttCue[]}
+ */
 export function parseVtt(text) {
+  /** @type {VttCue[]} */
   const cues = [];
   for (const block of text.replace(/\r\n?/g, "\n").split(/\n\n+/)) {
     const lines = block.split("\n");
@@ -94,16 +119,25 @@ export function parseVtt(text) {
   return cues;
 }
 
+/** @param {string} stamp hh:mm:ss.mmm or mm:ss.mmm */
 function seconds(stamp) {
   return stamp.split(":").reduce((total, part) => total * 60 + Number(part), 0);
 }
 
 // Each cue's words, with times where /timings has them: the timed words within the cue's time
 // span, matched in order to its written words (timings drop the punctuation around a word)
-function attachWords(cues, words) {
+/**
+ * @param {VttCue[]} sentences
+ * @param {Timings["words"]} words
+ * @returns {Cue[]}
+ */
+function attachWords(sentences, words) {
   let next = 0;
+  const cues = sentences.map((cue) => ({
+    ...cue,
+    tokens: cue.text.split(/\s+/).filter(Boolean).map((text) => /** @type {Token} */ ({ text, timed: false })),
+  }));
   for (const cue of cues) {
-    cue.tokens = cue.text.split(/\s+/).filter(Boolean).map((text) => ({ text, timed: false }));
     while (next < words.length && words[next].end < cue.start - 0.05) next += 1;
     for (const token of cue.tokens) {
       const word = words[next];
@@ -114,10 +148,17 @@ function attachWords(cues, words) {
       }
     }
   }
+  return cues;
 }
 
+/** @param {string} text */
 const bare = (text) => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
 
+/**
+ * @param {Cue[]} cues
+ * @param {Chapter[]} chapters
+ * @returns {Section[]}
+ */
 function splitSections(cues, chapters) {
   if (chapters?.length) {
     return chapters.map((chapter, n) => ({
@@ -139,7 +180,13 @@ function splitSections(cues, chapters) {
   return sections;
 }
 
-// The index of the last item whose key is at or before `value` (items sorted by key); -1 if none
+/**
+ * The index of the last item whose key is at or before `value` (items sorted by key); -1 if none
+ * @template T
+ * @param {T[]} items
+ * @param {number} value
+ * @param {(item: T) => number} key
+ */
 function lastAtOrBefore(items, value, key) {
   let low = 0;
   let high = items.length - 1;
@@ -156,7 +203,11 @@ function lastAtOrBefore(items, value, key) {
   return found;
 }
 
-// Scrolls the read-along box (not the page) so the sentence stays visible
+/**
+ * Scrolls the read-along box (not the page) so the sentence stays visible
+ * @param {HTMLElement} box
+ * @param {HTMLElement} element
+ */
 function keepInView(box, element) {
   const top = element.offsetTop; // the box is positioned: offsets are within it
   if (top < box.scrollTop || top + element.offsetHeight > box.scrollTop + box.clientHeight) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Plays a voice's sample (GET /v1/voices/{voice}/sample) through one shared <audio> element,
 // so starting another sample stops the last. A sample not yet made takes a worker a few
 // seconds: the button says so meanwhile.
@@ -8,13 +9,14 @@ import { playableUrl } from "../media.js";
 
 export function createSamplePlayer() {
   const audio = h("audio", { id: "voice-sample-audio", preload: "none", class: "visually-hidden" });
+  /** @type {HTMLButtonElement | null} */
   let activeButton = null;
 
   function reset() {
     if (!activeButton) return;
     activeButton.setAttribute("aria-pressed", "false");
     activeButton.classList.remove("busy");
-    activeButton.textContent = activeButton.dataset.label;
+    activeButton.textContent = activeButton.dataset.label ?? "";
     activeButton = null;
   }
 
@@ -27,6 +29,10 @@ export function createSamplePlayer() {
     reset();
   });
 
+  /**
+   * @param {string} voice
+   * @param {HTMLButtonElement} button
+   */
   async function toggle(voice, button) {
     const same = activeButton === button;
     audio.pause();
@@ -48,7 +54,11 @@ export function createSamplePlayer() {
     }
   }
 
-  // A play button for the sample of `voice()` (a name, or a blend spec worked out on click)
+  /**
+   * A play button for the sample of `voice` (a name, or a blend spec worked out on click)
+   * @param {string | (() => string)} voice
+   * @param {string} label
+   */
   function button(voice, label) {
     const control = h("button", {
       type: "button", class: "secondary small sample-button", "aria-pressed": "false",

@@ -1,11 +1,19 @@
+// @ts-check
 // Choosing a voice by ear: every voice with its language, gender and grade, a button to hear
 // each, and a mixer that blends two or three voices into the API's `a:0.7,b:0.3` form.
 
 import { h } from "../dom.js";
 import { createSamplePlayer } from "./sample-player.js";
 
+/** @import { Voice } from "../types.js" */
+/** @typedef {ReturnType<typeof createSamplePlayer>} SamplePlayer */
+
 const MAX_BLEND = 3;
 
+/**
+ * The voice field: value() is the chosen voice's name or the blend's spec
+ * @param {Voice[]} voices
+ */
 export function createVoicePicker(voices) {
   const samples = createSamplePlayer();
   const byLanguage = groupBy(voices, (voice) => voice.language_name || "Other");
@@ -13,11 +21,11 @@ export function createVoicePicker(voices) {
 
   const filter = h("select", { id: "voice-filter", class: "compact" },
     h("option", { value: "" }, `All languages (${voices.length})`),
-    [...byLanguage.keys()].map((name) => h("option", { value: name }, `${name} (${byLanguage.get(name).length})`)));
+    [...byLanguage].map(([name, group]) => h("option", { value: name }, `${name} (${group.length})`)));
   const list = h("ul", { class: "voice-list", id: "voice-list" },
     voices.map((voice) => voiceRow(voice, voice.name === defaultVoice, samples)));
   filter.addEventListener("change", () => {
-    for (const row of list.children) row.hidden = Boolean(filter.value) && row.dataset.language !== filter.value;
+    for (const row of /** @type {HTMLCollectionOf<HTMLElement>} */ (list.children)) row.hidden = Boolean(filter.value) && row.dataset.language !== filter.value;
   });
 
   const blend = createBlendMixer(voices, defaultVoice, samples);
@@ -40,12 +48,18 @@ export function createVoicePicker(voices) {
 
   function value() {
     if (blendToggle.checked) return blend.spec();
-    return list.querySelector("input[name=voice]:checked")?.value || defaultVoice;
+    const checked = /** @type {HTMLInputElement | null} */ (list.querySelector("input[name=voice]:checked"));
+    return checked?.value || defaultVoice;
   }
 
   return { element, value, stopSamples: samples.stop };
 }
 
+/**
+ * @param {Voice} voice
+ * @param {boolean} checked
+ * @param {SamplePlayer} samples
+ */
 function voiceRow(voice, checked, samples) {
   const id = `voice-${voice.name}`;
   const facts = [voice.language_name, voice.gender, voice.grade && `grade ${voice.grade}`]
@@ -59,12 +73,21 @@ function voiceRow(voice, checked, samples) {
     samples.button(voice.name, "▶ Hear"));
 }
 
+/**
+ * @param {Voice[]} voices
+ * @param {string} defaultVoice
+ * @param {SamplePlayer} samples
+ */
 function createBlendMixer(voices, defaultVoice, samples) {
   const rows = h("ol", { class: "blend-rows" });
   const spec = h("output", { id: "blend-spec", for: "" });
   const add = h("button", { type: "button", class: "secondary small" }, "+ Add a voice");
   let made = 0; // ids stay unique when rows are removed and added again
 
+  /**
+   * @param {string} name
+   * @param {number} weight
+   */
   function addRow(name, weight) {
     made += 1;
     const n = made;
@@ -87,8 +110,8 @@ function createBlendMixer(voices, defaultVoice, samples) {
 
   function parts() {
     return [...rows.children].map((row) => ({
-      name: row.querySelector("select").value,
-      weight: Number(row.querySelector("input[type=range]").value),
+      name: /** @type {HTMLSelectElement} */ (row.querySelector("select")).value,
+      weight: Number(/** @type {HTMLInputElement} */ (row.querySelector("input[type=range]")).value),
     }));
   }
 
@@ -119,14 +142,21 @@ function createBlendMixer(voices, defaultVoice, samples) {
   return { element, spec: blendSpec };
 }
 
+/** @param {number} value */
 const round = (value) => String(Math.round(value * 1000) / 1000);
 
+/**
+ * @template T
+ * @param {T[]} items
+ * @param {(item: T) => string} key
+ */
 function groupBy(items, key) {
+  /** @type {Map<string, T[]>} */
   const groups = new Map();
   for (const item of items) {
     const name = key(item);
     if (!groups.has(name)) groups.set(name, []);
-    groups.get(name).push(item);
+    /** @type {T[]} */ (groups.get(name)).push(item);
   }
   return groups;
 }

@@ -1,8 +1,9 @@
+// @ts-check
 // One job: what it is, its progress live, a player that starts while the book is being made,
 // its chapters (jump to, download), downloads, read-along, and errors in plain words.
 
 import { api, links } from "../api.js";
-import { announce, h } from "../dom.js";
+import { announce, append, h } from "../dom.js";
 import { clock, dateTime, duration, fileStem, isActive, jobTitle, STATUS_LABELS } from "../format.js";
 import { watchJob } from "../job-watch.js";
 import { forgetJob } from "../local-memory.js";
@@ -14,12 +15,21 @@ import { createPlayer } from "../components/player.js";
 import { createReadAlong, parseVtt } from "../components/read-along.js";
 import { statusBadge } from "../components/status-badge.js";
 
+/** @import { Chapter, ChapterLevel, Job } from "../types.js" */
+/** @typedef {ReturnType<typeof createPlayer>} Player */
+
+/** @type {Record<string, string>} */
 const EXTENSIONS = { m4b: "m4b", mp3: "mp3", opus: "opus", flac: "flac", wav: "wav" };
 
+/**
+ * @param {HTMLElement} root
+ * @param {string} jobId
+ */
 export function renderJob(root, jobId) {
   document.title = "Book — kokoro-queue";
   const heading = h("h1", { tabindex: "-1" }, "Loading…");
   root.append(h("p", {}, h("a", { href: "#/library" }, "← Library")), heading);
+  /** @type {(() => void)[]} */
   const cleanups = [];
   let alive = true;
 
@@ -38,6 +48,12 @@ export function renderJob(root, jobId) {
   };
 }
 
+/**
+ * @param {HTMLElement} root
+ * @param {HTMLElement} heading
+ * @param {Job} job
+ * @returns {() => void} what to do when the page is left
+ */
 function drawJob(root, heading, job) {
   heading.textContent = jobTitle(job);
   document.title = `${jobTitle(job)} — kokoro-queue`;
@@ -50,11 +66,13 @@ function drawJob(root, heading, job) {
   const problem = h("section", { id: "job-error", class: "card problem", hidden: true });
   const warnings = h("ul", { class: "warnings", hidden: !job.warnings.length }, job.warnings.map((w) => h("li", {}, w)));
   const finished = h("div", { id: "finished-parts" });
+  /** @type {(() => void) | null} */
   let readAlong = null;
   let current = job;
   let drewFinished = false;
 
-  root.append(
+  // append(), not root.append(): the DOM's own would write a null as the text "null"
+  append(root, [
     job.author ? h("p", { class: "byline" }, `by ${job.author}`) : null,
     h("div", { class: "row" }, badgeSlot, h("div", { class: "row actions" }, cancel, remove)),
     progress.element,
@@ -64,8 +82,12 @@ function drawJob(root, heading, job) {
       h("h2", { id: "listen-heading" }, "Listen"), player.element),
     finished,
     h("section", { class: "card", "aria-labelledby": "details-heading" },
-      h("h2", { id: "details-heading" }, "Details"), facts));
+      h("h2", { id: "details-heading" }, "Details"), facts)]);
 
+  /**
+   * @param {Job} latest
+   * @param {Set<number>} [doneChunks]
+   */
   function update(latest, doneChunks) {
     const changed = latest.status !== current.status;
     current = latest;
@@ -123,6 +145,10 @@ function drawJob(root, heading, job) {
   };
 }
 
+/**
+ * @param {HTMLElement} facts
+ * @param {Job} job
+ */
 function drawFacts(facts, job) {
   const rows = [
     ["Voice", job.voice],
@@ -140,16 +166,24 @@ function drawFacts(facts, job) {
   facts.replaceChildren(...rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, String(value))]));
 }
 
+/**
+ * @param {HTMLElement} problem
+ * @param {Job} job
+ */
 function drawProblem(problem, job) {
   problem.hidden = false;
-  problem.replaceChildren(
+  problem.replaceChildren();
+  append(problem, [
     h("h2", {}, "This book could not be made"),
     h("p", {}, plainError(job.error)),
     job.error ? h("details", {}, h("summary", {}, "What the server said"), h("pre", {}, job.error)) : null,
-    h("p", {}, h("a", { href: "#/" }, "Try again with a new book")));
+    h("p", {}, h("a", { href: "#/" }, "Try again with a new book"))]);
 }
 
-// The server's error, said for a person
+/**
+ * The server's error, said for a person
+ * @param {string | null} error
+ */
 export function plainError(error) {
   if (!error) return "Something went wrong while it was being made.";
   const chunk = error.match(/^chunk (\d+) failed: (.*)$/s);
@@ -164,7 +198,13 @@ export function plainError(error) {
   return "Something went wrong while it was being made.";
 }
 
-// Chapters, downloads and read-along, once the file exists. Returns the read-along's stop()
+/**
+ * Chapters, downloads and read-along, once the file exists. Resolves with the read-along's stop()
+ * @param {HTMLElement} container
+ * @param {Job} job
+ * @param {Player} player
+ * @returns {Promise<(() => void) | null>}
+ */
 async function drawFinished(container, job, player) {
   const stem = fileStem(job);
   const extension = EXTENSIONS[job.format] || job.format;
@@ -187,7 +227,7 @@ async function drawFinished(container, job, player) {
     // Word timings may be missing (a server without them answers 404): sentences still work
     api.timings(job.id).catch(() => null),
   ]);
-  if (chapters.length) drawChapters(chapterSection, job, chapters, player, stem, extension);
+  if (chapters.length) drawChapters(chapterSection, chapters, player, stem, extension);
   if (!vtt) {
     readSection.replaceChildren(h("h2", { id: "read-heading" }, "Read along"),
       h("p", { class: "muted" }, "The text with its timing is not available for this book."));
@@ -202,9 +242,14 @@ async function drawFinished(container, job, player) {
   return readAlong.stop;
 }
 
-// Each chapter's loudness as measured in the finished file, and the gain it was given
+/**
+ * Each chapter's loudness as measured in the finished file, and the gain it was given
+ * @param {ChapterLevel[]} levels
+ */
 function drawLevels(levels) {
+  /** @param {number} value */
   const level = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} dBFS` : "silent");
+  /** @param {number} value */
   const decibels = (value) => `${value > 0 ? "+" : ""}${value.toFixed(1)} dB`;
   return h("section", { class: "card", "aria-labelledby": "levels-heading" },
     h("h2", { id: "levels-heading" }, "Loudness by chapter"),
@@ -217,7 +262,14 @@ function drawLevels(levels) {
         h("td", {}, decibels(chapter.gain_db)))))));
 }
 
-function drawChapters(section, job, chapters, player, stem, extension) {
+/**
+ * @param {HTMLElement} section
+ * @param {Chapter[]} chapters
+ * @param {Player} player
+ * @param {string} stem the downloads' file name
+ * @param {string} extension
+ */
+function drawChapters(section, chapters, player, stem, extension) {
   section.hidden = false;
   section.replaceChildren(
     h("h2", { id: "chapters-heading" }, "Chapters"),

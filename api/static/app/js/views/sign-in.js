@@ -1,10 +1,15 @@
+// @ts-check
 // Sign-in: this server has API keys, and every /v1 request needs one. The key stays in this
 // tab (sessionStorage) until sign-out or the tab closes.
 
 import { api } from "../api.js";
 import { apiKey, clearApiKey, setApiKey } from "../auth.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 
+/**
+ * @param {HTMLElement} root
+ * @param {{reason: string, onSignedIn: () => void}} options reason: why sign-in is asked ("" for none)
+ */
 export function renderSignIn(root, { reason, onSignedIn }) {
   const input = h("input", {
     id: "api-key", name: "api-key", type: "password", autocomplete: "current-password",
@@ -39,12 +44,12 @@ export function renderSignIn(root, { reason, onSignedIn }) {
     }
   });
 
-  root.append(
+  append(root, [
     h("h1", { tabindex: "-1" }, "Sign in"),
     h("p", {}, "This service needs an API key. Ask whoever runs it for one."),
-    reason ? h("p", { class: "notice", role: "status" }, reason) : null,
+    reason ? h("p", { class: "notice", role: "status" }, reason) : null, // not the text "null"
     form,
-  );
+  ]);
   if (apiKey()) clearApiKey();
   input.focus();
 }
