@@ -177,7 +177,9 @@ def initialism_handler(m: re.Match, text: str, lang: str) -> str:
 
 # Tried only where a run of numeral letters starts (the look-behind), so a long run followed by
 # a letter is read once, not again from each of its positions.
-ROMAN = re.compile(r"(?<![IVXLCDM])[IVXLCDM]++(?![\w-])")
+# A reference mark may follow ("Henry VIII²"): a raised digit does not make a longer word
+_ROMAN_END = r"(?!-|(?![⁰¹²³⁴⁵⁶⁷⁸⁹])\w)"
+ROMAN = re.compile(r"(?<![IVXLCDM])[IVXLCDM]++" + _ROMAN_END)
 _VALID_ROMAN = re.compile(r"M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _KEYWORDS = frozenset(ROMAN_CARDINAL_KEYWORDS)
@@ -201,7 +203,8 @@ def _opens_title(word: str) -> bool:
 # Nothing but a dot and spaces up to the end of the line. The two runs of spaces could share
 # the same spaces (cubic on a long run): the first is possessive, and only tried from the
 # start of a run.
-_LINE_ALONE = re.compile(r"(?<![ \t])[ \t]*+\.?[ \t]*+(?:\r?\n|$)")
+# A reference mark may come first ("XIV²")
+_LINE_ALONE = re.compile(r"(?<![ \t])[⁰¹²³⁴⁵⁶⁷⁸⁹]*+[ \t]*+\.?[ \t]*+(?:\r?\n|$)")
 
 
 _RULER_TITLES = frozenset(words("King Queen Pope Emperor Empress Tsar Czar Kaiser Saint Sultan"))
@@ -302,7 +305,7 @@ def roman_handler(m: re.Match, text: str, lang: str) -> str | None:
 
 
 # 'chap. iv', 'p. xii', 'Act ii': lowercase numerals, after the word for a part of a book.
-LOWER_ROMAN = re.compile(r"(?<![ivxlcdm])[ivxlcdm]++(?![\w-])")
+LOWER_ROMAN = re.compile(r"(?<![ivxlcdm])[ivxlcdm]++" + _ROMAN_END)
 _LOWER_ROMAN_CUES = frozenset(
     words(
         "chap ch chapter p pp page pages vol vols volume book bk part pt act scene sc canto "
