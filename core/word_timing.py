@@ -33,7 +33,7 @@ from core.audio_formats import SAMPLE_RATE
 from core.timeline import Slot
 
 # Kokoro's decoder makes 600 samples at 24 kHz (25 ms) per duration frame: the audio of a
-# run is exactly sum(durations) x 600 samples (tests/unit/test_timed_model.py checks it)
+# run is exactly sum(durations) x 600 samples (tests/fast/test_timed_model.py checks it)
 SAMPLES_PER_FRAME = 600
 
 # Marks that say how a sound is stressed, not a sound of their own

@@ -29,7 +29,7 @@ STARTUP_TIMEOUT_S = 120.0
 
 
 # Layers by directory, so `-m "not integration"` (make test-fast) needs no Redis, worker or model
-LAYER_MARKERS = {"fast": "fast", "unit": "fast", "integration": "integration"}
+LAYER_MARKERS = {"fast": "fast", "integration": "integration"}
 
 
 def pytest_collection_modifyitems(config, items):

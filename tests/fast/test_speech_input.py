@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.fast.test_normalize import _survivable
 from tests.support.fast import FastApi, api_for, fast_settings, without_shell_settings
-from tests.unit.test_normalize import _survivable
 
 ENDPOINTS = ("/v1/jobs", "/v1/text/preview")
 
@@ -122,7 +122,7 @@ def _kept_words(text: str) -> Counter:
     """The words the spoken form must keep: whitespace-separated tokens of ASCII letters alone
     (a letter run glued to a digit or symbol may be read together with it, as "5km" or
     "C#"), less what the normalizer may rewrite: abbreviations, units, possible Roman numerals
-    and initialisms (tests/unit/test_normalize.py's ``_survivable``)."""
+    and initialisms (tests/fast/test_normalize.py's ``_survivable``)."""
     return Counter(
         token
         for token in text.split()

@@ -8,7 +8,7 @@ every position of and then fail at the end of (quadratic), or two quantifiers th
 the same run (cubic and worse).
 
 Keep every family here, so a new pattern is checked against all of them
-(tests/unit/test_regex_linearity.py); add a family when a new shape is found.
+(tests/fast/test_regex_linearity.py); add a family when a new shape is found.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Japanese text, written without spaces: where its sentences and clauses end, what it costs in
 tokens, and how it is cut into chunks (core/text.py, core/chunking.py, core/chunk_plan.py).
 
-The property tests pin down the same promise as English's (tests/unit/test_text.py): nothing is
+The property tests pin down the same promise as English's (tests/fast/test_text.py): nothing is
 dropped or reordered, every chunk fits its budget, and the estimate is safe against what the
 Japanese G2P really makes of the text.
 """
@@ -15,7 +15,7 @@ from core.chunking import Pause, chunk_text
 from core.languages import supported_codes
 from core.phonemizer import phonemize, token_count
 from core.text import MODEL_TOKEN_LIMIT, estimate_tokens, normalize_text, sentence_ends
-from tests.unit.test_text import assert_well_formed
+from tests.fast.test_text import assert_well_formed
 
 pytestmark = pytest.mark.skipif(
     "ja" not in supported_codes(), reason="the Japanese front end (pyopenjtalk) is not installed"

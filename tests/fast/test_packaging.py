@@ -133,7 +133,7 @@ def test_the_check_finds_imports_and_paths_but_not_prose():
 
 def test_every_test_module_has_a_basename_of_its_own():
     """The test folders are not packages: pytest imports each module by its basename, so two
-    of one name (say tests/unit/test_x.py and tests/integration/test_x.py) stop collection
+    of one name (say tests/fast/test_x.py and tests/integration/test_x.py) stop collection
     of the whole suite, which the fast layer alone would not notice."""
     names: dict[str, list[str]] = {}
     for path in (ROOT / "tests").rglob("test_*.py"):
