@@ -26,9 +26,9 @@ run: install
 test: install lint chromium compose helm web-deps
 	$(PY) -m tests.support.postgres $(PY) -m pytest
 
-# The fast layer alone (tests/fast): no Redis, worker or model, under two minutes
+# The fast layer alone (tests/fast): no Redis, worker or model; two processes, under two minutes
 test-fast: install helm web-deps
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration" -n 2
 
 # Throughput benchmark (benchmarks/throughput.py, about 8 minutes on 2 cores): a checkout-only
 # tool, not in the wheel or the image; BENCH_ARGS passes its flags, e.g. BENCH_ARGS=--no-readme

@@ -172,8 +172,16 @@ class Lexicon:
 
     @cached_property
     def _longest(self) -> int:
-        """The most words in one entry ("New York City": 3): phrases are tried longest first."""
-        return max((len(_WORD.findall(w)) for w in (*self.exact, *self.folded)), default=0)
+        """The most words in one entry ("New York City": 3): phrases are tried longest first.
+        Each "ι" of a casefolded key may have been a combining ypogegrammeni of the text, which
+        separates words there ("Aͅb" is two words, its key "aιb" one)."""
+        return max(
+            (
+                *(len(_WORD.findall(w)) for w in self.exact),
+                *(len(_WORD.findall(w)) + w.count("ι") for w in self.folded),
+            ),
+            default=0,
+        )
 
     @cached_property
     def _heads(self) -> tuple[frozenset[str], frozenset[str]]:
