@@ -112,5 +112,8 @@ def alternation(choices) -> str:
 
 
 def keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
-    """``spoken``, with the abbreviation's period kept when it also ends the sentence."""
-    return spoken + "." if sentence_ends_after(text, m.end(), initialism) else spoken
+    """``spoken``, with the period the match took (an abbreviation's: "a.m.", "Co.") given
+    back when it also ends the sentence."""
+    if m.group(0).endswith(".") and sentence_ends_after(text, m.end(), initialism):
+        return spoken + "."
+    return spoken

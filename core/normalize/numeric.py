@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from core.normalize import numbers as nw
-from core.normalize.context import next_word, prev_word, sentence_ends_after
+from core.normalize.context import keep_period, next_word, prev_word
 from core.normalize.tables import (
     FUNCTION_WORDS,
     MONTH_ABBREVIATIONS,
@@ -78,12 +78,6 @@ def is_year_context(text: str, start: int, end: int, value: int) -> bool:
         after.isalpha() and after.islower() and after not in FUNCTION_WORDS and not verbish
     )
     return not noun_follows
-
-
-def keep_period(m: re.Match, text: str, spoken: str, initialism: bool = False) -> str:
-    if m.group(0).endswith(".") and sentence_ends_after(text, m.end(), initialism):
-        return spoken + "."
-    return spoken
 
 
 # --- dates ------------------------------------------------------------------------------
