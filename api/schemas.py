@@ -21,6 +21,7 @@ from core.lexicon import MAX_PHONEMES_CHARS, MAX_WORD_CHARS
 from core.loudness import Loudness
 from core.markup import MARKUP_MODES
 from core.settings import MAX_JOB_CHAPTERS
+from core.states import percent_done
 from core.text import has_speakable_text
 
 MAX_BATCH_JOBS = 100
@@ -203,7 +204,7 @@ class Progress(BaseModel):
 
     @classmethod
     def of(cls, chunks_done: int, chunks_total: int, chars_done: int, chars_total: int):
-        percent = 100.0 * chars_done / chars_total if chars_total else 100.0
+        percent = percent_done(chars_done, chars_total)
         return cls(
             chunks_done=chunks_done,
             chunks_total=chunks_total,

@@ -14,6 +14,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.audio_formats import SAMPLE_RATE
+from core.text import MODEL_TOKEN_LIMIT
+
 # Chapters of one job, given as `chapters` or read from a book file: a job's chapters each
 # get their own audio file, and a chapter starts a chunk, so their number bounds that work
 MAX_JOB_CHAPTERS = 2_000
@@ -162,8 +165,8 @@ class Settings(BaseSettings):
     # leave fewer cores idle at the end of a job. benchmarks/throughput.py favoured 250 over
     # 120 tokens in two runs of three. The first chunk is short so that audio starts within
     # about a second and a half.
-    chunk_tokens: int = Field(default=250, ge=20, le=510)
-    first_chunk_tokens: int = Field(default=40, ge=20, le=510)
+    chunk_tokens: int = Field(default=250, ge=20, le=MODEL_TOKEN_LIMIT)
+    first_chunk_tokens: int = Field(default=40, ge=20, le=MODEL_TOKEN_LIMIT)
 
     # Fairness: a job has at most this many chunks queued or running at once; each finished
     # chunk releases the next. A job submitted behind a book then waits for at most this many
@@ -233,6 +236,11 @@ class Settings(BaseSettings):
             env[f"KQ_{name.upper()}"] = str(value)
         env["KQ_DATABASE_URL"] = self.sqlalchemy_url  # the SQLite default, made absolute
         return env
+
+    @property
+    def assembly_part_samples(self) -> int:
+        """A part of a chapter, in samples: what assembly plans and what it checks."""
+        return round(self.assembly_part_seconds * SAMPLE_RATE)
 
     @property
     def allowed_queues(self) -> list[str]:

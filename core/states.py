@@ -70,3 +70,8 @@ CHUNK_TRANSITIONS: Mapping[ChunkStatus, frozenset[ChunkStatus]] = MappingProxyTy
 def chunk_predecessors(target: ChunkStatus) -> frozenset[ChunkStatus]:
     """The states a chunk may change to ``target`` from."""
     return frozenset(state for state, targets in CHUNK_TRANSITIONS.items() if target in targets)
+
+
+def percent_done(chars_done: int, chars_total: int) -> float:
+    """A job's (or batch's) progress by characters, 0 to 100; nothing to say is all said."""
+    return 100.0 * chars_done / chars_total if chars_total else 100.0

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from core.audio_formats import SAMPLE_RATE
 from core.ids import new_id
 from core.markup import overrides_to_json
 from core.settings import get_settings
@@ -315,7 +314,7 @@ def finish_chunk(
     parts = []
     if status == JobStatus.RUNNING and chapter_complete(session, job_id, chapter):
         if part_samples is None:
-            part_samples = round(get_settings().assembly_part_seconds * SAMPLE_RATE)
+            part_samples = get_settings().assembly_part_samples
         parts = plan_chapter(session, job_id, chapter, part_samples)
     return ChunkRecorded(
         first_time=True,

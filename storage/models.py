@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.states import percent_done
 from storage.db import UTCDateTime, utcnow
 
 
@@ -106,7 +107,7 @@ class Job(Base):
     @property
     def percent_done(self) -> float:
         """Progress by characters, 0 to 100."""
-        return 100.0 * self.chars_done / self.chars_total if self.chars_total else 100.0
+        return percent_done(self.chars_done, self.chars_total)
 
     chunks: Mapped[list["Chunk"]] = relationship(
         back_populates="job",

@@ -53,10 +53,6 @@ class AssembleTask(JobTask):
         ends.fail(args[0], f"assembly failed: {describe(exc)}")
 
 
-def part_samples() -> int:
-    return round(get_settings().assembly_part_seconds * SAMPLE_RATE)
-
-
 def measured_levels(path: Path) -> Levels:
     """The levels of an encoded file as a player decodes it: what the listener gets."""
     levels = Levels()
@@ -148,7 +144,7 @@ def assemble_job(self, job_id: str) -> str:
         if job is None or job.status != JobStatus.RUNNING:
             return "skipped"
         queue = job.queue
-        missing = unfinished_parts(session, job_id, part_samples())
+        missing = unfinished_parts(session, job_id, get_settings().assembly_part_samples)
         if not missing:
             fmt = AudioFormat(job.format)
             parts = placed_parts(session, job_id)
