@@ -100,11 +100,6 @@ def list_jobs(
     return jobs[:limit], next_cursor
 
 
-def chunk_pause(pause_after: str, pause_seconds: float | None) -> int:
-    """Samples of silence after a chunk: a markup break's, else its boundary's."""
-    return pause_samples(pause_after, pause_seconds)
-
-
 @dataclass(frozen=True)
 class PlacedChunk:
     """A chunk's written text and where its audio lies in the job's file, with its words'
@@ -121,7 +116,7 @@ def slots_of(rows) -> list[Slot]:
     """Where chunk rows (in index order, with chapter, audio_seconds, pause_after and
     pause_seconds) lie in their job's file: the job's timeline."""
     return place(
-        (r.chapter, samples_of(r.audio_seconds), chunk_pause(r.pause_after, r.pause_seconds))
+        (r.chapter, samples_of(r.audio_seconds), pause_samples(r.pause_after, r.pause_seconds))
         for r in rows
     )
 
@@ -220,5 +215,5 @@ def playable_chunks_from(session: Session, job_id: str, start_index: int) -> lis
     for index, audio_key, pause_after, pause_seconds, status in rows:
         if status != ChunkStatus.DONE or index != start_index + len(parts):
             break
-        parts.append(StreamPart(index, audio_key, chunk_pause(pause_after, pause_seconds)))
+        parts.append(StreamPart(index, audio_key, pause_samples(pause_after, pause_seconds)))
     return parts

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from core.loudness import Levels
 from core.states import ChunkStatus, JobStatus
-from core.timeline import samples_of, split_parts
+from core.timeline import pause_samples, samples_of, split_parts
 from storage.db import utcnow
-from storage.job_queries import chunk_pause, job_slots
+from storage.job_queries import job_slots
 from storage.models import Chunk, Job, JobPart
 
 PART_PENDING = "pending"
@@ -56,7 +56,7 @@ def plan_chapter(session: Session, job_id: str, chapter: int, max_samples: int) 
         .order_by(Chunk.index)
     ).all()
     lengths = [
-        (samples_of(r.audio_seconds), chunk_pause(r.pause_after, r.pause_seconds)) for r in rows
+        (samples_of(r.audio_seconds), pause_samples(r.pause_after, r.pause_seconds)) for r in rows
     ]
     refs = []
     for number, (first, last) in enumerate(split_parts(lengths, max_samples)):
@@ -154,7 +154,7 @@ def part_work(session: Session, ref: PartRef) -> PartWork | None:
     levels = Levels()
     for position, chunk in enumerate(chunks):
         # The chapter's file: its chunks and the pauses between them, none after the last
-        pause = chunk_pause(chunk.pause_after, chunk.pause_seconds)
+        pause = pause_samples(chunk.pause_after, chunk.pause_seconds)
         levels += Levels(
             samples_of(chunk.audio_seconds), chunk.sum_squares or 0.0, chunk.peak or 0.0
         )
@@ -168,7 +168,7 @@ def part_work(session: Session, ref: PartRef) -> PartWork | None:
         chapter_levels=levels,
         chunks=[
             PartChunk(
-                c.audio_key, 0 if c is mine[-1] else chunk_pause(c.pause_after, c.pause_seconds)
+                c.audio_key, 0 if c is mine[-1] else pause_samples(c.pause_after, c.pause_seconds)
             )
             for c in mine
         ],
