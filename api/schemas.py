@@ -373,6 +373,7 @@ class PreviewChunk(BaseModel):
     voice: str
     pause_after: str = Field(description="the boundary after it: clause, sentence, paragraph...")
     pause_seconds: float = Field(description="the silence after it")
+    estimated_seconds: float = Field(description="its audio and the silence after it, estimated")
 
 
 class PreviewOut(BaseModel):

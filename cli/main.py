@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cli.models import add_arguments as add_models_arguments
 from core.audio_formats import AudioFormat
+from core.markup import MARKUP_MODES
 
 SAMPLE = Path(__file__).resolve().parent.parent / "core" / "sample.txt"
 
@@ -325,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("file", help="a .txt, .md or .epub file, or - for text on stdin")
     preview.add_argument("--voice")
     preview.add_argument("--lang")
-    preview.add_argument("--markup", choices=["none", "tags", "ssml"])
+    preview.add_argument("--markup", choices=MARKUP_MODES)
     jobs = client_command("jobs", cmd_jobs, "list recent jobs")
     jobs.add_argument("--limit", type=int, default=20)
     jobs.add_argument("--status")

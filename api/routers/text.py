@@ -67,7 +67,8 @@ def _preview(body, settings, principal) -> PreviewOut:
         )
         tokens = token_count(spoken.phonemes)
         pause = pause_seconds(chunk.pause_after, chunk.pause_seconds)
-        seconds += tokens / TOKENS_PER_SECOND / body.speed + pause
+        estimated = tokens / TOKENS_PER_SECOND / body.speed + pause
+        seconds += estimated
         chunks.append(
             PreviewChunk(
                 index=chunk.index,
@@ -79,6 +80,7 @@ def _preview(body, settings, principal) -> PreviewOut:
                 voice=chunk.voice or checked.voice,
                 pause_after=chunk.pause_after,
                 pause_seconds=round(pause, 3),
+                estimated_seconds=round(estimated, 3),
             )
         )
     return PreviewOut(
