@@ -26,8 +26,8 @@ from api.auth import ANONYMOUS  # noqa: E402
 from benchmarks.throughput import save_results  # noqa: E402
 from core.states import JobStatus  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from tests.conftest import free_port, stop_process, wait_for  # noqa: E402
 from tests.support.seeding import insert_rows, job_rows  # noqa: E402
+from tests.support.stack import free_port, stop_process, wait_for  # noqa: E402
 from tests.support.web_browser import DESKTOP, chromium  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "web_library.json"

@@ -35,7 +35,7 @@ from api.auth import check_bind
 from cli.main import build_parser
 from core.queue import _queue_keys
 from core.settings import Settings
-from tests.conftest import ROOT
+from tests.support.stack import ROOT
 
 CHART = ROOT / "deploy" / "helm" / "kokoro-queue"
 DEFAULT_VALUES = CHART / "ci" / "default-values.yaml"

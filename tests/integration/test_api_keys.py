@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, func, select
 
 from storage.models import ApiKey, Job
 from tests.browser import render
-from tests.conftest import ROOT, _postgres_database, running_stack
+from tests.support.stack import ROOT, postgres_database, running_stack
 
 KEY_A = "alice-key-0123456789abcdef"
 KEY_B = "bob-key-0123456789abcdef"
@@ -33,7 +33,7 @@ def keyed_stack(tmp_path_factory, redis_url, database_url):
     if database_url.startswith("sqlite"):
         databases = iter([f"sqlite:///{data_dir / 'keys.db'}"])
     else:
-        databases = _postgres_database(os.environ["KQ_TEST_POSTGRES_URL"])
+        databases = postgres_database(os.environ["KQ_TEST_POSTGRES_URL"])
     for url in databases:
         keys = f"alice={KEY_A},bob={KEY_B}"
         with running_stack(data_dir, redis_url, url, KQ_API_KEYS=keys) as stack:

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from tests.conftest import ROOT, free_port, stop_process, wait_for
+from tests.support.stack import ROOT, free_port, stop_process, wait_for
 
 
 def test_two_api_processes_serve_and_sigterm_finishes_inflight_requests(stack, tmp_path):

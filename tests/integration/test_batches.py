@@ -1,7 +1,7 @@
 """Batches: many jobs or book files in one request, one status for all."""
 
-from tests.conftest import wait_for
 from tests.epub_factory import build_epub
+from tests.support.stack import wait_for
 
 
 def test_json_batch_runs_every_job_under_one_status(stack):

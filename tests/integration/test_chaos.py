@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from cli.embedded_redis import start_embedded_redis
-from tests.conftest import free_port, running_stack, start_worker, stop_process, wait_for
 from tests.integration.test_pipeline import BOOK
 from tests.support.finished_books import assert_every_chunk_once_in_order, job_chunks, progress
 from tests.support.postgres import throwaway_server
+from tests.support.stack import free_port, running_stack, start_worker, stop_process, wait_for
 
 OUTAGE_S = 20
 POLL_S = 0.5

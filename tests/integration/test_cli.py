@@ -12,8 +12,8 @@ import httpx
 import pytest
 import soundfile as sf
 
-from tests.conftest import ROOT, free_port, wait_for
 from tests.support.queues import drop_queue
+from tests.support.stack import ROOT, free_port, wait_for
 
 
 def test_up_runs_the_stack_synthesizes_the_sample_and_stops_cleanly(tmp_path, redis_url):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.stack import ROOT
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SECRETS = {

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.stack import ROOT
 
 SECTIONS = ("versions", "providers", "model and voices", "redis", "database", "workers")
 

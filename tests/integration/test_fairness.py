@@ -7,8 +7,8 @@ import time
 from sqlalchemy import create_engine, select
 
 from storage.models import Chunk
-from tests.conftest import wait_for
 from tests.integration.test_pipeline import BOOK
+from tests.support.stack import wait_for
 
 
 def test_short_job_overtakes_a_running_book(stack):

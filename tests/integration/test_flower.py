@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.browser import render
-from tests.conftest import ROOT, free_port, stop_process, wait_for
+from tests.support.stack import ROOT, free_port, stop_process, wait_for
 
 # Flower reads the broker and task events, not the database
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

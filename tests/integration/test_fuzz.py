@@ -33,8 +33,8 @@ from core.states import ChunkStatus, JobStatus
 from storage.blob_store import chapter_audio_key, chunk_key, job_audio_key
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
-from tests.conftest import free_port, stack_env, start_api, stop_process, wait_for
 from tests.support.queues import drop_queue
+from tests.support.stack import free_port, stack_env, start_api, stop_process, wait_for
 
 STARTUP_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0

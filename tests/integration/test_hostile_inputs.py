@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import free_port, stack_env, start_api, stop_process, wait_for
 from tests.support.queues import drop_queue
+from tests.support.stack import free_port, stack_env, start_api, stop_process, wait_for
 
 ANSWER_WITHIN_S = 2.0
 HEALTHZ_WITHIN_S = 0.25

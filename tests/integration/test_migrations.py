@@ -7,17 +7,17 @@ from sqlalchemy import create_engine, inspect
 
 from storage.db import get_engine
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
-from tests.conftest import _backends, _postgres_database
+from tests.support.stack import backends, postgres_database
 
 TABLES = {"jobs", "chunks", "worker_sessions", "batches"}
 
 
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
     else:
-        yield from _postgres_database(os.environ["KQ_TEST_POSTGRES_URL"])
+        yield from postgres_database(os.environ["KQ_TEST_POSTGRES_URL"])
 
 
 def test_upgrade_downgrade_upgrade(empty_database):

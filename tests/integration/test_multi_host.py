@@ -14,8 +14,8 @@ from core.timeline import PAUSE_SECONDS
 from storage.blob_store import chunk_key, job_audio_key, job_prefix
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
-from tests.conftest import running_stack, start_worker, stop_process, wait_for
 from tests.integration.test_pipeline import BOOK, expected_chunks
+from tests.support.stack import running_stack, start_worker, stop_process, wait_for
 
 PREFIX = "cluster"
 HOSTS = ("host-a", "host-b")

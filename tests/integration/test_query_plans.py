@@ -23,7 +23,6 @@ from storage.db import get_engine, session_factory, transaction
 from storage.job_queries import list_jobs
 from storage.migrate import upgrade
 from storage.models import Job
-from tests.conftest import _backends, _postgres_database
 from tests.support.query_plans import (
     explain,
     hot_queries,
@@ -32,6 +31,7 @@ from tests.support.query_plans import (
     uses_index,
 )
 from tests.support.seeding import insert_rows, job_rows, key_rows
+from tests.support.stack import backends, postgres_database
 
 JOBS = 5000
 OTHER_KEYS = 1000  # enough keys that the lookup by hash is an index search on PostgreSQL too
@@ -58,13 +58,13 @@ TIE_JOB = {  # a job of the pagination test, less its id, owner and time
 }
 
 
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=backends())
 def seeded(request, tmp_path_factory) -> Iterator[tuple[str, str, str, list[str]]]:
     """(url, owner, its key, its job ids oldest first) on a fresh migrated database."""
     if request.param == "sqlite":
         urls = iter([f"sqlite:///{tmp_path_factory.mktemp('plans') / 'plans.db'}"])
     else:
-        urls = _postgres_database(os.environ["KQ_TEST_POSTGRES_URL"])  # dropped afterwards
+        urls = postgres_database(os.environ["KQ_TEST_POSTGRES_URL"])  # dropped afterwards
     for url in urls:
         try:
             yield seed(url)

@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, select
 
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import read_audio
-from tests.conftest import running_stack, wait_for
 from tests.integration.test_pipeline import BOOK
+from tests.support.stack import running_stack, wait_for
 
 # Memory recycling and CPU priority are the worker's; the database plays no part
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

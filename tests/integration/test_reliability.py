@@ -10,15 +10,15 @@ import time
 from datetime import UTC, datetime
 
 from cli.embedded_redis import start_embedded_redis
-from tests.conftest import (
+from tests.integration.test_pipeline import BOOK
+from tests.support.finished_books import assert_every_chunk_once_in_order, job_chunks, progress
+from tests.support.stack import (
     ROOT,
     free_port,
     running_stack,
     start_api,
     wait_for,
 )
-from tests.integration.test_pipeline import BOOK
-from tests.support.finished_books import assert_every_chunk_once_in_order, job_chunks, progress
 
 # The reconciler of the workers in these stacks looks every 2 s at work older than 3 s
 FAST_RECONCILER = {"KQ_RECONCILE_INTERVAL_S": "2", "KQ_RECONCILE_GRACE_S": "3"}

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.support.stack import ROOT
 
 HEADLINES = (
     "jobs",

@@ -5,8 +5,8 @@ from sqlalchemy import create_engine, select
 
 from storage.models import Chunk
 from tests.audio_checks import read_audio
-from tests.conftest import running_stack, start_worker, stop_process, wait_for
 from tests.integration.test_pipeline import BOOK
+from tests.support.stack import running_stack, start_worker, stop_process, wait_for
 
 
 def done_chunks(database_url: str, job_id: str) -> dict[int, int]:

@@ -30,7 +30,7 @@ from storage.blobs import LocalBlobStore, blob_store
 from storage.models import Chunk
 from storage.s3 import S3BlobStore
 from tests.audio_checks import assert_speech, read_audio
-from tests.conftest import free_port, running_stack, start_api, stop_process, wait_for
+from tests.support.stack import free_port, running_stack, start_api, stop_process, wait_for
 
 PREFIX = "kq/audio"
 TEXT = (

@@ -18,7 +18,7 @@ from core.phonemizer import phonemize
 from core.timeline import pause_samples, samples_of
 from storage.models import Chunk
 from tests.audio_checks import read_audio
-from tests.conftest import Stack, running_stack
+from tests.support.stack import Stack, running_stack
 
 JOB_TIMEOUT_S = 900.0  # workers run at idle priority: a busy machine may take minutes
 # Silence in the assembled file: below this after the book gain (-60 dBFS), nothing is heard

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, or_, select
 
 from core.states import FINISHED_JOB_STATES, ChunkStatus
 from storage.models import Chunk, Job
-from tests.conftest import wait_for
 from tests.integration.test_pipeline import BOOK
+from tests.support.stack import wait_for
 
 
 def chunks_in_flight(stack) -> list[tuple]:

@@ -13,7 +13,7 @@ from core.audio_formats import SAMPLE_RATE
 from core.queue import SYNTHESIZE_SAMPLE
 from core.samples import SAMPLE_TEXTS
 from tests.audio_checks import assert_speech, read_audio, rms
-from tests.conftest import Stack, running_stack
+from tests.support.stack import Stack, running_stack
 from tests.support.voices import write_voices
 
 # What these measure is speech, not the database: one backend is enough

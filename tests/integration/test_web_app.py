@@ -10,8 +10,8 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.conftest import running_stack
 from tests.epub_factory import CHAPTERS, build_epub
+from tests.support.stack import running_stack
 from tests.support.web_browser import (
     DESKTOP,
     PHONE,

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, func, select
 
 from core.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify_signature
 from storage.models import Chunk, Job
-from tests.conftest import (
+from tests.support.stack import (
     ROOT,
     free_port,
     running_stack,
