@@ -3,7 +3,7 @@
 
 import { authHeaders } from "./auth.js";
 
-/** @import { Batch, Chapter, Detail, Job, JobPage, Language, Preview, Timings, Voice } from "./types.js" */
+/** @import { Batch, Chapter, Detail, Format, Job, JobPage, Language, Preview, Timings, Voice } from "./types.js" */
 
 export class ApiError extends Error {
   /**
@@ -81,11 +81,19 @@ const jobPath = (id) => `/v1/jobs/${encodeURIComponent(id)}`;
 /** @param {FormData | object} body */
 const bodyOptions = (body) => (body instanceof FormData ? { method: "POST", form: body } : { method: "POST", json: body });
 
+/** @type {Promise<Format[]> | null} */
+let formats = null;
+
 export const api = {
   /** @returns {Promise<Voice[]>} */
   voices: () => request("/v1/voices"),
   /** @returns {Promise<Language[]>} */
   languages: () => request("/v1/languages"),
+  /** @returns {Promise<Format[]>} the service's table, asked for once */
+  formats: () => (formats ??= request("/v1/formats").catch((error) => {
+    formats = null;
+    throw error;
+  })),
   /**
    * @param {{limit?: number, cursor?: string | null, status?: string}} [query]
    * @returns {Promise<JobPage>}

@@ -95,6 +95,16 @@
  */
 
 /**
+ * GET /v1/formats: an audio format, from the service's one table of them
+ * @typedef {object} Format
+ * @property {string} name what `format` takes
+ * @property {string} label
+ * @property {string} extension of its files
+ * @property {string} media_type
+ * @property {boolean} job a job's file may be this
+ */
+
+/**
  * GET /v1/languages
  * @typedef {object} Language
  * @property {string} code what `lang` takes
@@ -110,6 +120,7 @@
  * @property {number} tokens
  * @property {string} pause_after clause, sentence, paragraph, chapter...
  * @property {number} pause_seconds
+ * @property {number} estimated_seconds its audio and the silence after it
  */
 
 /**

@@ -9,14 +9,13 @@ import { duration } from "../format.js";
 /** @import { Preview, PreviewChunk } from "../types.js" */
 
 const MAX_CHUNKS_SHOWN = 300; // a whole book in the page would be slow to read and to draw
-const TOKENS_PER_SECOND = 14; // as the API estimates
 
 /**
  * @param {Preview} preview
- * @param {{label?: string, speed?: number}} [options] label: the file's name, for several
+ * @param {{label?: string}} [options] label: the file's name, for several
  */
-export function renderPreview(preview, { label, speed = 1 } = {}) {
-  const chapters = chapterSummaries(preview, speed);
+export function renderPreview(preview, { label } = {}) {
+  const chapters = chapterSummaries(preview);
   const changed = preview.chunks.filter((chunk) => chunk.text !== chunk.spoken).length;
   const shown = preview.chunks.slice(0, MAX_CHUNKS_SHOWN);
   return h("section", { class: "preview", "aria-label": label ? `Preview of ${label}` : "Preview" },
@@ -42,18 +41,15 @@ export function renderPreview(preview, { label, speed = 1 } = {}) {
 }
 
 // A chapter's title is its first part (a book file's heading), shortened
-/**
- * @param {Preview} preview
- * @param {number} speed
- */
-function chapterSummaries(preview, speed) {
+/** @param {Preview} preview the API's estimate of each part (at the form's speed) */
+function chapterSummaries(preview) {
   /** @type {{title: string, seconds: number}[]} */
   const chapters = [];
   for (const chunk of preview.chunks) {
     if (!chapters[chunk.chapter]) {
       chapters[chunk.chapter] = { title: shorten(chunk.text, 80), seconds: 0 };
     }
-    chapters[chunk.chapter].seconds += chunk.tokens / TOKENS_PER_SECOND / speed + chunk.pause_seconds;
+    chapters[chunk.chapter].seconds += chunk.estimated_seconds;
   }
   return chapters.filter(Boolean);
 }

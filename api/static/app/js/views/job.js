@@ -18,9 +18,6 @@ import { statusBadge } from "../components/status-badge.js";
 /** @import { Chapter, ChapterLevel, Job } from "../types.js" */
 /** @typedef {ReturnType<typeof createPlayer>} Player */
 
-/** @type {Record<string, string>} */
-const EXTENSIONS = { m4b: "m4b", mp3: "mp3", opus: "opus", flac: "flac", wav: "wav" };
-
 /**
  * @param {HTMLElement} root
  * @param {string} jobId
@@ -207,7 +204,8 @@ export function plainError(error) {
  */
 async function drawFinished(container, job, player) {
   const stem = fileStem(job);
-  const extension = EXTENSIONS[job.format] || job.format;
+  const formats = await api.formats().catch(() => []);
+  const extension = formats.find((format) => format.name === job.format)?.extension ?? job.format;
   const downloads = h("section", { class: "card", "aria-labelledby": "downloads-heading" },
     h("h2", { id: "downloads-heading" }, "Download"),
     h("ul", { class: "downloads" },

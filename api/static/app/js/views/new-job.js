@@ -13,16 +13,10 @@ import { createSoundFields } from "../components/sound-fields.js";
 import { createTextFields } from "../components/text-fields.js";
 import { createVoicePicker } from "../components/voice-picker.js";
 
-/** @import { Job, JobFields, Language, Preview } from "../types.js" */
+/** @import { Format, Job, JobFields, Language, Preview } from "../types.js" */
 
-/** @type {[string, string][]} */
-const FORMATS = [
-  ["m4b", "M4B audiobook"],
-  ["mp3", "MP3"],
-  ["opus", "Opus (Ogg)"],
-  ["flac", "FLAC"],
-  ["wav", "WAV"],
-];
+// The format offered first: an audiobook player's own
+const PREFERRED_FORMAT = "m4b";
 const FIELDS = new Set(["text", "files", "title", "author", "voice", "speed", "format", "lang", "loudness"]);
 // A preview is cheap (no worker) but reads the whole text; past this the app does not make
 // one by itself just to count chapters
@@ -51,10 +45,10 @@ export function renderNewJob(root) {
   let picker = null;
   let alive = true;
 
-  Promise.all([api.voices(), api.languages()]).then(([voices, languages]) => {
+  Promise.all([api.voices(), api.languages(), api.formats()]).then(([voices, languages, formats]) => {
     if (!alive) return;
     picker = createVoicePicker(voices);
-    status.replaceWith(buildForm(picker, languages));
+    status.replaceWith(buildForm(picker, languages, jobFormats(formats)));
   }).catch((error) => {
     status.textContent = `The voices could not be loaded: ${error.message}`;
     status.className = "error-text";
@@ -67,14 +61,26 @@ export function renderNewJob(root) {
 }
 
 /**
+ * [name, label] of each format a job's file may have, the preferred one first
+ * @param {Format[]} formats
+ * @returns {[string, string][]}
+ */
+function jobFormats(formats) {
+  const offered = formats.filter((format) => format.job);
+  offered.sort((a, b) => Number(b.name === PREFERRED_FORMAT) - Number(a.name === PREFERRED_FORMAT));
+  return offered.map((format) => [format.name, format.label]);
+}
+
+/**
  * @param {ReturnType<typeof createVoicePicker>} picker
  * @param {Language[]} languages
+ * @param {[string, string][]} formats
  */
-function buildForm(picker, languages) {
+function buildForm(picker, languages, formats) {
   /** @type {NewJobForm} */
   const parts = {
     text: createTextFields({ onFilesChange: () => { parts.inputVersion += 1; } }),
-    sound: createSoundFields(picker, languages, FORMATS),
+    sound: createSoundFields(picker, languages, formats),
     errors: createErrorDisplay(FIELDS),
     previewArea: h("div", { id: "preview-area", "aria-live": "polite" }),
     previewButton: h("button", { type: "button", class: "secondary", id: "preview-button" }, "Preview"),
@@ -123,13 +129,12 @@ async function preview(parts) {
   const version = parts.inputVersion;
   try {
     const chosen = parts.text.files();
-    const speed = parts.sound.speed();
     const shown = [];
     const results = [];
     for (const [n, body] of bodies(parts).entries()) {
       const result = await api.preview(body);
       results.push(result);
-      shown.push(renderPreview(result, { label: chosen[n]?.name, speed }));
+      shown.push(renderPreview(result, { label: chosen[n]?.name }));
     }
     parts.lastPreview = { version, results };
     previewArea.replaceChildren(h("h2", { tabindex: "-1", id: "preview-heading" }, "Preview"), ...shown);
