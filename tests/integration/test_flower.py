@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.browser import render
-from tests.support.stack import ROOT, free_port, stop_process, wait_for
+from tests.support.stack import ROOT, free_port, stop_process, wait_for, wait_until_answers
 
 # Flower reads the broker and task events, not the database
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -26,15 +26,7 @@ def flower(stack):
         stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        assert process.poll() is None, log.read_text()
-        try:
-            return httpx.get(f"{url}/healthcheck", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, 60, "Flower to answer")
+    wait_until_answers(process, f"{url}/healthcheck", log, "Flower")
     try:
         yield url, ("kq", password), process
     finally:

@@ -34,9 +34,14 @@ from storage.blob_store import chapter_audio_key, chunk_key, job_audio_key
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
 from tests.support.queues import drop_queue
-from tests.support.stack import free_port, stack_env, start_api, stop_process, wait_for
+from tests.support.stack import (
+    free_port,
+    stack_env,
+    start_api,
+    stop_process,
+    wait_until_answers,
+)
 
-STARTUP_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
 EXAMPLES_PER_OPERATION = 40
 SEED = 20260101
@@ -166,16 +171,7 @@ def fuzz_api(tmp_path_factory, redis_url):
     # No worker on purpose: see the module docstring
     api = start_api(env, data_dir / "api.log")
     try:
-
-        def healthy():
-            if api.poll() is not None:
-                raise AssertionError(f"the API exited early, see {data_dir / 'api.log'}")
-            try:
-                return httpx.get(f"{url}/healthz", timeout=5).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, STARTUP_TIMEOUT_S, "the API to answer /healthz", interval_s=0.3)
+        wait_until_answers(api, f"{url}/healthz", data_dir / "api.log", "the API")
         running = FuzzApi(url, database_url, data_dir / "audio")
         try:
             yield running

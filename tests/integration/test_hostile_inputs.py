@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.support.queues import drop_queue
-from tests.support.stack import free_port, stack_env, start_api, stop_process, wait_for
+from tests.support.stack import free_port, stack_env, start_api, stop_process, wait_until_answers
 
 ANSWER_WITHIN_S = 2.0
 HEALTHZ_WITHIN_S = 0.25
@@ -199,15 +199,7 @@ def api_url(tmp_path_factory, redis_url) -> Iterator[str]:
     upgrade(database_url)
     api = start_api(env, data_dir / "api.log")
     url = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        assert api.poll() is None, (data_dir / "api.log").read_text()
-        try:
-            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, 60, "the API to answer")
+    wait_until_answers(api, f"{url}/healthz", data_dir / "api.log", "the API")
     try:
         yield url
     finally:

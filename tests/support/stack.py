@@ -155,6 +155,24 @@ def start_processes(
     return worker, api, worker_log
 
 
+def wait_until_answers(
+    process: subprocess.Popen, url: str, log: Path, what: str, timeout_s: float = STARTUP_TIMEOUT_S
+) -> None:
+    """Wait until ``GET url`` answers 200; fail at once, with the end of its log, if the
+    process exits first."""
+
+    def answers():
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise AssertionError(f"{what} exited early:\n{tail}")
+        try:
+            return httpx.get(url, timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(answers, timeout_s, f"{what} to answer {url}", interval_s=0.3)
+
+
 def stop_process(process: subprocess.Popen, timeout_s: float = 30.0) -> None:
     """SIGTERM and wait, then SIGKILL whatever is left of its session (processes started here
     lead a session of their own): a pool child orphaned by a killed master goes too."""
