@@ -19,7 +19,8 @@ from core.languages import is_english, supported_languages
 from core.lexicon import Lexicon, LexiconError
 from core.model_files import default_voice, list_voices
 from core.queue import send_chunks
-from core.settings import Settings
+from core.settings import MAX_JOB_CHUNKS, Settings
+from core.text import normalize_text
 from core.timeline import default_chapter_title
 from core.voices import canonical_voice
 from storage.job_queries import get_job_by_idempotency_key, unfinished_jobs
@@ -88,6 +89,7 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
         Lexicon.parse(body.pronunciation_entries())
     except LexiconError as error:
         raise unprocessable(str(error)) from error
+    _check_chunk_count(_paragraphs(body.texts()))
     # Imported here, on the first job or preview: the chunk planner loads the spoken-form
     # normalizer (seconds), which the API's start-up does not pay
     from core.chunk_plan import ChapterMarkupError, plan_chunks
@@ -109,7 +111,24 @@ def check_submission(settings: Settings, principal: Principal, body: JobCreate) 
         raise unprocessable(
             f"markup ({body.markup}): {error.message} at character {error.position}{chapter}"
         ) from error
+    _check_chunk_count(len(chunks))
     return CheckedJob(voice, chunks)
+
+
+def _paragraphs(texts: list[str]) -> int:
+    """The paragraphs of a job's texts: each ends a chunk, so they are at least its chunks,
+    counted before the costly planning."""
+    return sum(normalize_text(text).count("\n\n") + 1 for text in texts if text.strip())
+
+
+def _check_chunk_count(chunks: int) -> None:
+    if chunks > MAX_JOB_CHUNKS:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the text makes {chunks:,} or more parts (every paragraph is at least one); a job "
+            f"has at most {MAX_JOB_CHUNKS:,}: join very short paragraphs, or split the book "
+            "into several jobs",
+        )
 
 
 def resolve_voice(settings: Settings, spec: str | None) -> str:

@@ -20,6 +20,10 @@ from core.text import MODEL_TOKEN_LIMIT
 # Chapters of one job, given as `chapters` or read from a book file: a job's chapters each
 # get their own audio file, and a chapter starts a chunk, so their number bounds that work
 MAX_JOB_CHAPTERS = 2_000
+# Chunks of one job: each is a database row, a task and a piece of the timeline, and every
+# paragraph ends one. A book of 2,000,000 characters makes about 20,000; text of one-letter
+# paragraphs would make hundreds of thousands for nothing anyone wants to hear
+MAX_JOB_CHUNKS = 50_000
 
 
 def _cores() -> int:

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from core.lexicon import MAX_PHRASE_WORDS
-from core.settings import MAX_JOB_CHAPTERS
+from core.settings import MAX_JOB_CHAPTERS, MAX_JOB_CHUNKS
 from storage.db import session_factory
 from storage.job_end import ending_jobs, job_end_effects
 from storage.models import Job
@@ -214,3 +214,15 @@ def test_a_pronunciation_of_too_many_words_is_422_naming_the_limit(api, unchange
         response = api.http.post(path, json=body)
         assert response.status_code == 422, response.text
         assert f"at most {MAX_PHRASE_WORDS} words" in detail_text(response)
+
+
+def test_more_parts_than_a_job_may_have_is_413_before_they_are_planned(api, monkeypatch):
+    """Bug: one-letter paragraphs (1.8 MB of "a\\n\\n") made 600,000 chunks: 16 s in one
+    request, and as many rows."""
+    planned = []
+    monkeypatch.setattr("core.chunk_plan.plan_chunks", lambda *a, **k: planned.append(1))
+    before = api.stored()
+    answer = api.http.post("/v1/jobs", json={"text": "a\n\n" * (MAX_JOB_CHUNKS + 1)})
+    assert answer.status_code == 413, answer.text
+    assert f"at most {MAX_JOB_CHUNKS:,}" in answer.json()["detail"]
+    assert planned == [] and api.stored() == before

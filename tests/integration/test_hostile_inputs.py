@@ -138,6 +138,7 @@ def hostile_inputs() -> list[Hostile]:
         _json("/v1/jobs", "a run of 80,000 )", {"text": "Hello " + ")" * 80_000}),
         _json("/v1/jobs", "a run of 80,000 ]", {"text": "Hello " + "]" * 80_000}),
         _json("/v1/jobs", "2,000,000 characters of )", {"text": ")" * 1_999_999}),
+        _json("/v1/jobs", "600,000 one-letter paragraphs", {"text": "a\n\n" * 600_000}),
         _json(
             "/v1/jobs",
             "100,000 pauses",
