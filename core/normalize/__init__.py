@@ -32,17 +32,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.languages import NORMALIZED_LANGUAGES as LANGUAGES
-from core.normalize import addresses as a
-from core.normalize import clock as c
-from core.normalize import codes as cd
-from core.normalize import fractions as fr
-from core.normalize import names as nm
-from core.normalize import numeric as n
-from core.normalize import quantities as q
-from core.normalize import scripture as sc
-from core.normalize import shorthand as sh
-from core.normalize import superscripts as sup
-from core.normalize import words as w
+from core.normalize import (
+    addresses,
+    clock,
+    codes,
+    fractions,
+    names,
+    numeric,
+    quantities,
+    scripture,
+    shorthand,
+    superscripts,
+    words,
+)
 from core.normalize.context import starts_sentence
 
 __all__ = ["LANGUAGES", "Rewrite", "spoken_form", "spoken_rewrites"]
@@ -80,154 +82,279 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(a.EMAIL, a.email_handler, near=re.compile("@"), not_after=re.compile(r"[\w.+-]")),
     Rule(
-        a.URL,
-        a.url_handler,
+        addresses.EMAIL,
+        addresses.email_handler,
+        near=re.compile("@"),
+        not_after=re.compile(r"[\w.+-]"),
+    ),
+    Rule(
+        addresses.URL,
+        addresses.url_handler,
         near=re.compile(r"://|www\.|\.[a-z]{2,4}\b"),
         not_after=re.compile(r"[\w@/.-]"),
     ),
     Rule(
-        a.PHONE, a.phone_handler, near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"), not_after=None
+        addresses.PHONE,
+        addresses.phone_handler,
+        near=re.compile(r"\d{3}[\s.-]\d|\(\d{3}\)|\+\d"),
+        not_after=None,
     ),
-    Rule(sh.FOOTNOTE, sh.footnote_handler, near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"), not_after=None),
     Rule(
-        sup.NUMBER_POWER,
-        sup.number_power_handler,
-        near=sup.ANY_SUPERSCRIPT,
-        not_after=n.NOT_AFTER_NUMBER,
+        shorthand.FOOTNOTE,
+        shorthand.footnote_handler,
+        near=re.compile(r"\[\d|[¹²³⁴⁵⁶⁷⁸⁹⁰]"),
+        not_after=None,
     ),
-    Rule(sup.AFTER_LETTER, sup.after_letter_handler, near=sup.ANY_SUPERSCRIPT, not_after=None),
     Rule(
-        sc.NUMBERED_BOOK,
-        sc.numbered_book_handler,
+        superscripts.NUMBER_POWER,
+        superscripts.number_power_handler,
+        near=superscripts.ANY_SUPERSCRIPT,
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        superscripts.AFTER_LETTER,
+        superscripts.after_letter_handler,
+        near=superscripts.ANY_SUPERSCRIPT,
+        not_after=None,
+    ),
+    Rule(
+        scripture.NUMBERED_BOOK,
+        scripture.numbered_book_handler,
         near=re.compile(r"[123] [A-Z]"),
         not_after=re.compile(r"[\w.,]"),
     ),
-    Rule(q.MONEY, q.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
-    Rule(cd.MONEY_DASH, cd.money_dash_handler, near=re.compile("[$£€¥₹]"), not_after=None),
-    Rule(cd.WEEKDAY_DASH, cd.weekday_dash_handler, near=re.compile(r"\.[–—-]"), not_after=None),
-    Rule(q.CENTS, q.cents_handler, near=re.compile("¢"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(c.DURATION, c.duration_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(c.RATIO, c.ratio_handler, near=re.compile(r"\d:\d"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(c.TIME, c.time_handler, near=re.compile(r":\d\d"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(quantities.MONEY, quantities.money_handler, near=re.compile("[$£€¥₹]"), not_after=None),
+    Rule(codes.MONEY_DASH, codes.money_dash_handler, near=re.compile("[$£€¥₹]"), not_after=None),
     Rule(
-        c.TIME_DOT, c.time_dot_handler, near=re.compile(r"\d\.\d\d"), not_after=n.NOT_AFTER_NUMBER
+        codes.WEEKDAY_DASH, codes.weekday_dash_handler, near=re.compile(r"\.[–—-]"), not_after=None
     ),
     Rule(
-        c.HOUR_AMPM,
-        c.hour_handler,
+        quantities.CENTS,
+        quantities.cents_handler,
+        near=re.compile("¢"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        clock.DURATION,
+        clock.duration_handler,
+        near=re.compile(r":\d\d"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        clock.RATIO,
+        clock.ratio_handler,
+        near=re.compile(r"\d:\d"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        clock.TIME,
+        clock.time_handler,
+        near=re.compile(r":\d\d"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        clock.TIME_DOT,
+        clock.time_dot_handler,
+        near=re.compile(r"\d\.\d\d"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        clock.HOUR_AMPM,
+        clock.hour_handler,
         near=re.compile(r"\d\s?[aApP]\.?[mM]"),
-        not_after=n.NOT_AFTER_NUMBER,
+        not_after=numeric.NOT_AFTER_NUMBER,
     ),
-    Rule(cd.EMERGENCY, cd.emergency_handler, near=re.compile(r"911|999|112"), not_after=None),
-    Rule(cd.ZIP, cd.zip_handler, near=re.compile(r"[A-Za-z] \d{5}\b"), not_after=None),
-    Rule(cd.LEADING_DOT, cd.leading_dot_handler, near=re.compile(r"\.\d"), not_after=None),
-    Rule(cd.EVENS, cd.evens_handler, near=re.compile("50"), not_after=None),
-    Rule(cd.PER_UNIT, cd.per_unit_handler, near=re.compile(r"\d [a-zA-Z]+/"), not_after=None),
-    Rule(cd.SECONDS, cd.seconds_handler, near=re.compile(r"\d s\b"), not_after=None),
-    Rule(cd.SCALED_UNIT, cd.scaled_unit_handler, near=re.compile("illion|ousand"), not_after=None),
-    Rule(cd.DECIMAL_MARK, cd.decimal_mark_handler, near=re.compile(r"\d/\d"), not_after=None),
-    Rule(cd.FISCAL, cd.fiscal_handler, near=re.compile(r"FY"), not_after=None),
-    Rule(cd.WORLD_WAR, cd.world_war_handler, near=re.compile(r"WW"), not_after=None),
-    Rule(cd.CODE, cd.code_handler, near=re.compile(r"[A-Z]\d"), not_after=None),
-    Rule(cd.PART, cd.part_handler, near=re.compile(r"\d\([a-z]\)"), not_after=None),
-    Rule(cd.TERM, cd.term_handler, near=re.compile(cd.TERM_NEAR), not_after=None),
-    Rule(n.MONTH_DAY, n.month_day_handler, near=_DIGITS, not_after=None),
-    Rule(n.DAY_MONTH, n.day_month_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.MONTH_YEAR, n.month_year_handler, near=_DIGITS, not_after=None),
-    Rule(w.NUMBER_PREFIX, w.number_prefix_handler, near=None, not_after=re.compile(r"[\w.]")),
-    Rule(w.SECTION, w.section_handler, near=re.compile("§"), not_after=None),
-    Rule(w.HASH_NUMBER, w.hash_handler, near=re.compile(r"#\d"), not_after=None),
+    Rule(codes.EMERGENCY, codes.emergency_handler, near=re.compile(r"911|999|112"), not_after=None),
+    Rule(codes.ZIP, codes.zip_handler, near=re.compile(r"[A-Za-z] \d{5}\b"), not_after=None),
+    Rule(codes.LEADING_DOT, codes.leading_dot_handler, near=re.compile(r"\.\d"), not_after=None),
+    Rule(codes.EVENS, codes.evens_handler, near=re.compile("50"), not_after=None),
+    Rule(codes.PER_UNIT, codes.per_unit_handler, near=re.compile(r"\d [a-zA-Z]+/"), not_after=None),
+    Rule(codes.SECONDS, codes.seconds_handler, near=re.compile(r"\d s\b"), not_after=None),
     Rule(
-        q.FEET_INCHES,
-        q.feet_inches_handler,
-        near=re.compile(r"\d['′’\"″]"),
-        not_after=n.NOT_AFTER_NUMBER,
-    ),
-    Rule(q.LSD, q.lsd_handler, near=re.compile(r"\d[½¼¾]?[lsd]\b|[½¼¾]d\b"), not_after=None),
-    Rule(q.NEW_PENCE, q.new_pence_handler, near=re.compile(r"\dp"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(q.PERCENT, q.percent_handler, near=re.compile("%"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(q.DEGREES, q.degrees_handler, near=re.compile("°"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(
-        q.FRACTION_UNIT,
-        q.fraction_unit_handler,
-        near=re.compile(f"/|[{n.FRACTION_CHARS}]"),
+        codes.SCALED_UNIT,
+        codes.scaled_unit_handler,
+        near=re.compile("illion|ousand"),
         not_after=None,
     ),
-    Rule(q.UNIT, q.unit_handler, near=_DIGITS, not_after=re.compile(r"[\w.,/]")),
-    Rule(q.INCHES, q.inches_handler, near=re.compile(r"\d[\"″]"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(q.FEET, q.feet_handler, near=re.compile(r"\d['′]"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.DECADE, n.decade_handler, near=re.compile(r"0['’]?s\b"), not_after=n.NOT_AFTER_NUMBER),
+    Rule(codes.DECIMAL_MARK, codes.decimal_mark_handler, near=re.compile(r"\d/\d"), not_after=None),
+    Rule(codes.FISCAL, codes.fiscal_handler, near=re.compile(r"FY"), not_after=None),
+    Rule(codes.WORLD_WAR, codes.world_war_handler, near=re.compile(r"WW"), not_after=None),
+    Rule(codes.CODE, codes.code_handler, near=re.compile(r"[A-Z]\d"), not_after=None),
+    Rule(codes.PART, codes.part_handler, near=re.compile(r"\d\([a-z]\)"), not_after=None),
+    Rule(codes.TERM, codes.term_handler, near=re.compile(codes.TERM_NEAR), not_after=None),
+    Rule(numeric.MONTH_DAY, numeric.month_day_handler, near=_DIGITS, not_after=None),
     Rule(
-        n.ORDINAL,
-        n.ordinal_handler,
+        numeric.DAY_MONTH,
+        numeric.day_month_handler,
+        near=_DIGITS,
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(numeric.MONTH_YEAR, numeric.month_year_handler, near=_DIGITS, not_after=None),
+    Rule(
+        words.NUMBER_PREFIX, words.number_prefix_handler, near=None, not_after=re.compile(r"[\w.]")
+    ),
+    Rule(words.SECTION, words.section_handler, near=re.compile("§"), not_after=None),
+    Rule(words.HASH_NUMBER, words.hash_handler, near=re.compile(r"#\d"), not_after=None),
+    Rule(
+        quantities.FEET_INCHES,
+        quantities.feet_inches_handler,
+        near=re.compile(r"\d['′’\"″]"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        quantities.LSD,
+        quantities.lsd_handler,
+        near=re.compile(r"\d[½¼¾]?[lsd]\b|[½¼¾]d\b"),
+        not_after=None,
+    ),
+    Rule(
+        quantities.NEW_PENCE,
+        quantities.new_pence_handler,
+        near=re.compile(r"\dp"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        quantities.PERCENT,
+        quantities.percent_handler,
+        near=re.compile("%"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        quantities.DEGREES,
+        quantities.degrees_handler,
+        near=re.compile("°"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        quantities.FRACTION_UNIT,
+        quantities.fraction_unit_handler,
+        near=re.compile(f"/|[{numeric.FRACTION_CHARS}]"),
+        not_after=None,
+    ),
+    Rule(quantities.UNIT, quantities.unit_handler, near=_DIGITS, not_after=re.compile(r"[\w.,/]")),
+    Rule(
+        quantities.INCHES,
+        quantities.inches_handler,
+        near=re.compile(r"\d[\"″]"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        quantities.FEET,
+        quantities.feet_handler,
+        near=re.compile(r"\d['′]"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        numeric.DECADE,
+        numeric.decade_handler,
+        near=re.compile(r"0['’]?s\b"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        numeric.ORDINAL,
+        numeric.ordinal_handler,
         near=re.compile(r"\d(?:st|nd|rd|th|d|ST|ND|RD|TH)\b"),
         not_after=re.compile(r"[\w.,/]"),
     ),
-    Rule(n.NUMERIC_DATE, n.numeric_date_handler, near=re.compile(r"\d/\d"), not_after=None),
     Rule(
-        fr.MIXED_FRACTION,
-        fr.mixed_fraction_handler,
+        numeric.NUMERIC_DATE,
+        numeric.numeric_date_handler,
         near=re.compile(r"\d/\d"),
-        not_after=n.NOT_AFTER_NUMBER,
+        not_after=None,
     ),
     Rule(
-        fr.VULGAR,
-        fr.vulgar_handler,
-        near=re.compile(f"[{n.FRACTION_CHARS}]"),
-        not_after=n.NOT_AFTER_NUMBER,
-    ),
-    Rule(fr.FRACTION, fr.fraction_handler, near=re.compile(r"\d/\d"), not_after=n.NOT_AFTER_NUMBER),
-    Rule(
-        n.RANGE, n.range_handler, near=re.compile(r"\d\s?[–—-]\s?\d"), not_after=n.NOT_AFTER_NUMBER
+        fractions.MIXED_FRACTION,
+        fractions.mixed_fraction_handler,
+        near=re.compile(r"\d/\d"),
+        not_after=numeric.NOT_AFTER_NUMBER,
     ),
     Rule(
-        q.DIMENSIONS,
-        q.dimensions_handler,
+        fractions.VULGAR,
+        fractions.vulgar_handler,
+        near=re.compile(f"[{numeric.FRACTION_CHARS}]"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        fractions.FRACTION,
+        fractions.fraction_handler,
+        near=re.compile(r"\d/\d"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        numeric.RANGE,
+        numeric.range_handler,
+        near=re.compile(r"\d\s?[–—-]\s?\d"),
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        quantities.DIMENSIONS,
+        quantities.dimensions_handler,
         near=re.compile(r"\d[x×]\d"),
-        not_after=n.NOT_AFTER_NUMBER,
-    ),
-    Rule(n.HOUSE_LETTER, n.house_letter_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
-    Rule(n.SHORT_YEAR, n.short_year_handler, near=re.compile(r"['’]\d\d"), not_after=None),
-    Rule(n.NUMBER, n.number_handler, near=_DIGITS, not_after=n.NOT_AFTER_NUMBER),
-    Rule(
-        nm.STATE, nm.state_handler, near=re.compile(r", [A-Z][a-z]*\.?[A-Za-z]*\."), not_after=None
+        not_after=numeric.NOT_AFTER_NUMBER,
     ),
     Rule(
-        w.DOTTED,
-        w.dotted_handler,
+        numeric.HOUSE_LETTER,
+        numeric.house_letter_handler,
+        near=_DIGITS,
+        not_after=numeric.NOT_AFTER_NUMBER,
+    ),
+    Rule(
+        numeric.SHORT_YEAR, numeric.short_year_handler, near=re.compile(r"['’]\d\d"), not_after=None
+    ),
+    Rule(numeric.NUMBER, numeric.number_handler, near=_DIGITS, not_after=numeric.NOT_AFTER_NUMBER),
+    Rule(
+        names.STATE,
+        names.state_handler,
+        near=re.compile(r", [A-Z][a-z]*\.?[A-Za-z]*\."),
+        not_after=None,
+    ),
+    Rule(
+        words.DOTTED,
+        words.dotted_handler,
         near=re.compile(r"[A-Za-z]\.[A-Za-z]|&c\."),
         not_after=re.compile(r"[\w.&]"),
     ),
-    Rule(w.VERSUS, w.versus_handler, near=None, not_after=re.compile(r"[\w.]")),
-    Rule(w.COMPANY, w.company_handler, near=None, not_after=None),
+    Rule(words.VERSUS, words.versus_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(words.COMPANY, words.company_handler, near=None, not_after=None),
     Rule(
-        sc.BIBLE_BOOK,
-        sc.bible_book_handler,
+        scripture.BIBLE_BOOK,
+        scripture.bible_book_handler,
         near=re.compile(r"\. \d{1,3}:\d"),
         not_after=re.compile(r"[\w.]"),
     ),
-    Rule(nm.MONSIEUR, nm.monsieur_handler, near=None, not_after=re.compile(r"[\w.]")),
-    Rule(nm.TITLE, nm.title_handler, near=None, not_after=re.compile(r"[\w.]")),
-    Rule(w.ABBREVIATION, w.abbreviation_handler, near=None, not_after=re.compile(r"[\w.]")),
-    Rule(w.MONTH_ABBR, w.month_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
-    Rule(w.WEEKDAY_ABBR, w.weekday_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(names.MONSIEUR, names.monsieur_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(names.TITLE, names.title_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(words.ABBREVIATION, words.abbreviation_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(words.MONTH_ABBR, words.month_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
+    Rule(words.WEEKDAY_ABBR, words.weekday_abbr_handler, near=None, not_after=re.compile(r"[\w.]")),
     Rule(
-        w.INITIALISM,
-        w.initialism_handler,
+        words.INITIALISM,
+        words.initialism_handler,
         near=re.compile(r"[A-Z]\.[A-Z]"),
         not_after=re.compile(r"[\w.]"),
     ),
-    Rule(w.LOWER_ROMAN, w.lower_roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
-    Rule(sh.LETTER_MONTH, sh.letter_month_handler, near=None, not_after=re.compile(r"[\w.]")),
-    Rule(w.ROMAN, w.roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
-    Rule(sh.SHORTHAND, sh.shorthand_handler, near=re.compile("(?i)xmas"), not_after=None),
-    Rule(w.AMPERSAND, w.ampersand_handler, near=re.compile("&"), not_after=None),
-    Rule(w.MATH, w.math_handler, near=re.compile("[+=×]"), not_after=None),
-    Rule(cd.MINUS, cd.minus_handler, near=re.compile(r" [-−] "), not_after=None),
-    Rule(w.DIM_X, w.dim_x_handler, near=re.compile(r"\d x \d"), not_after=None),
-    Rule(w.SLASH_WORDS, w.slash_handler, near=re.compile("/"), not_after=None),
+    Rule(
+        words.LOWER_ROMAN, words.lower_roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")
+    ),
+    Rule(
+        shorthand.LETTER_MONTH,
+        shorthand.letter_month_handler,
+        near=None,
+        not_after=re.compile(r"[\w.]"),
+    ),
+    Rule(words.ROMAN, words.roman_handler, near=None, not_after=re.compile(r"[\w'’.-]")),
+    Rule(
+        shorthand.SHORTHAND,
+        shorthand.shorthand_handler,
+        near=re.compile("(?i)xmas"),
+        not_after=None,
+    ),
+    Rule(words.AMPERSAND, words.ampersand_handler, near=re.compile("&"), not_after=None),
+    Rule(words.MATH, words.math_handler, near=re.compile("[+=×]"), not_after=None),
+    Rule(codes.MINUS, codes.minus_handler, near=re.compile(r" [-−] "), not_after=None),
+    Rule(words.DIM_X, words.dim_x_handler, near=re.compile(r"\d x \d"), not_after=None),
+    Rule(words.SLASH_WORDS, words.slash_handler, near=re.compile("/"), not_after=None),
 )
 
 
@@ -299,7 +426,7 @@ def spoken_rewrites(text: str, lang: str = "en-us") -> list[Rewrite]:
         return []
     # The rules read raised digits inside numbers as plain ones ('1,²34'); same length, so
     # every span they find is a span of ``text``
-    scan, folded = sup.fold_inner_superscripts(text)
+    scan, folded = superscripts.fold_inner_superscripts(text)
     claimed = bytearray(len(text))
     found: list[Rewrite] = []
     everywhere = ((0, len(text)),)

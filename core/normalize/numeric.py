@@ -1,4 +1,5 @@
-"""Rules for digits: times, dates, ranges, fractions, ordinals, decades, years, numbers.
+"""Rules for digits: dates, ranges, ordinals, decades, years, house numbers, plain numbers
+(times are clock.py's, fractions fractions.py's).
 
 Each rule is a regex plus a handler that returns the spoken words, or None to leave the match
 alone. Whether a four-digit number is a year is decided here from its neighbours.
