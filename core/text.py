@@ -74,8 +74,9 @@ _NEVER_SENTENCE_END = frozenset(
 )  # fmt: skip
 # These end a sentence only before a capital: "etc. and so on" vs "etc. Then"
 _ABBREVIATIONS = frozenset(
-    {"etc", "inc", "ltd", "co", "corp", "jr", "sr", "no", "vol", "fig", "al", "ft", "pp", "p"}
-)
+    {"etc", "inc", "ltd", "co", "corp", "jr", "sr", "no", "nos", "vol", "fig", "al", "ft", "pp",
+     "p", "tel", "fax", "ext", "ch", "chap", "sec", "art", "para", "eq", "ref", "op", "ed"}
+)  # fmt: skip
 _ABBREVIATION_WINDOW = 12  # longer than any abbreviation above, plus a few opening brackets
 # Letters between dots never end a sentence either: "e.g.", "i.e.", "U.S. Army", "a.m.", "Ph.D."
 _INITIALISM = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from storage.models import ApiKey, Job
-from tests.browser import render
 from tests.support.stack import ROOT, postgres_database, running_stack
+from tests.support.web_browser import render
 
 KEY_A = "alice-key-0123456789abcdef"
 KEY_B = "bob-key-0123456789abcdef"
@@ -215,8 +215,8 @@ def test_api_refuses_to_listen_beyond_loopback_without_keys(tmp_path):
         httpx.get("http://127.0.0.1:1/healthz", timeout=2)
 
 
-def test_dashboard_asks_for_a_key(keyed_stack, tmp_path):
-    dom = render(f"{keyed_stack.api_url}/dashboard", tmp_path / "profile")
+def test_dashboard_asks_for_a_key(keyed_stack):
+    dom = render(f"{keyed_stack.api_url}/dashboard")
     form = re.search(r'<form id="key-form"[^>]*>', dom).group(0)
     assert "hidden" not in form  # shown, because /v1/stats answered 401
     assert "an API key is needed" in dom

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.browser import render
+from tests.support.web_browser import render
 
 TITLE = "Dashboard <b>check</b>"  # markup in data must arrive as text
 
@@ -26,7 +26,7 @@ def data_values(svg: str, tag: str, css_class: str, attribute: str = "data-value
     ]
 
 
-def test_dashboard_draws_throughput_workers_and_recent_jobs(stack, tmp_path):
+def test_dashboard_draws_throughput_workers_and_recent_jobs(stack):
     with stack.client() as http:
         page = http.get("/dashboard")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
@@ -37,7 +37,7 @@ def test_dashboard_draws_throughput_workers_and_recent_jobs(stack, tmp_path):
         ).json()
     assert stack.wait_for_job(job["id"])["status"] == "succeeded"
 
-    dom = render(f"{stack.api_url}/dashboard", tmp_path / "profile")
+    dom = render(f"{stack.api_url}/dashboard")
 
     assert "<title>kokoro-queue — throughput</title>" in dom
     assert "could not load" not in dom

@@ -8,8 +8,8 @@ import sys
 import httpx
 import pytest
 
-from tests.browser import render
 from tests.support.stack import ROOT, free_port, stop_process, wait_for, wait_until_answers
+from tests.support.web_browser import render
 
 # Flower reads the broker and task events, not the database
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -71,10 +71,10 @@ def test_flower_lists_the_worker_and_every_chunk_task_as_succeeded(flower, stack
         assert task["worker"] in workers
 
 
-def test_flower_dashboard_shows_the_worker_row(flower, tmp_path):
+def test_flower_dashboard_shows_the_worker_row(flower):
     url, (user, password), _ = flower
     with httpx.Client(base_url=url, auth=(user, password), timeout=10) as api:
         names = list(api.get("/api/workers", params={"status": "true"}).json())
-    dom = render(url.replace("http://", f"http://{user}:{password}@") + "/workers", tmp_path)
+    dom = render(f"{url}/workers", credentials=(user, password))
     assert 'id="workers-table"' in dom
     assert any(name in dom for name in names), "no worker row on Flower's dashboard"

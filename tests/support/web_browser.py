@@ -1,4 +1,4 @@
-"""Headless Chromium driven by Playwright for the web app's tests: Debian's `chromium`
+"""Headless Chromium driven by Playwright for the page tests: Debian's `chromium`
 (Playwright's own browser download is not reachable here), pages that fail the test on any
 console error, axe-core for accessibility checks, and screenshots for the docs."""
 
@@ -59,6 +59,20 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def render(url: str, credentials: tuple[str, str] | None = None) -> str:
+    """A page's DOM once its scripts have run and its requests have settled; ``credentials``
+    answer an HTTP basic-auth challenge (Flower's)."""
+    with chromium() as browser:
+        login = {"username": credentials[0], "password": credentials[1]} if credentials else None
+        context = browser.new_context(http_credentials=login)
+        try:
+            page = context.new_page()
+            page.goto(url, wait_until="networkidle", timeout=60_000)
+            return page.content()
+        finally:
+            context.close()
 
 
 @dataclass
