@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from core.normalize import numbers as nw
-from core.normalize.context import next_word, prev_word
-from core.normalize.numeric import AT_DIGIT, keep_period
+from core.normalize.context import keep_period, next_word, prev_word
+from core.normalize.numeric import AT_DIGIT
 from core.normalize.scripture import BIBLE_BOOKS
 from core.normalize.tables import words
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from core.normalize import numbers as nw
-from core.normalize.context import next_word, prev_word, prev_word_start
-from core.normalize.numeric import AT_DIGIT, AT_NUMBER, DASH, NUM, SIGN, keep_period, say_number
+from core.normalize.context import keep_period, next_word, prev_word, prev_word_start
+from core.normalize.numeric import AT_DIGIT, AT_NUMBER, DASH, NUM, SIGN, say_number
 from core.normalize.tables import (
     CURRENCIES,
     FUNCTION_WORDS,
