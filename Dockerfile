@@ -8,8 +8,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# Tesseract reads scanned PDFs (KQ_PDF_OCR); the [proof] extra is the speech recognizer of
+# proof-listening (KQ_PROOF), whose model `kokoro-queue models download --asr` fetches
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY . /src
-RUN pip install /src \
+RUN pip install "/src[proof]" \
     && rm -rf /src \
     && useradd --create-home --uid 10001 --user-group kq \
     && mkdir /data \

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint format clean chromium compose helm web-deps
+.PHONY: install run test test-fast bench lint format clean chromium compose helm web-deps epubcheck tesseract
 
 HELM := $(VENV)/bin/helm
 
@@ -22,9 +22,11 @@ run: install
 
 # Lint, then the suite against real Redis, a real Celery worker and the real model, every
 # integration test on SQLite and on PostgreSQL: KQ_TEST_POSTGRES_URL's server, else the local
-# one, else a throwaway cluster (tests/support/postgres.py; KQ_TEST_POSTGRES=throwaway forces it)
-test: install lint chromium compose helm web-deps
-	$(PY) -m tests.support.postgres $(PY) -m pytest
+# one, else a throwaway cluster (tests/support/postgres.py; KQ_TEST_POSTGRES=throwaway forces it).
+# The fast layer first, on two processes; the integration tests one at a time (each runs a stack)
+test: install lint chromium compose helm web-deps epubcheck tesseract
+	$(PY) -m pytest -m "not integration" -n 2
+	$(PY) -m tests.support.postgres $(PY) -m pytest -m integration
 
 # The fast layer alone (tests/fast): no Redis, worker or model; two processes, under two minutes
 test-fast: install helm web-deps
@@ -38,6 +40,14 @@ bench: install
 # The dashboard test renders the page in a real headless Chromium (Debian's package)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The EPUB tests validate read-along EPUBs with EPUBCheck (Debian's package, a Java program)
+epubcheck:
+	test -f /usr/share/java/epubcheck.jar || (apt-get update -qq && apt-get install -y -qq epubcheck)
+
+# The OCR test reads a scanned PDF with Tesseract (Debian's package; the API uses it when found)
+tesseract:
+	command -v tesseract >/dev/null || (apt-get update -qq && apt-get install -y -qq tesseract-ocr)
 
 # TypeScript, the web app's type checker (pinned in package-lock.json), for
 # tests/fast/test_web_app_sources.py

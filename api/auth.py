@@ -6,11 +6,12 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from core.settings import Settings
+from api.errors import unauthorized
+from infra.settings import Settings
 from storage.api_keys import active_key, any_active_key
 from storage.db import session_factory
 from storage.models import ApiKey
@@ -33,12 +34,6 @@ class Principal:
 def env_key_owner(key: str) -> str:
     # Stable across restarts and independent of the key's position in KQ_API_KEYS
     return "env:" + hashlib.sha256(key.encode()).hexdigest()[:24]
-
-
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
-    )
 
 
 # Declares the scheme in OpenAPI; the checks below are ours, so missing credentials are not
@@ -104,10 +99,10 @@ async def authenticate(
             ANONYMOUS, "anonymous", settings.max_queued_jobs_per_key, settings.max_text_chars
         )
     if request.headers.get("authorization") is None:
-        raise _unauthorized("this server needs an API key: send `Authorization: Bearer <key>`")
+        raise unauthorized("this server needs an API key: send `Authorization: Bearer <key>`")
     if not key:
-        raise _unauthorized("the Authorization header must be `Bearer <key>`")
-    raise _unauthorized("unknown or revoked API key")
+        raise unauthorized("the Authorization header must be `Bearer <key>`")
+    raise unauthorized("unknown or revoked API key")
 
 
 def is_loopback(host: str) -> bool:

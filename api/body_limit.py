@@ -1,7 +1,8 @@
 """Reject oversized request bodies with 413 before reading them."""
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
 
 
 class BodySizeLimit:
@@ -50,5 +51,5 @@ class BodySizeLimit:
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"request body is larger than the limit of {self.max_bytes} bytes"
-        answer = JSONResponse({"detail": detail}, 413, headers={"connection": "close"})
+        answer = error_response(413, detail, headers={"connection": "close"})
         await answer(scope, receive, send)

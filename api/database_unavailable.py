@@ -11,8 +11,9 @@ the database before any route runs, outside the reach of FastAPI's exception han
 import logging
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,5 @@ class DatabaseUnavailable:
                 scope.get("path"),
                 str(error).splitlines()[0] if str(error) else type(error).__name__,
             )
-            answer = JSONResponse(
-                {"detail": DETAIL}, 503, headers={"Retry-After": str(RETRY_AFTER_S)}
-            )
+            answer = error_response(503, DETAIL, headers={"Retry-After": str(RETRY_AFTER_S)})
             await answer(scope, receive, send)

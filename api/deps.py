@@ -8,7 +8,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, authenticate
-from core.settings import Settings
+from api.reader_processes import ReaderProcesses
+from infra.settings import Settings
 from storage.blob_store import BlobStore
 from storage.db import session_factory
 from storage.job_end import JobEndEffects, job_end_effects
@@ -38,6 +39,10 @@ async def get_store(request: Request) -> BlobStore:
     return request.app.state.store
 
 
+async def get_readers(request: Request) -> ReaderProcesses:
+    return request.app.state.readers
+
+
 async def get_end_effects(request: Request) -> JobEndEffects:
     """What ending a job does beyond the database: its audio removed, its webhook sent."""
     return job_end_effects(request.app.state.celery, request.app.state.store)
@@ -47,5 +52,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
 StoreDep = Annotated[BlobStore, Depends(get_store)]
+ReadersDep = Annotated[ReaderProcesses, Depends(get_readers)]
 EndEffectsDep = Annotated[JobEndEffects, Depends(get_end_effects)]
 ApiKeyDep = Annotated[Principal, Depends(authenticate)]

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from fastapi import HTTPException, status
+from fastapi import status
 from starlette.responses import (
     FileResponse,
     PlainTextResponse,
@@ -21,6 +21,7 @@ from starlette.responses import (
     StreamingResponse,
 )
 
+from api.errors import missing, service_unavailable
 from storage.blob_store import BlobNotFound, BlobStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -134,15 +135,11 @@ def audio_download(
         )
     except BlobNotFound as error:
         log.error("audio %s is missing from storage %s", key, store)
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, "the audio file is missing from storage"
-        ) from error
+        raise missing("the audio file is missing from storage") from error
     except StorageError as error:
         log.error("download of %s failed: %s", key, error)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "audio storage is unavailable; try again later",
-            headers={"Retry-After": "5"},
+        raise service_unavailable(
+            "audio storage is unavailable; try again later", retry_after_s=5
         ) from error
 
 

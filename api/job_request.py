@@ -4,28 +4,33 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import Principal
-from api.deps import ApiKeyDep, SettingsDep
+from api.book_details import epub_details, read_form_cover
+from api.book_readers import BOOK_READERS, UNPACKED_BOOKS
+from api.deps import ApiKeyDep, ReadersDep, SettingsDep
+from api.errors import payload_too_large, unprocessable, unsupported_media_type
+from api.reader_processes import ReaderProcesses
 from api.schemas import MAX_BATCH_JOBS, BatchCreate, JobCreate
-from core.books import BookError, Chapter, split_markdown, split_txt
-from core.epub import BookTooLong, TextBudget, read_epub
-from core.settings import Settings
+from core.text.books import BookError, Chapter, split_markdown, split_txt
+from core.text.epub import BookTooLong, TextBudget
+from infra.settings import Settings
 
 TEXT_READERS = {".txt": split_txt, ".md": split_markdown, ".markdown": split_markdown}
-BOOK_TYPES = ".txt, .md or .epub"
+BOOK_TYPES = ".txt, .md, .epub, .pdf, .docx, .html or .fb2"
 # A form's fields are the JSON body's, but the text: that is the book file's
 FORM_FIELDS = frozenset(JobCreate.model_fields) - {"text", "chapters"}
-JSON_FORM_FIELDS = {"pronunciations"}  # a form field can only be a string: these carry JSON
+JSON_FORM_FIELDS = {"pronunciations", "deliver"}  # a form field is a string: these carry JSON
+# A form's cast is a saved cast's name, or the cast itself as JSON (an object)
+CAST_FIELD = "cast"
 
 
 def _validated(data: dict | bytes) -> JobCreate:
-    # Called in a worker thread: validating a body of megabytes (every text scanned for
+    # Called in a reading process: validating a body of megabytes (every text scanned for
     # something speakable) must not hold up the event loop
     try:
         if isinstance(data, bytes):
@@ -33,24 +38,42 @@ def _validated(data: dict | bytes) -> JobCreate:
         return JobCreate.model_validate(data)
     except ValidationError as error:
         # The same 422 (400 for malformed JSON) as any other validation error
-        raise RequestValidationError(error.errors(include_url=False)) from error
+        # Without the input, which the answer leaves out: a body of megabytes crosses back from
+        # the reading process otherwise
+        raise RequestValidationError(
+            error.errors(include_url=False, include_input=False)
+        ) from error
 
 
-def _book(name: Path, data: bytes, form, job: TextBudget, batch: TextBudget | None) -> dict:
+def _book(
+    name: Path,
+    data: bytes,
+    form: dict,
+    job: TextBudget,
+    batch: TextBudget | None,
+    settings: Settings,
+) -> dict:
     """Title, author and chapters of an uploaded book: the form's title and author when given,
-    else the book's own, else the file name for the title; and an EPUB's language (its
-    dc:language, when a supported one) when the form gives no `lang`."""
-    language = None
-    if name.suffix.lower() == ".epub":
-        book = read_epub(data, *([job] if batch is None else [job, batch]))
+    else the book's own, else the file name for the title; and a book file's language (an
+    EPUB's dc:language, a PDF's or a page's lang..., when a supported one) when the form gives
+    no `lang`."""
+    language, details = None, {}
+    suffix = name.suffix.lower()
+    preface = str(form.get("title") or name.stem)  # the title of text before a first chapter
+    if suffix in BOOK_READERS:
+        budgets = [job] if batch is None or suffix not in UNPACKED_BOOKS else [job, batch]
+        book = BOOK_READERS[suffix](data, budgets, preface, settings)
         title, author, chapters, language = book.title, book.author, book.chapters, book.language
+        if suffix == ".epub":
+            details = epub_details(book, form)  # its cover, series...: those the form lacks
     else:
         title, author = None, None
-        chapters = _text_chapters(name, data, str(form.get("title") or name.stem))
+        chapters = _text_chapters(name, data, preface)
     fields = {
         "title": str(form.get("title") or title or name.stem),
         "author": form.get("author") or author,
         "chapters": [{"title": c.title, "text": c.text} for c in chapters],
+        **details,
     }
     if language and not form.get("lang"):
         fields["lang"] = language
@@ -76,96 +99,109 @@ def _job_budget(principal: Principal) -> TextBudget:
 
 
 def _batch_budget(principal: Principal) -> TextBudget:
-    """What the EPUBs of one batch may unpack to together: one job's worth, so that a batch of
-    small uploads cannot make the API read and hold a hundred books' text. (A text file is no
-    longer than the body that brought it, as JSON is: it counts only for its own job.)"""
+    """What the EPUB, PDF and DOCX files of one batch may unpack to together: one job's worth,
+    so that a batch of small uploads cannot make the API read and hold a hundred books' text.
+    (A text, HTML or FB2 file is no longer than the body that brought it, as JSON is: it
+    counts only for its own job.)"""
     return TextBudget(
         principal.max_text_chars,
-        "the limit for the EPUBs of one batch together (KQ_MAX_TEXT_CHARS, or the API key's "
-        "own): send them in smaller batches",
+        "the limit for the EPUB, PDF and DOCX files of one batch together (KQ_MAX_TEXT_CHARS, "
+        "or the API key's own): send them in smaller batches",
     )
 
 
 async def _form_jobs(
-    request: Request, settings: Settings, principal: Principal, max_files: int
+    request: Request,
+    readers: ReaderProcesses,
+    settings: Settings,
+    principal: Principal,
+    max_files: int,
 ) -> list[JobCreate]:
     """One job per uploaded `file`, each with the form's other fields."""
     form = await request.form(
-        max_files=max_files, max_fields=len(FORM_FIELDS), max_part_size=settings.max_request_bytes
+        max_files=max_files + 1,  # the books, and a cover
+        max_fields=len(FORM_FIELDS),
+        max_part_size=settings.max_request_bytes,
     )
     uploads = form.getlist("file")
+    if len(uploads) > max_files:
+        raise unprocessable(f"send at most {max_files} `file` part(s) here")
     if not uploads or not all(isinstance(u, UploadFile) for u in uploads):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"a multipart job needs a `file` ({BOOK_TYPES})"
-        )
+        raise unprocessable(f"a multipart job needs a `file` ({BOOK_TYPES})")
     unknown = set(form) - FORM_FIELDS - {"file"}
     if unknown:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"unknown form fields: {', '.join(sorted(unknown))}",
-        )
+        raise unprocessable(f"unknown form fields: {', '.join(sorted(unknown))}")
     fields = {k: v for k, v in form.items() if k in FORM_FIELDS}
-    for name in JSON_FORM_FIELDS & set(fields):
+    await read_form_cover(form, fields)
+    json_fields = set(JSON_FORM_FIELDS)
+    if str(fields.get(CAST_FIELD, "")).lstrip().startswith("{"):
+        json_fields.add(CAST_FIELD)
+    for name in json_fields & set(fields):
         try:
             fields[name] = json.loads(str(fields[name]))
         except json.JSONDecodeError as error:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
+            raise unprocessable(
                 f"form field {name} must be JSON: {error.msg} at character {error.pos}",
             ) from error
-    # Each EPUB is read within one job's limit, and a batch's EPUBs within one shared budget:
-    # a batch holds every book until all are checked
+    # Each book is read within one job's limit, and a batch's EPUB, PDF and DOCX files within
+    # one shared budget: a batch holds every book until all are checked
     batch = _batch_budget(principal) if max_files > 1 else None
-    return [
-        await _uploaded_job(upload, form, fields, _job_budget(principal), batch)
-        for upload in uploads
-    ]
+    jobs = []
+    for upload in uploads:
+        job, batch = await _uploaded_job(
+            readers, upload, fields, _job_budget(principal), batch, settings
+        )
+        jobs.append(job)
+    return jobs
 
 
 async def _uploaded_job(
-    upload: UploadFile, form, fields: dict, job: TextBudget, batch: TextBudget | None
-) -> JobCreate:
+    readers: ReaderProcesses,
+    upload: UploadFile,
+    fields: dict,
+    job: TextBudget,
+    batch: TextBudget | None,
+    settings: Settings,
+) -> tuple[JobCreate, TextBudget | None]:
+    """The job of one uploaded book, and what the batch's budget has left after it."""
     name = Path(upload.filename or "")
     suffix = name.suffix.lower()
-    if suffix != ".epub" and suffix not in TEXT_READERS:
-        raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            f"cannot read {name.name!r}: send a {BOOK_TYPES} file",
-        )
+    if suffix not in BOOK_READERS and suffix not in TEXT_READERS:
+        raise unsupported_media_type(f"cannot read {name.name!r}: send a {BOOK_TYPES} file")
     data = await upload.read()
-    # Reading a book costs CPU time that grows with it: a worker thread does it, so that the
-    # event loop answers other requests meanwhile
-    return await run_in_threadpool(_book_job, name, data, form, fields, job, batch)
+    # Reading a book costs CPU time that grows with it: a reading process does it, so that the
+    # API answers other requests meanwhile (it sends back the batch's budget, spent)
+    return await readers.read(_book_job, name, data, fields, job, batch, settings)
 
 
 def _book_job(
-    name: Path, data: bytes, form, fields: dict, job: TextBudget, batch: TextBudget | None
-) -> JobCreate:
+    name: Path,
+    data: bytes,
+    fields: dict,
+    job: TextBudget,
+    batch: TextBudget | None,
+    settings: Settings,
+) -> tuple[JobCreate, TextBudget | None]:
     try:
-        book = _book(name, data, form, job, batch)
+        book = _book(name, data, fields, job, batch, settings)
     except BookTooLong as error:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"{name.name!r}: {error}") from error
+        raise payload_too_large(f"{name.name!r}: {error}") from error
     except BookError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r}: {error}"
-        ) from error
+        raise unprocessable(f"{name.name!r}: {error}") from error
     if not book["chapters"]:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name.name!r} has nothing speakable"
-        )
-    return _validated({**fields, **book})
+        raise unprocessable(f"{name.name!r} has nothing speakable")
+    return _validated({**fields, **book}), batch
 
 
 async def read_job_request(
-    request: Request, settings: SettingsDep, principal: ApiKeyDep
+    request: Request, settings: SettingsDep, principal: ApiKeyDep, readers: ReadersDep
 ) -> JobCreate:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        return await run_in_threadpool(_validated, await request.body())
+        return await readers.read(_validated, await request.body())
     if content_type == "multipart/form-data":
-        return (await _form_jobs(request, settings, principal, max_files=1))[0]
-    raise HTTPException(
-        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        return (await _form_jobs(request, readers, settings, principal, max_files=1))[0]
+    raise unsupported_media_type(
         "send JSON (application/json) or a book file (multipart/form-data with `file`)",
     )
 
@@ -201,26 +237,27 @@ OPENAPI_BATCH_BODY = openapi_body("BatchCreate", f"one or more `file` parts ({BO
 
 
 async def read_batch_request(
-    request: Request, settings: SettingsDep, principal: ApiKeyDep
+    request: Request, settings: SettingsDep, principal: ApiKeyDep, readers: ReadersDep
 ) -> list[JobCreate]:
     """``{"jobs": [...]}`` as JSON, or many `file` parts sharing the form's other fields."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        return await run_in_threadpool(_validated_batch, await request.body())
+        return await readers.read(_validated_batch, await request.body())
     if content_type == "multipart/form-data":
-        return await _form_jobs(request, settings, principal, max_files=MAX_BATCH_JOBS)
-    raise HTTPException(
-        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        return await _form_jobs(request, readers, settings, principal, max_files=MAX_BATCH_JOBS)
+    raise unsupported_media_type(
         'send JSON {"jobs": [...]} or book files (multipart/form-data, several `file` parts)',
     )
 
 
 def _validated_batch(data: bytes) -> list[JobCreate]:
-    # In a worker thread, as _validated
+    # In a reading process, as _validated
     try:
         return BatchCreate.model_validate_json(data).jobs
     except ValidationError as error:
-        raise RequestValidationError(error.errors(include_url=False)) from error
+        raise RequestValidationError(
+            error.errors(include_url=False, include_input=False)
+        ) from error
 
 
 BatchRequestDep = Annotated[list[JobCreate], Depends(read_batch_request)]

@@ -3,11 +3,21 @@
 import hashlib
 from datetime import UTC, datetime
 
-from api.schemas import BatchOut, CallbackOut, ChapterLevel, JobLinks, JobOut, Progress
-from core.audio_formats import AudioFormat
-from core.loudness import Loudness
-from core.states import JobStatus
-from core.voice_catalog import language_warnings
+from api.book_details import book_fields
+from api.proof_views import proof_out
+from api.schemas import (
+    BatchOut,
+    CallbackOut,
+    ChapterLevel,
+    DeliveryOut,
+    JobLinks,
+    JobOut,
+    Progress,
+)
+from core.audio.formats import AudioFormat
+from core.audio.loudness import Loudness
+from core.jobs.states import JobStatus
+from core.voices.catalog import language_warnings
 from storage.batches import batch_status
 from storage.models import Job
 
@@ -26,6 +36,7 @@ def job_out(job: Job) -> JobOut:
         else None,
         title=job.title,
         author=job.author,
+        **book_fields(job),
         chapters=job.chapters,
         priority=job.priority,
         queue=job.queue,
@@ -46,13 +57,19 @@ def job_out(job: Job) -> JobOut:
         )
         if job.callback_url
         else None,
+        deliveries=[DeliveryOut(**delivery) for delivery in job.deliveries or []],
         warnings=language_warnings([job.voice], job.lang),
         links=JobLinks(
             self=f"/v1/jobs/{job.id}",
             audio=f"/v1/jobs/{job.id}/audio",
             events=f"/v1/jobs/{job.id}/events",
             stream=f"/v1/jobs/{job.id}/stream",
+            revisions=f"/v1/jobs/{job.id}/revisions",
         ),
+        revision_of=job.revision_of,
+        chunks_reused=job.chunks_reused or 0,
+        chunks_to_make=job.chunks_total - (job.chunks_reused or 0),
+        proof=proof_out(job),
     )
 
 

@@ -17,12 +17,12 @@ import numpy as np
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.schemas import Progress
-from core.audio_formats import StreamFormat
-from core.audio_stream import StreamEncoder, decode_chunk
-from core.settings import Settings
-from core.states import JobStatus
-from core.timeline import silence_blocks
-from core.word_timing import words_json
+from core.audio.formats import StreamFormat
+from core.audio.stream import StreamEncoder, decode_chunk
+from core.audio.timeline import silence_blocks
+from core.jobs.states import JobStatus
+from core.speech.word_timing import words_json
+from infra.settings import Settings
 from storage.blob_store import BlobStore
 from storage.db import session_factory
 from storage.job_queries import (

@@ -26,11 +26,11 @@ was meant by whoever holds it, wherever it comes from.
 import ipaddress
 from urllib.parse import urlsplit
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import is_loopback
-from core.settings import Settings
+from api.errors import error_response
+from infra.settings import Settings
 
 REFUSAL = (
     "this server has no API keys, so it serves only clients on its own machine (loopback). "
@@ -139,7 +139,7 @@ class LoopbackOnlyWithoutKeys:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})
-        await JSONResponse({"detail": refusal}, 403)(scope, receive, send)
+        await error_response(403, refusal)(scope, receive, send)
 
     def refusal(self, scope: Scope) -> str | None:
         """Why a server without keys refuses this request; None: it serves it."""

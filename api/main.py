@@ -1,25 +1,36 @@
 """The FastAPI application: ``uvicorn api.main:app`` (or ``kokoro-queue api``)."""
 
-import threading
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from fastapi.utils import is_body_allowed_for_status_code
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import KeysInDatabase
 from api.body_limit import BodySizeLimit
 from api.database_unavailable import DatabaseUnavailable
+from api.errors import error_response
 from api.loopback_guard import LoopbackOnlyWithoutKeys
 from api.openapi import complete_error_responses
+from api.reader_processes import ReaderProcesses
 from api.routers import (
     batches,
+    cast,
+    casts,
+    covers,
     dashboard,
+    epub,
+    feeds,
     formats,
     health,
     jobs,
     languages,
+    proof,
+    revisions,
     speech,
     stats,
     text,
@@ -27,9 +38,9 @@ from api.routers import (
     web,
 )
 from api.schemas import BatchCreate, JobCreate
-from core.lexicon import server_lexicon
-from core.queue import make_celery
-from core.settings import Settings, get_settings
+from core.speech.lexicon import server_lexicon
+from infra.queue import make_celery
+from infra.settings import Settings, get_settings
 from storage.blobs import blob_store
 
 
@@ -42,10 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI):
         # The threadpool that sync routes and dependencies run in (KQ_API_THREADS)
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
-        # The text normalizer (inflect's tables: a second or two) loads beside the running
-        # server, not before it answers, and usually before the first submission needs it
-        threading.Thread(target=_load_text_planning, name="kq-warm-up", daemon=True).start()
-        yield
+        app.state.readers.start()
+        try:
+            yield
+        finally:
+            app.state.readers.stop()
 
     app = FastAPI(
         title="kokoro-queue",
@@ -56,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.celery = make_celery(settings)
     app.state.store = blob_store(settings)
+    app.state.readers = ReaderProcesses(settings.api_reader_processes)
     app.state.keys_in_database = KeysInDatabase(settings.sqlalchemy_url)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # Added last, so it runs first: a refused client's body is never read
@@ -63,25 +76,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: the guard above reads the database too
     app.add_middleware(DatabaseUnavailable)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # What the helpers of api/errors.py raise (and Starlette's own 404 and 405)
+        if not is_body_allowed_for_status_code(error.status_code):
+            return await http_exception_handler(request, error)
+        return error_response(error.status_code, error.detail, error.headers)
+
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, error: RequestValidationError) -> Response:
         errors = error.errors()
         # A body that is not JSON at all is a malformed request, not a semantic one
         code = 400 if any(e.get("type") == "json_invalid" for e in errors) else 422
-        return JSONResponse(
-            {"detail": [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in errors]},
-            status_code=code,
-        )
+        detail = [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in errors]
+        return error_response(code, detail)
 
     _document_request_bodies(app)
     for router in (
         jobs.router,
+        epub.router,
+        covers.router,
+        feeds.router,
+        revisions.router,
+        proof.router,
         batches.router,
         voices.router,
         languages.router,
         formats.router,
         speech.router,
         text.router,
+        cast.router,
+        casts.router,
         stats.router,
         dashboard.router,
         health.router,
@@ -89,11 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     return app
-
-
-def _load_text_planning() -> None:
-    import core.chunk_plan  # noqa: F401
-    import core.speech  # noqa: F401
 
 
 def _document_request_bodies(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from api.schemas import ErrorOut
-from core.audio_formats import media_types
+from core.audio.formats import media_types
 
 ERRORS = {
     400: "Malformed request: the body is not valid JSON or not a readable form, or a bad cursor",
@@ -18,7 +18,8 @@ ERRORS = {
     404: "No such job or batch (or it belongs to another key)",
     409: "The job is not in a state that allows this",
     413: "The request body or the text is over the size limit",
-    415: "The body is neither JSON nor multipart/form-data, or the file is not .txt, .md or .epub",
+    415: "The body is neither JSON nor multipart/form-data, or the file is not .txt, .md, .epub, "
+    ".pdf, .docx, .html (.htm) or .fb2",
     422: "Invalid input: `detail` lists what is wrong where, or says it in words",
     429: "This key has too many unfinished jobs; retry after `Retry-After` seconds",
     503: "The job queue (Redis) is unreachable; nothing was queued",

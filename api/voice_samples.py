@@ -20,17 +20,17 @@ from dataclasses import dataclass
 import anyio
 import anyio.to_thread
 from celery import Celery
-from fastapi import HTTPException, status
 
-from api.errors import queue_unreachable
+from api.errors import queue_unreachable, service_unavailable, too_many_requests, unprocessable
 from api.sample_slots import SampleSlots, owner_digest
 from api.submission import resolve_voice
-from core.audio_formats import SampleFormat
-from core.model_files import files_in_use_id, list_voices
-from core.queue import send_sample
-from core.samples import SAMPLE_TEXTS, SampleOrder, sample_language
-from core.settings import Settings
-from core.text import has_speakable_text
+from core.audio.formats import SampleFormat
+from core.speech.lexicon import check_phonemes
+from core.text.sentences import has_speakable_text
+from core.voices.samples import SAMPLE_TEXTS, SampleOrder, sample_language
+from infra.model_files import files_in_use_id, list_voices
+from infra.queue import send_sample
+from infra.settings import Settings
 from storage.blob_store import BlobStore, sample_key
 
 log = logging.getLogger(__name__)
@@ -62,23 +62,32 @@ def plan_sample(
     speed: float,
     lang: str | None,
     fmt: SampleFormat,
+    phonemes: str | None = None,
 ) -> SampleOrder:
     """The sample ``owner``'s request asks for, checked (422 saying what to fix): the voice or
     blend as jobs check it, the text (default: a sentence in the voice's language) speakable.
     Blocking: it reads the voices file's names and the model files' versions."""
     spec = resolve_voice(settings, voice)
     if text is not None and not has_speakable_text(text):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+        raise unprocessable(
             "text has nothing speakable (no letters or digits); send a sentence, or leave text "
             "out for a sentence in the voice's language",
         )
+    if phonemes is not None:
+        if text is None:
+            raise unprocessable("phonemes say a text of your own: give `text` (the word) too")
+        try:
+            phonemes = check_phonemes(phonemes)
+        except ValueError as error:
+            raise unprocessable(f"phonemes: {error}") from error
     lang = lang or sample_language(spec, list_voices(settings))
     text = text if text is not None else SAMPLE_TEXTS[lang]
-    key = sample_key(files_in_use_id(settings), spec, lang, text, speed, fmt.extension)
-    if text not in BUILT_IN_TEXTS:
+    key = sample_key(files_in_use_id(settings), spec, lang, text, speed, fmt.extension, phonemes)
+    if text not in BUILT_IN_TEXTS or phonemes is not None:
         key = _owners_own(key, owner)
-    return SampleOrder(key=key, voice=spec, text=text, speed=speed, lang=lang, format=fmt)
+    return SampleOrder(
+        key=key, voice=spec, text=text, speed=speed, lang=lang, format=fmt, phonemes=phonemes
+    )
 
 
 def _owners_own(key: str, owner: str) -> str:
@@ -112,12 +121,11 @@ async def fetch_sample(
     except Exception as error:  # redis raises several connection error types
         raise queue_unreachable(error, "no sample was ordered: retry once Redis answers") from error
     if not taken:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
+        raise too_many_requests(
             f"this key is already waiting for {limit} samples, as many as it may "
             "(KQ_MAX_SAMPLES_IN_FLIGHT_PER_KEY): samples run ahead of every book, so they "
             f"are made a few at a time. Ask again after {RETRY_AFTER_S} s, once one is ready",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+            retry_after_s=RETRY_AFTER_S,
         )
     try:
         try:
@@ -128,13 +136,12 @@ async def fetch_sample(
             ) from error
         if not await _appears(store, order.key, settings.sample_wait_s, settings.live_poll_s):
             await anyio.to_thread.run_sync(_revoke, celery, task_id)
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
+            raise service_unavailable(
                 f"no worker made the sample within {settings.sample_wait_s:g} s "
                 "(KQ_SAMPLE_WAIT_S): the workers are busy or none is running, and the order "
                 f"was withdrawn. Ask again after {RETRY_AFTER_S} s, or start a worker "
                 "(kokoro-queue worker)",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
+                retry_after_s=RETRY_AFTER_S,
             )
     finally:
         # Shielded: a request cancelled mid-wait (the server shutting down) gives it back too

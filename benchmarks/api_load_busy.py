@@ -16,8 +16,8 @@ from benchmarks.cpu_accounting import ProcessTimes, cpu_used, nice_levels
 from benchmarks.fresh_databases import redact
 from benchmarks.load_generator import open_loop, submit_many, threaded_open_loop
 from benchmarks.throughput import PROSE, ServiceUnderTest
-from core.states import JobStatus
-from core.text import normalize_text
+from core.jobs.states import JobStatus
+from core.text.sentences import normalize_text
 from tests.support.queues import drop_queue
 from tests.support.seeding import insert_rows
 

@@ -5,7 +5,7 @@ import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from core.states import JobStatus
+from core.jobs.states import JobStatus
 from tests.support.seeding import job_rows
 
 SENTENCES = [

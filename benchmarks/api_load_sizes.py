@@ -15,7 +15,7 @@ from benchmarks.api_load_report import say
 from benchmarks.fresh_databases import fresh_database
 from benchmarks.load_generator import summarize
 from benchmarks.throughput import ServiceUnderTest
-from core.states import JobStatus
+from core.jobs.states import JobStatus
 from tests.support.seeding import insert_rows, key_rows
 
 LIST_STATUS = JobStatus.QUEUED  # a rare status: the case an index on status must carry

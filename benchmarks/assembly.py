@@ -40,12 +40,12 @@ import soundfile as sf  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
 from benchmarks.throughput import ServiceUnderTest, cores, save_results  # noqa: E402
-from core.audio_formats import SAMPLE_RATE, AudioFormat  # noqa: E402
-from core.audio_stream import encode_chunk  # noqa: E402
-from core.chunk_plan import PlannedChunk  # noqa: E402
-from core.loudness import Levels  # noqa: E402
-from core.queue import make_celery, send_parts  # noqa: E402
-from core.states import JobStatus  # noqa: E402
+from core.audio.formats import SAMPLE_RATE, AudioFormat  # noqa: E402
+from core.audio.loudness import Levels  # noqa: E402
+from core.audio.stream import encode_chunk  # noqa: E402
+from core.jobs.states import JobStatus  # noqa: E402
+from core.text.chunk_plan import PlannedChunk  # noqa: E402
+from infra.queue import make_celery, send_parts  # noqa: E402
 from storage.blob_store import chunk_key, part_audio_key  # noqa: E402
 from storage.db import session_factory, transaction, utcnow  # noqa: E402
 from storage.jobs import ChunkTiming, NewJob, create_job, finish_chunk  # noqa: E402

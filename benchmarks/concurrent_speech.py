@@ -41,10 +41,10 @@ from benchmarks.throughput import (  # noqa: E402
     cores,
     save_results,
 )
-from core.audio_formats import SAMPLE_RATE  # noqa: E402
-from core.model_files import default_voice, resolve_model_files  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.text import normalize_text  # noqa: E402
+from core.audio.formats import SAMPLE_RATE  # noqa: E402
+from core.text.sentences import normalize_text  # noqa: E402
+from infra.model_files import default_voice, resolve_model_files  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "concurrent_speech.json"
 LOCKED_SERVER = ROOT / "benchmarks" / "locked_kokoro_server.py"

@@ -17,7 +17,7 @@ import wave
 
 import numpy as np
 
-# 16-bit PCM, mono: the WAV the service streams too (core/audio_stream.py)
+# 16-bit PCM, mono: the WAV the service streams too (core/audio/stream.py)
 SAMPLE_WIDTH_BYTES = 2
 WARMUP_TEXT = "Warming up."
 

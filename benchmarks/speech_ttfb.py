@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 import onnxruntime  # noqa: E402
 
 from benchmarks.throughput import ServiceUnderTest, cores, save_results  # noqa: E402
-from core.model_files import default_voice, resolve_model_files  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from infra.model_files import default_voice, resolve_model_files  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 
 TEXT = "The queue answered before the job was done. Playback started with the first sentence."
 RESULTS = ROOT / "benchmarks" / "results" / "speech_ttfb.json"

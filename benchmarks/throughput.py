@@ -30,10 +30,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import onnxruntime  # noqa: E402
 
-from core.chunking import chunk_chapters  # noqa: E402
-from core.model_files import default_voice, resolve_model_files  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.text import normalize_text  # noqa: E402
+from core.text.chunking import chunk_chapters  # noqa: E402
+from core.text.sentences import normalize_text  # noqa: E402
+from infra.model_files import default_voice, resolve_model_files  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+from storage.blob_store import chunk_key  # noqa: E402
 
 PROSE = ROOT / "benchmarks" / "prose.txt"
 RESULTS = ROOT / "benchmarks" / "results" / "throughput.json"
@@ -76,7 +77,7 @@ _engine = None
 
 def _init_layout(model: str, voices: str, threads: int, voice: str) -> None:
     global _engine
-    from core.model_files import ModelFiles
+    from infra.model_files import ModelFiles
     from worker.engine import SynthesisEngine
 
     _engine = SynthesisEngine(ModelFiles(Path(model), Path(voices)), threads)
@@ -121,7 +122,14 @@ class ServiceUnderTest:
         settings: dict | None = None,
     ):
         from cli.embedded_redis import redis_answers, start_embedded_redis
-        from cli.stack import Stack, api_command, prepare, settings_env, worker_command
+        from cli.stack import (
+            Stack,
+            api_command,
+            prepare,
+            settings_env,
+            worker_command,
+            worker_process_command,
+        )
 
         port = _free_port()
         self.settings = Settings(
@@ -142,7 +150,9 @@ class ServiceUnderTest:
         if worker:
             self.stack.spawn(
                 "worker",
-                worker_command(self.settings, loglevel="WARNING"),
+                worker_command(self.settings, loglevel="WARNING")
+                if self.settings.worker_pool == "prefork"
+                else worker_process_command(self.settings),
                 env=env,
                 stdout=log,
                 stderr=log,
@@ -185,7 +195,7 @@ class ServiceUnderTest:
         store = self.settings.storage_dir
         started = time.perf_counter()
         job = self.http.post("/v1/jobs", json={"text": text}).json()
-        first = store / "jobs" / job["id"] / "chunks" / "000000.flac"
+        first = store / chunk_key(job["id"], 0)
         while not first.exists():
             time.sleep(0.005)
         elapsed = time.perf_counter() - started

@@ -33,7 +33,7 @@ _MEASURE = """
 import json, sys, tempfile
 from pathlib import Path
 from benchmarks.throughput import ServiceUnderTest
-from core.text import normalize_text
+from core.text.sentences import normalize_text
 text = normalize_text(Path(sys.argv[1]).read_text(encoding="utf-8"))
 WARM_UP = " ".join(["The workers warm up before the clock starts."] * 12)
 with tempfile.TemporaryDirectory(prefix="kq-bench-rev-") as tmp:

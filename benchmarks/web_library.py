@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.auth import ANONYMOUS  # noqa: E402
 from benchmarks.throughput import save_results  # noqa: E402
-from core.states import JobStatus  # noqa: E402
+from core.jobs.states import JobStatus  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from tests.support.seeding import insert_rows, job_rows  # noqa: E402
 from tests.support.stack import free_port, stop_process, wait_for  # noqa: E402

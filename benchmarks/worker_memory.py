@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 import onnxruntime  # noqa: E402
 
 from benchmarks.throughput import PROSE, cores, save_results  # noqa: E402
-from core.chunking import chunk_chapters  # noqa: E402
-from core.model_files import default_voice, resolve_model_files  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.text import normalize_text  # noqa: E402
+from core.text.chunking import chunk_chapters  # noqa: E402
+from core.text.sentences import normalize_text  # noqa: E402
+from infra.model_files import default_voice, resolve_model_files  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "worker_memory.json"
 BOOK_CHARS = 125_000  # two hours of audio with the embedded voices (measured 2 h 1 min)
@@ -93,7 +93,7 @@ def _worker_child(
     # itself, KQ_ONNX_ARENA_SHRINKAGE, from the environment, as a worker child does
     os.environ["KQ_DATA_DIR"] = data_dir
     os.environ["KQ_ONNX_ARENA_SHRINKAGE"] = "true" if shrink else "false"
-    from core.model_files import ModelFiles
+    from infra.model_files import ModelFiles
     from worker.engine import SynthesisEngine
     from worker.run_options import run_options
 

@@ -44,7 +44,8 @@ class Client:
         return response
 
     def submit_file(self, path: Path, **options) -> dict:
-        """Upload a book file (.txt, .md, .epub); the server finds its chapters."""
+        """Upload a book file (.txt, .md, .epub, .pdf, .docx, .html, .fb2); the server finds
+        its chapters."""
         fields = {k: str(v) for k, v in options.items() if v is not None}
         with path.open("rb") as f:
             response = self.http.post("/v1/jobs", files={"file": (path.name, f)}, data=fields)
@@ -73,6 +74,11 @@ class Client:
     def stats(self, since: str | None = None) -> dict:
         params = {"since": since} if since else {}
         return self._check(self.http.get("/v1/stats", params=params)).json()
+
+    def revise(self, job_id: str, change: dict, dry_run: bool = False) -> dict:
+        params = {"dry_run": "true"} if dry_run else {}
+        url = f"/v1/jobs/{job_id}/revisions"
+        return self._check(self.http.post(url, json=change, params=params)).json()
 
     def cancel(self, job_id: str) -> dict:
         return self._check(self.http.post(f"/v1/jobs/{job_id}/cancel")).json()

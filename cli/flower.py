@@ -5,7 +5,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from core.settings import Settings
+from infra.settings import Settings
 
 CREDENTIALS_FILE = "flower-credentials"
 

@@ -8,15 +8,16 @@ from pathlib import Path
 
 from rich.console import Console
 
+from cli.key_delivery import add_arguments as add_delivery_arguments
 from cli.models import add_arguments as add_models_arguments
-from core.audio_formats import AudioFormat
-from core.markup import MARKUP_MODES
+from core.audio.formats import AudioFormat
+from core.text.markup import MARKUP_MODES
 
 SAMPLE = Path(__file__).resolve().parent.parent / "core" / "sample.txt"
 
 
 def _settings(args: argparse.Namespace):
-    from core.settings import Settings
+    from infra.settings import Settings
 
     overrides = {
         "data_dir": getattr(args, "data_dir", None),
@@ -51,6 +52,12 @@ def cmd_worker(args) -> int:
     from cli.stack import settings_env, worker_command
 
     settings = _settings(args)
+    if args.processes is not None or (args.pool is None and settings.worker_pool == "processes"):
+        from worker.supervisor import run_supervisor
+
+        if args.processes is not None:
+            settings = settings.model_copy(update={"worker_concurrency": args.processes})
+        return run_supervisor(settings, settings_env(settings))
     os.execvpe(sys.executable, worker_command(settings, pool=args.pool), settings_env(settings))
 
 
@@ -88,12 +95,35 @@ def cmd_models(args) -> int:
     return run_models(args, _settings(args))
 
 
+def cmd_bench(args) -> int:
+    if not args.providers:
+        print("kokoro-queue: bench measures --providers (say so)", file=sys.stderr)
+        return 2
+    if args.chunks is not None and args.chunks < 1:
+        print("kokoro-queue: --chunks needs at least 1", file=sys.stderr)
+        return 2
+    from cli.bench_providers import DEFAULT_CHUNKS, run_bench
+
+    chunks = args.chunks or DEFAULT_CHUNKS
+    return run_bench(_settings(args), chunks=chunks, as_json=args.json)
+
+
 def cmd_keys(args) -> int:
     from storage.api_keys import create_key, list_keys, revoke_key
     from storage.db import transaction
     from storage.migrate import upgrade
 
     settings = _settings(args)
+    deliver = None
+    if args.action == "deliver":
+        # Asked for (the token) before the transaction: a writer holds SQLite's lock
+        from cli.key_delivery import settings_of
+
+        try:
+            deliver = settings_of(args, settings.deliver_allow_private)
+        except ValueError as error:
+            print(f"kokoro-queue: {error}", file=sys.stderr)
+            return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
     with transaction(settings.sqlalchemy_url) as session:
@@ -110,13 +140,28 @@ def cmd_keys(args) -> int:
             for key in list_keys(session):
                 state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
                 limits = f"jobs<={key.max_queued_jobs or '-'} chars<={key.max_text_chars or '-'}"
-                print(f"{key.id}  {key.prefix}…  {key.name:<20}  {state:<24}  {limits}")
+                deliver = f"  deliver: {', '.join(sorted(key.deliver))}" if key.deliver else ""
+                print(f"{key.id}  {key.prefix}…  {key.name:<20}  {state:<24}  {limits}{deliver}")
+        elif args.action == "deliver":
+            return _key_delivery(session, args.key, deliver)
         else:
             revoked = revoke_key(session, args.key)
             if revoked is None:
                 print(f"kokoro-queue: no one key has id or prefix {args.key!r}", file=sys.stderr)
                 return 1
             print(f"revoked {revoked.id} ({revoked.name})")
+    return 0
+
+
+def _key_delivery(session, id_or_prefix: str, deliver: dict | None) -> int:
+    from cli.key_delivery import describe
+    from storage.deliveries import set_key_delivery
+
+    key = set_key_delivery(session, id_or_prefix, deliver)
+    if key is None:
+        print(f"kokoro-queue: no one key has id or prefix {id_or_prefix!r}", file=sys.stderr)
+        return 1
+    print(f"key {key.id} ({key.name}) {describe(deliver)}")
     return 0
 
 
@@ -171,6 +216,40 @@ def cmd_download(args) -> int:
     if output is None:
         output = output_dir / f"{args.job_id}.{client.job(args.job_id)['format']}"
     print(client.download(args.job_id, output))
+    return 0
+
+
+def revision_change(args) -> dict:
+    """The body of a revision from ``kokoro-queue revise`` options (chapters counted from 1,
+    as a reader counts them; the API counts from 0)."""
+    change: dict = {}
+    if args.text:
+        change["text"] = Path(args.text).read_text(encoding="utf-8")
+    for number, path in args.chapter or []:
+        change.setdefault("chapters", {})[str(int(number) - 1)] = Path(path).read_text(
+            encoding="utf-8"
+        )
+    for number, voice in (pair.split("=", 1) for pair in args.chapter_voice or []):
+        change.setdefault("chapter_voices", {})[str(int(number) - 1)] = voice
+    for word, phonemes in (pair.split("=", 1) for pair in args.pronounce or []):
+        change.setdefault("pronunciations", {})[word] = {"phonemes": phonemes}
+    if args.unpronounce:
+        change["remove_pronunciations"] = args.unpronounce
+    for name in ("voice", "speed", "format", "title", "author"):
+        if getattr(args, name) is not None:
+            change[name] = getattr(args, name)
+    return change
+
+
+def cmd_revise(args) -> int:
+    answer = _client(args).revise(args.job_id, revision_change(args), dry_run=args.dry_run)
+    if args.dry_run:
+        for item in answer["changes"]:
+            print(f"chunk {item['index']} (chapter {item['chapter'] + 1}):")
+            print(f"  - {item['before']}\n  + {item['after']}")
+        print(f"{answer['chunks_to_make']} of {answer['chunks_total']} parts would be made again")
+    else:
+        print(answer["id"])
     return 0
 
 
@@ -248,6 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
     stack_options(worker)
     worker.add_argument("--workers", type=int, help="pool processes (KQ_WORKER_CONCURRENCY)")
     worker.add_argument("--pool", choices=["prefork", "threads", "solo"])
+    worker.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="N one-process workers started by exec, each recycled on its own "
+        "(KQ_WORKER_POOL=processes; the default on macOS)",
+    )
     worker.add_argument("--queue", help="queue to consume (KQ_QUEUE)")
     worker.add_argument("--max-memory-mb", type=int, help="recycle a child above this RSS")
     worker.add_argument("--max-tasks-per-child", type=int, help="recycle a child after N tasks")
@@ -274,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     key_actions.add_parser("revoke", help="stop a key working").add_argument(
         "key", help="its id or shown prefix"
     )
+    add_delivery_arguments(
+        key_actions.add_parser(
+            "deliver", help="where the key's finished books go (Audiobookshelf), or --clear"
+        )
+    )
     keys.set_defaults(func=cmd_keys)
 
     reconcile = commands.add_parser(
@@ -296,6 +387,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_arguments(models)
     models.set_defaults(func=cmd_models)
 
+    bench = commands.add_parser("bench", help="measure this machine (--providers)")
+    bench.add_argument(
+        "--providers",
+        action="store_true",
+        help="each ONNX Runtime provider configuration here (CPU, CoreML compute units, CUDA): "
+        "load, warm-up, seconds per chunk, characters per second, real-time factor",
+    )
+    bench.add_argument("--chunks", type=int, help="sentence-sized chunks to time (default 10)")
+    bench.add_argument("--json", action="store_true", help="JSON instead of a Markdown table")
+    bench.set_defaults(func=cmd_bench)
+
     def client_command(name, func, help_):
         p = commands.add_parser(name, help=help_)
         p.add_argument("--api-url", default=os.environ.get("KQ_API_URL", "http://127.0.0.1:8000"))
@@ -305,7 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    submit = client_command("submit", cmd_submit, "submit book files (.txt, .md, .epub) as jobs")
+    submit = client_command(
+        "submit",
+        cmd_submit,
+        "submit book files (.txt, .md, .epub, .pdf, .docx, .html, .fb2) as jobs",
+    )
     submit.add_argument("files", nargs="+", type=Path)
     submit.add_argument("--voice")
     submit.add_argument("--format", choices=[fmt.value for fmt in AudioFormat])
@@ -320,10 +426,30 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("job_id")
     download.add_argument("-o", "--output", required=True, help="output file, or DIR/")
     client_command("cancel", cmd_cancel, "cancel a job").add_argument("job_id")
+    revise = client_command(
+        "revise", cmd_revise, "make a job again with only what changed (unchanged parts reused)"
+    )
+    revise.add_argument("job_id")
+    revise.add_argument("--text", help="a file with the whole new text")
+    revise.add_argument(
+        "--chapter", nargs=2, action="append", metavar=("N", "FILE"), help="chapter N's new text"
+    )
+    revise.add_argument("--chapter-voice", action="append", metavar="N=VOICE")
+    revise.add_argument("--pronounce", action="append", metavar="WORD=PHONEMES")
+    revise.add_argument("--unpronounce", action="append", metavar="WORD")
+    revise.add_argument("--voice")
+    revise.add_argument("--speed", type=float)
+    revise.add_argument("--format", choices=[fmt.value for fmt in AudioFormat])
+    revise.add_argument("--title")
+    revise.add_argument("--author")
+    revise.add_argument("--dry-run", action="store_true", help="say what would be made")
     preview = client_command(
         "preview", cmd_preview, "what a job would say: the spoken form, changes highlighted"
     )
-    preview.add_argument("file", help="a .txt, .md or .epub file, or - for text on stdin")
+    preview.add_argument(
+        "file",
+        help="a book file (.txt, .md, .epub, .pdf, .docx, .html, .fb2), or - for text on stdin",
+    )
     preview.add_argument("--voice")
     preview.add_argument("--lang")
     preview.add_argument("--markup", choices=MARKUP_MODES)

@@ -6,14 +6,14 @@ Japanese. The int8 model is the one the service's speed and memory were measured
 and it is the very file already assembled from the embedded packages, so the default download
 costs only the voices (28 MB). fp32 (325 MB) and fp16 (177 MB) are for those who choose to
 pay their size for what they hear; nothing here measured them faster on a CPU. Once installed,
-the service prefers them (core.model_files says in which order).
+the service prefers them (infra.model_files says in which order).
 """
 
 import sys
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
 
-from core.model_files import EMBEDDED_VARIANT, OFFICIAL_MODELS, OFFICIAL_VOICES, KnownFile
+from infra.model_files import EMBEDDED_VARIANT, OFFICIAL_MODELS, OFFICIAL_VOICES, KnownFile
 
 DEFAULT_VARIANT = EMBEDDED_VARIANT
 
@@ -38,6 +38,12 @@ def add_arguments(parser: ArgumentParser) -> None:
     download.add_argument(
         "--no-voices", action="store_true", help="the model only, not voices-v1.0.bin"
     )
+    download.add_argument(
+        "--asr",
+        action="store_true",
+        help="instead: the speech recognizer proof-listening uses (Whisper tiny.en for "
+        "CTranslate2, 78 MB, from KQ_ASR_MODEL_BASE_URL) into DATA_DIR/models/whisper-tiny.en",
+    )
     verify = actions.add_parser(
         "verify", help="hash every installed official file again (exit 1 on a mismatch)"
     )
@@ -53,8 +59,8 @@ def run_models(args: Namespace, settings) -> int:
 
 
 def _state(models_dir: Path, known: KnownFile) -> str:
-    from core.model_download import part_path
-    from core.model_files import mismatch
+    from infra.model_download import part_path
+    from infra.model_files import mismatch
 
     path, part = models_dir / known.name, part_path(models_dir, known)
     if path.exists():
@@ -68,7 +74,7 @@ def _state(models_dir: Path, known: KnownFile) -> str:
 def _print_in_use(console, settings) -> None:
     from rich.markup import escape
 
-    from core.model_files import FROM_EMBEDDED, choose_model, choose_voices
+    from infra.model_files import FROM_EMBEDDED, choose_model, choose_voices
 
     for label, choice in (("model", choose_model(settings)), ("voices", choose_voices(settings))):
         pending = choice.source == FROM_EMBEDDED and not choice.path.exists()
@@ -106,7 +112,7 @@ def list_files(args: Namespace, settings) -> int:
 
 def _assembled_locally(models_dir: Path) -> bool:
     """The int8 model from the embedded packages: the same bytes as the release's, no network."""
-    from core.model_files import ModelFilesError, assemble_embedded_model
+    from infra.model_files import ModelFilesError, assemble_embedded_model
 
     try:
         assemble_embedded_model(models_dir)
@@ -116,6 +122,8 @@ def _assembled_locally(models_dir: Path) -> bool:
 
 
 def download(args: Namespace, settings) -> int:
+    if args.asr:
+        return download_recognizer(settings)
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -126,7 +134,7 @@ def download(args: Namespace, settings) -> int:
         TransferSpeedColumn,
     )
 
-    from core.model_download import download_files
+    from infra.model_download import download_files
 
     console = Console(highlight=False)
     models_dir = settings.models_dir
@@ -162,8 +170,28 @@ def download(args: Namespace, settings) -> int:
     return 0
 
 
+def download_recognizer(settings) -> int:
+    """The recognizer proof-listening uses (docs/proof.md), hash-checked like the model."""
+    from infra.asr_model import ASR_FILES, asr_model_dir, downloaded_asr_dir
+    from infra.model_download import DownloadError, download_files
+
+    target = downloaded_asr_dir(settings)
+    try:
+        for known, fetched in download_files(settings.asr_model_base_url, ASR_FILES, target):
+            print(f"{known.name}: {'downloaded' if fetched else 'already installed'}, sha256 ok")
+    except DownloadError as error:
+        # Its messages name the Kokoro files' settings: these are the recognizer's
+        raise DownloadError(
+            f"{error} For the recognizer: set KQ_ASR_MODEL_BASE_URL to a mirror of "
+            "Systran/faster-whisper-tiny.en, or copy a CTranslate2 Whisper model directory "
+            "to this machine and set KQ_ASR_MODEL_DIR to it."
+        ) from error
+    print(f"recognizer in use: {asr_model_dir(settings)}")
+    return 0
+
+
 def verify(args: Namespace, settings) -> int:
-    from core.model_files import check_installed
+    from infra.model_files import check_installed
 
     models_dir = settings.models_dir
     results = check_installed(models_dir, [*OFFICIAL_MODELS.values(), OFFICIAL_VOICES])

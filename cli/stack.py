@@ -12,10 +12,9 @@ import httpx
 
 from cli.embedded_redis import redis_answers, start_embedded_redis
 from cli.flower import flower_command, flower_credentials, flower_env
-from core.model_files import resolve_model_files
-from core.settings import Settings
+from infra.model_files import resolve_model_files
+from infra.settings import Settings
 from storage.migrate import upgrade
-from worker.providers import pool_for_platform
 
 STOP_GRACE_S = 30.0
 READY_TIMEOUT_S = 180.0
@@ -54,7 +53,7 @@ def worker_command(
         "worker.app",
         "worker",
         "--pool",
-        pool or pool_for_platform(),
+        pool or "prefork",
         "--concurrency",
         str(settings.worker_concurrency),
         "--queues",
@@ -66,6 +65,14 @@ def worker_command(
         "--without-mingle",
         "--without-gossip",
     ]
+
+
+def worker_process_command(settings: Settings) -> list[str]:
+    """The worker as KQ_WORKER_POOL says: Celery's prefork pool, or the supervisor of
+    one-process workers started by exec (worker/supervisor.py)."""
+    if settings.worker_pool == "processes":
+        return [sys.executable, "-m", "worker.supervisor"]
+    return worker_command(settings)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -174,7 +181,7 @@ def run_up(settings: Settings, sample: Path | None, say=print) -> int:
         prepare(settings, say)
         env = settings_env(settings)
         stack.spawn("api", api_command(settings), env=env)
-        stack.spawn("worker", worker_command(settings), env=env)
+        stack.spawn("worker", worker_process_command(settings), env=env)
         stack.spawn("flower", flower_command(settings), env=flower_env(settings, env))
         base_url = f"http://{settings.host}:{settings.port}"
         wait_until_ready(stack, base_url)

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import pool
 
-from core.settings import get_settings
+from infra.settings import get_settings
 from storage.db import make_engine
 from storage.models import Base
 

@@ -3,8 +3,8 @@
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.ids import is_id, new_id
-from core.states import JobStatus
+from core.jobs.ids import is_id, new_id
+from core.jobs.states import JobStatus
 from storage.db import utcnow
 from storage.jobs import delete_job
 from storage.models import Batch, Job

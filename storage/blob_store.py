@@ -2,7 +2,7 @@
 and the keys a job's audio is stored under. ``storage/blobs.py`` has the local directory and
 the factory; ``storage/s3.py`` the bucket.
 
-Keys are relative paths like ``jobs/<id>/chunks/00012.flac``. A reader never sees a partly
+Keys are relative paths like ``chunks/<id>/000012.flac``. A reader never sees a partly
 written blob: it either finds the previous version, or the complete new one.
 """
 
@@ -93,8 +93,15 @@ class BlobStore(ABC):
 
 
 def chunk_key(job_id: str, index: int) -> str:
+    """Where the job that made a chunk keeps its audio: outside the job's own prefix, since a
+    later job or revision may reuse it (the rows that refer to it say when it may go)."""
     # Deterministic: a re-run of the same chunk overwrites, never duplicates
-    return f"jobs/{job_id}/chunks/{index:06d}.flac"
+    return f"{made_chunks_prefix(job_id)}/{index:06d}.flac"
+
+
+def made_chunks_prefix(job_id: str) -> str:
+    """Where the chunks a job made lie (some maybe held by later jobs too)."""
+    return f"chunks/{job_id}"
 
 
 def job_audio_key(job_id: str, extension: str) -> str:
@@ -111,8 +118,10 @@ def part_audio_key(job_id: str, chapter: int, number: int, extension: str) -> st
 
 
 def parts_prefix(job_id: str) -> str:
-    """Where a job's encoded parts wait for the join (removed once the job's file is made)."""
-    return f"jobs/{job_id}/parts"
+    """Where a job's encoded parts lie: outside its own prefix, since a revision whose chapter
+    did not change joins the same parts (kept after the join where the job's audio may be
+    reused, removed with the last job that refers to them)."""
+    return f"parts/{job_id}"
 
 
 def job_prefix(job_id: str) -> str:
@@ -120,10 +129,19 @@ def job_prefix(job_id: str) -> str:
 
 
 def sample_key(
-    files_id: str, voice: str, lang: str, text: str, speed: float, extension: str
+    files_id: str,
+    voice: str,
+    lang: str,
+    text: str,
+    speed: float,
+    extension: str,
+    phonemes: str | None = None,
 ) -> str:
     """Where a voice sample is kept: one key per everything that shapes its sound, under the
-    fingerprint of the model and voices files (core.model_files.files_in_use_id), so other
+    fingerprint of the model and voices files (infra.model_files.files_in_use_id), so other
     files never serve an old sample and the old ones lie under one prefix."""
-    said = json.dumps([voice, lang, text, speed], ensure_ascii=False)
+    shaped = (
+        [voice, lang, text, speed] if phonemes is None else [voice, lang, text, speed, phonemes]
+    )
+    said = json.dumps(shaped, ensure_ascii=False)
     return f"samples/{files_id}/{hashlib.sha256(said.encode()).hexdigest()[:32]}.{extension}"

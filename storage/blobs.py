@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.settings import Settings
+from infra.settings import Settings
 from storage.blob_store import READ_BLOCK, BlobNotFound, BlobStore, StorageError
 
 

@@ -1,6 +1,6 @@
 """The one writer of a chunk's status: every change goes through ``set_chunk_status``.
 
-The changes allowed are core.states.CHUNK_TRANSITIONS. The allowed source states are part of
+The changes allowed are core.jobs.states.CHUNK_TRANSITIONS. The allowed source states are part of
 the UPDATE's own WHERE, not a check on a row read earlier: PostgreSQL re-reads a row it waited
 for the lock of, so a chunk that another transaction moved meanwhile (finished by a duplicate
 task, say) stays as it is instead of being moved along a change the table does not allow.
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Result, update
 from sqlalchemy.orm import Session
 
-from core.states import ChunkStatus, chunk_predecessors
+from core.jobs.states import ChunkStatus, chunk_predecessors
 from storage.models import Chunk
 
 
@@ -37,7 +37,7 @@ def set_chunk_status(
         if forbidden:
             raise ValueError(
                 f"{', '.join(sorted(forbidden))} -> {target}: not a change that "
-                "core.states.CHUNK_TRANSITIONS allows"
+                "core.jobs.states.CHUNK_TRANSITIONS allows"
             )
         allowed = frozenset(only_from)
     columns = dict(values or {})

@@ -1,13 +1,14 @@
 """How a job ends: the one place that decides what succeeding, failing or being cancelled does.
 
 First in the database: the job's state, and its chunks that have not started never will. Then,
-once that has committed: a failed or cancelled job's partial audio is removed, and the job's
-webhook is sent. Every path that ends a job goes through ``ending_jobs``: the routes (cancel, a
-speech client that hangs up, an enqueue that failed), the tasks (a chunk or an assembly that
-gave up, an assembly that finished) and the reconciler.
+once that has committed: a failed or cancelled job's partial audio is removed, the job's
+webhook is sent, and a succeeded job's book is delivered where it goes (storage/deliveries.py).
+Every path that ends a job goes through ``ending_jobs``: the routes (cancel, a speech client
+that hangs up, an enqueue that failed), the tasks (a chunk or an assembly that gave up, an
+assembly that finished) and the reconciler.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -15,12 +16,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
+from core.jobs.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
 from storage.blob_store import BlobStore, job_prefix
 from storage.chunk_status import set_chunk_status
 from storage.db import transaction, utcnow
+from storage.deliveries import start_deliveries
 from storage.job_queries import owned_job
-from storage.jobs import drop_unstarted_chunks
+from storage.jobs import drop_unstarted_chunks, release_audio
 from storage.models import Chunk, Job
 
 if TYPE_CHECKING:
@@ -34,20 +36,32 @@ class JobEndEffects:
     store: BlobStore
     # (job id, status, queue): enqueue the delivery of the job's webhook
     notify: Callable[[str, str, str], object]
+    # (job id, target, queue): enqueue the delivery of a succeeded job's book to a target
+    deliver: Callable[[str, str, str], object] = lambda *_: None
 
-    def discard_audio(self, job_id: str) -> None:
+    def discard_audio(self, job_id: str, chunk_audio: Iterable[str] = ()) -> None:
+        """Remove the job's own files (parts, chapters, the final file) and ``chunk_audio``,
+        the chunk files no job refers to any more (storage.jobs.release_audio says
+        which)."""
         self.store.delete_prefix(job_prefix(job_id))
+        for key in chunk_audio:
+            self.store.delete_prefix(key)
 
 
 def job_end_effects(celery: "Celery", store: BlobStore) -> JobEndEffects:
     def notify(job_id: str, status: str, queue: str) -> None:
         # Imported when a webhook is sent, by a process that holds a Celery app already: the
         # storage layer itself does not load Celery
-        from core.queue import send_webhook
+        from infra.queue import send_webhook
 
         send_webhook(celery, job_id, status, queue)
 
-    return JobEndEffects(store, notify)
+    def deliver(job_id: str, target: str, queue: str) -> None:
+        from infra.queue import send_delivery
+
+        send_delivery(celery, job_id, target, queue)
+
+    return JobEndEffects(store, notify, deliver)
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class _Ended:
     status: str
     queue: str
     has_callback: bool
+    deliveries: tuple[str, ...] = ()  # the targets a succeeded job's book goes to
 
 
 @dataclass
@@ -64,7 +79,14 @@ class JobEnds:
 
     session: Session
     _ended: list[_Ended] = field(default_factory=list)
-    _discard: set[str] = field(default_factory=set)
+    # Jobs whose own files go, with the chunk audio they alone held
+    _discard: dict[str, list[str]] = field(default_factory=dict)
+
+    def _discard_audio(self, job_id: str) -> None:
+        """A job that did not succeed keeps no audio: its files, and the chunk audio no other
+        job refers to, go once the transaction has committed."""
+        unused = release_audio(self.session, job_id)
+        self._discard.setdefault(job_id, []).extend(unused)
 
     def fail(self, job_id: str, error: str) -> bool:
         """Fail the job unless it has already finished; True when this call failed it."""
@@ -78,6 +100,7 @@ class JobEnds:
         if row is None:
             return False
         drop_unstarted_chunks(self.session, job_id)
+        self._discard_audio(job_id)
         self._ended.append(_Ended(job_id, JobStatus.FAILED, row.queue, bool(row.callback_url)))
         return True
 
@@ -111,6 +134,7 @@ class JobEnds:
         job.status = JobStatus.CANCELLED
         job.finished_at = utcnow()
         drop_unstarted_chunks(self.session, job_id)
+        self._discard_audio(job_id)
         self._ended.append(_Ended(job_id, JobStatus.CANCELLED, job.queue, bool(job.callback_url)))
         return job, True
 
@@ -130,7 +154,7 @@ class JobEnds:
         job = self.session.get(Job, job_id, with_for_update=True)
         if job is None or job.status != JobStatus.RUNNING:
             if job is None or job.status != JobStatus.SUCCEEDED:
-                self._discard.add(job_id)
+                self._discard.setdefault(job_id, [])
             return None if job is None else job.status
         now = utcnow()
         wall = (now - (job.started_at or job.created_at)).total_seconds()
@@ -142,26 +166,30 @@ class JobEnds:
         job.chapter_levels = chapter_levels
         job.wall_seconds = wall
         job.realtime_factor = audio_seconds / wall if wall > 0 else None
-        self._ended.append(_Ended(job_id, JobStatus.SUCCEEDED, job.queue, bool(job.callback_url)))
+        targets = start_deliveries(self.session, job)
+        self._ended.append(
+            _Ended(job_id, JobStatus.SUCCEEDED, job.queue, bool(job.callback_url), targets)
+        )
         return job.status
 
     def discard_audio_if_ended(self, job_id: str) -> str | None:
         """A chunk finished: if its job has ended otherwise than by succeeding (or is gone),
         what the chunk just wrote goes too. Returns the job's status (None: deleted)."""
         status = self.session.scalar(select(Job.status).where(Job.id == job_id))
-        if status is None or status in (JobStatus.CANCELLED, JobStatus.FAILED):
-            self._discard.add(job_id)
+        if status in (JobStatus.CANCELLED, JobStatus.FAILED):
+            self._discard_audio(job_id)
+        elif status is None:
+            self._discard.setdefault(job_id, [])
         return status
 
     def settle(self, effects: JobEndEffects) -> None:
-        for ended in self._ended:
-            if ended.status != JobStatus.SUCCEEDED:
-                self._discard.add(ended.job_id)  # a failed or cancelled job keeps no audio
-        for job_id in self._discard:
-            effects.discard_audio(job_id)
+        for job_id, unused in self._discard.items():
+            effects.discard_audio(job_id, unused)
         for ended in self._ended:
             if ended.has_callback:
                 effects.notify(ended.job_id, ended.status, ended.queue)
+            for target in ended.deliveries:
+                effects.deliver(ended.job_id, target, ended.queue)
 
 
 @contextmanager

@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from core.ids import is_id
-from core.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
-from core.timeline import (
+from core.audio.timeline import (
     ChapterSpan,
     Slot,
     chapter_spans,
@@ -19,7 +17,9 @@ from core.timeline import (
     place,
     samples_of,
 )
-from core.word_timing import TimedWord, from_rows
+from core.jobs.ids import is_id
+from core.jobs.states import FINISHED_JOB_STATES, ChunkStatus, JobStatus
+from core.speech.word_timing import TimedWord, from_rows
 from storage.models import Chunk, Job
 
 

@@ -14,9 +14,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from core.states import percent_done
+from core.jobs.states import percent_done
 from storage.db import UTCDateTime, utcnow
 
 
@@ -48,6 +49,35 @@ class ApiKey(Base):
     max_text_chars: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where this key's finished books are delivered unless a job says otherwise (its secrets
+    # are kept here and never shown): {"audiobookshelf": {...}}
+    deliver: Mapped[dict | None] = mapped_column(JSON)
+
+
+class FeedToken(Base):
+    """A podcast feed's secret: podcast apps cannot send headers, so a key's feed is reached by
+    a token in its URL, stored as its SHA-256 like the keys, revocable on its own."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SavedCast(Base):
+    """A cast kept under a name for the books of a series: voices by character and gender
+    (a job's `cast: "name"` reads it when the job is submitted)."""
+
+    __tablename__ = "saved_casts"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    voices: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Job(Base):
@@ -70,9 +100,9 @@ class Job(Base):
     # The Celery queue its tasks go to: the pool that makes it, and whose reconciler minds it
     queue: Mapped[str] = mapped_column(String(200), default="kokoro", server_default="kokoro")
     chapters: Mapped[list | None] = mapped_column(JSON)  # chapter titles, when given
-    # How the text was read: "none" (plain), "tags" or "ssml" (core/markup.py)
+    # How the text was read: "none" (plain), "tags" or "ssml" (core/text/markup.py)
     markup: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
-    # The job's own pronunciation entries (core/lexicon.py), over the server's lexicon
+    # The job's own pronunciation entries (core/speech/lexicon.py), over the server's lexicon
     pronunciations: Mapped[dict | None] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))  # unique per owner
     request_hash: Mapped[str | None] = mapped_column(String(64))
@@ -93,12 +123,36 @@ class Job(Base):
     wall_seconds: Mapped[float | None] = mapped_column(Float)
     realtime_factor: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
-    # peak or acx (core/loudness.py); each chapter's measured level once assembled:
+    # peak or acx (core/audio/loudness.py); each chapter's measured level once assembled:
     # [{"chapter", "gain_db", "rms_dbfs", "peak_dbfs"}, ...]
     loudness: Mapped[str] = mapped_column(String(8), default="peak", server_default="peak")
     chapter_levels: Mapped[list | None] = mapped_column(JSON)
 
-    # Webhook: POSTed to when the job finishes (core/webhooks.py), with its delivery so far
+    # Revisions: the job this one revises (None for a first), its first job (itself for a
+    # first), the texts it was made from (to revise it), and how many of its chunks were reused
+    revision_of: Mapped[str | None] = mapped_column(String(32), index=True)
+    revision_root: Mapped[str | None] = mapped_column(String(32), index=True)
+    source: Mapped[dict | None] = mapped_column(JSON)
+    chunks_reused: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where this job's chunk audio is shared (core/jobs/chunk_keys.py): None, nowhere
+    reuse_scope: Mapped[str | None] = mapped_column(String(64))
+    # Deleted this long after it finished (KQ_JOB_RETENTION_DAYS when None)
+    ttl_hours: Mapped[float | None] = mapped_column(Float)
+
+    # The book beyond title and author: series, series_index, description, year, isbn
+    book_info: Mapped[dict | None] = mapped_column(JSON)
+    cover_key: Mapped[str | None] = mapped_column(String(300))  # its image in storage
+    # Where the finished book goes ({"audiobookshelf": {...}}, secrets never shown) and how
+    # each delivery went: [{"target", "status", "attempts", "error", "delivered_at"}, ...]
+    deliver: Mapped[dict | None] = mapped_column(JSON)
+    deliveries: Mapped[list | None] = mapped_column(JSON)
+
+    # Proof-listening (docs/proof.md): whether its chunks are heard back, and what was found
+    # (core/speech/proof_report.py: counts, flags with their place in the file)
+    proof: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    proof_report: Mapped[dict | None] = mapped_column(JSON)
+
+    # Webhook: POSTed to when the job finishes (core/jobs/webhooks.py), with its delivery so far
     callback_url: Mapped[str | None] = mapped_column(String(2000))
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     callback_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -139,9 +193,11 @@ class Chunk(Base):
     pause_after: Mapped[str] = mapped_column(String(16))
     # A markup break after the chunk: this much silence instead of its boundary's pause
     pause_seconds: Mapped[float | None] = mapped_column(Float)
-    # The voice a markup change reads it with; None: the job's
+    # The voice a markup change (or the job's cast) reads it with; None: the job's
     voice: Mapped[str | None] = mapped_column(String(200))
-    # Markup phoneme overrides and aliases, as spans of ``text`` (core/speech.py)
+    # The character whose words it holds, in a job with a cast; None: narration
+    speaker: Mapped[str | None] = mapped_column(String(500))
+    # Markup phoneme overrides and aliases, as spans of ``text`` (core/speech/spoken.py)
     overrides: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -154,6 +210,7 @@ class Chunk(Base):
     # Timings
     tokens: Mapped[int | None] = mapped_column(Integer)  # phoneme tokens actually synthesized
     audio_key: Mapped[str | None] = mapped_column(String(300))
+    audio_bytes: Mapped[int | None] = mapped_column(Integer)  # of the file audio_key names
     audio_seconds: Mapped[float | None] = mapped_column(Float)
     peak: Mapped[float | None] = mapped_column(Float)  # largest absolute sample
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -169,20 +226,53 @@ class Chunk(Base):
     provider: Mapped[str | None] = mapped_column(String(64))
     worker_rss_mb: Mapped[float | None] = mapped_column(Float)  # the process's peak RSS so far
     # The written words said, [[word, start sample, end sample], ...] in the chunk's stored
-    # audio (core/word_timing.py); estimated when the model gave no phoneme durations
+    # audio (core/speech/word_timing.py); estimated when the model gave no phoneme durations
     words: Mapped[list | None] = mapped_column(JSON)
     words_estimated: Mapped[bool | None] = mapped_column(Boolean)
-    # Of the stored audio: a chapter's gain is decided from its chunks' sums (core/loudness.py)
+    # Of the stored audio: a chapter's gain is decided from its chunks' sums
+    # (core/audio/loudness.py)
     sum_squares: Mapped[float | None] = mapped_column(Float)
+
+    # What decides its audio (core/jobs/chunk_keys.py); reused: its audio was made before
+    content_key: Mapped[str | None] = mapped_column(String(64))
+    reused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Proof-listening: what was heard (core/speech/proof.py ChunkProof.as_row) and the verdict
+    # of this job's own check (clear, remade, flagged; None: not checked here, or reused)
+    proof: Mapped[dict | None] = mapped_column(JSON)
+    proof_verdict: Mapped[str | None] = mapped_column(String(8))
 
     job: Mapped[Job] = relationship(back_populates="chunks")
 
     __table_args__ = (
         UniqueConstraint("job_id", "index", name="uq_chunks_job_index"),
+        # Who else still holds a chunk's audio, when a job is deleted
+        Index("ix_chunks_audio_key", "audio_key"),
         Index("ix_chunks_status", "status"),
         Index("ix_chunks_finished_at", "finished_at"),
         Index("ix_chunks_job_id_done_seq", "job_id", "done_seq"),
+        # /metrics counts the checks and flags: only the checked chunks are read
+        Index("ix_chunks_proof_verdict", "proof_verdict"),
     )
+
+
+class ChunkAudio(Base):
+    """Chunk audio by what decides it: made once, reused by every chunk of the same key in
+    its scope (an owner, or "*" for the server). The audio stays while a chunk refers to it."""
+
+    __tablename__ = "chunk_audio"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    audio_key: Mapped[str] = mapped_column(String(300), index=True)
+    audio_bytes: Mapped[int | None] = mapped_column(Integer)
+    tokens: Mapped[int | None] = mapped_column(Integer)
+    audio_seconds: Mapped[float] = mapped_column(Float)
+    peak: Mapped[float | None] = mapped_column(Float)
+    sum_squares: Mapped[float | None] = mapped_column(Float)
+    words: Mapped[list | None] = mapped_column(JSON)
+    words_estimated: Mapped[bool | None] = mapped_column(Boolean)
+    proof: Mapped[dict | None] = mapped_column(JSON)  # what proof-listening heard, if checked
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class JobPart(Base):

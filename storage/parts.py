@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core.loudness import Levels
-from core.states import ChunkStatus, JobStatus
-from core.timeline import pause_samples, samples_of, split_parts
+from core.audio.loudness import Levels
+from core.audio.timeline import pause_samples, samples_of, split_parts
+from core.jobs.states import ChunkStatus, JobStatus
 from storage.db import utcnow
 from storage.job_queries import job_slots
 from storage.models import Chunk, Job, JobPart
@@ -44,17 +44,28 @@ def chapter_complete(session: Session, job_id: str, chapter: int) -> bool:
 
 
 def plan_chapter(session: Session, job_id: str, chapter: int, max_samples: int) -> list[PartRef]:
-    """Cut a finished chapter into parts (once: a chapter already planned gives [])."""
+    """Cut a finished chapter into parts (once: a chapter already planned gives []). A chapter
+    that the job's earlier revision has encoded already, from the same chunk audio with the same
+    pauses, format and loudness, takes that revision's parts, done: its gain is decided from its
+    own chunks alone, so it is the same too. Only the parts still to encode are returned."""
     planned = session.scalar(
         select(JobPart.id).where(JobPart.job_id == job_id, JobPart.chapter == chapter).limit(1)
     )
     if planned is not None:
         return []
     rows = session.execute(
-        select(Chunk.index, Chunk.audio_seconds, Chunk.pause_after, Chunk.pause_seconds)
+        select(
+            Chunk.index,
+            Chunk.audio_seconds,
+            Chunk.pause_after,
+            Chunk.pause_seconds,
+            Chunk.audio_key,
+        )
         .where(Chunk.job_id == job_id, Chunk.chapter == chapter)
         .order_by(Chunk.index)
     ).all()
+    if _reuse_earlier_parts(session, job_id, chapter, rows):
+        return []
     lengths = [
         (samples_of(r.audio_seconds), pause_samples(r.pause_after, r.pause_seconds)) for r in rows
     ]
@@ -73,6 +84,83 @@ def plan_chapter(session: Session, job_id: str, chapter: int, max_samples: int) 
         refs.append(PartRef(job_id, chapter, number))
     session.flush()
     return refs
+
+
+def _chapter_print(rows) -> list[tuple]:
+    return [(r.audio_key, pause_samples(r.pause_after, r.pause_seconds)) for r in rows]
+
+
+def _reuse_earlier_parts(session: Session, job_id: str, chapter: int, rows) -> bool:
+    """Copy the earlier revision's done parts of this chapter when it is made of the same
+    chunk audio, pauses, format and loudness; False when there is nothing to reuse."""
+    job = session.execute(
+        select(Job.revision_of, Job.format, Job.loudness, Job.reuse_scope).where(Job.id == job_id)
+    ).first()
+    if job is None or job.revision_of is None or job.reuse_scope is None:
+        return False
+    # Share-locked: a delete of the earlier job waits for this transaction, then sees these
+    # copies refer to its parts and keeps them (storage.jobs.delete_job)
+    earlier = session.execute(
+        select(Job.format, Job.loudness, Job.reuse_scope)
+        .where(Job.id == job.revision_of)
+        .with_for_update(read=True)
+    ).first()
+    if earlier is None or earlier.reuse_scope is None:
+        return False
+    if (earlier.format, earlier.loudness) != (job.format, job.loudness):
+        return False
+    before = session.execute(
+        select(
+            Chunk.index,
+            Chunk.audio_seconds,
+            Chunk.pause_after,
+            Chunk.pause_seconds,
+            Chunk.audio_key,
+        )
+        .where(Chunk.job_id == job.revision_of, Chunk.chapter == chapter)
+        .order_by(Chunk.index)
+    ).all()
+    if not before or _chapter_print(before) != _chapter_print(rows):
+        return False
+    parts = session.scalars(
+        select(JobPart)
+        .where(JobPart.job_id == job.revision_of, JobPart.chapter == chapter)
+        .order_by(JobPart.number)
+    ).all()
+    audible = [p for p in parts if p.samples]
+    if (
+        not parts
+        or any(p.status != PART_DONE for p in parts)
+        or any(p.audio_key is None for p in audible)
+    ):
+        return False
+    shift = rows[0].index - before[0].index  # chunk indices run on across chapters
+    now = utcnow()
+    for part in parts:
+        session.add(
+            JobPart(
+                job_id=job_id,
+                chapter=chapter,
+                number=part.number,
+                first_index=part.first_index + shift,
+                last_index=part.last_index + shift,
+                status=PART_DONE,
+                audio_key=part.audio_key,
+                samples=part.samples,
+                sum_squares=part.sum_squares,
+                peak=part.peak,
+                gain=part.gain,
+                encode_ms=0.0,
+                finished_at=now,
+            )
+        )
+    session.flush()
+    return True
+
+
+def parts_left(session: Session, job_id: str) -> int:
+    """The job's parts not encoded yet."""
+    return _parts_left(session, job_id)
 
 
 def unfinished_parts(session: Session, job_id: str, max_samples: int) -> list[PartRef]:

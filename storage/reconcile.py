@@ -2,12 +2,12 @@
 jobs give up. ``worker/reconciler.py`` runs it against what the broker and workers hold."""
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from core.states import ChunkStatus, JobStatus
+from core.jobs.states import ChunkStatus, JobStatus
 from storage.chunk_status import set_chunk_status
 from storage.db import utcnow
 from storage.job_end import JobEnds
@@ -34,10 +34,11 @@ class Deliveries:
 
     A worker that dies whole leaves its messages unacknowledged until the visibility timeout
     gives them back (21 min by default). So a delivered message counts as held only while it
-    may still be at work: its chunk started (or, not started yet, was sent; for an assembly,
-    its job's last chunk finished) less than ``dead_after_s`` ago, or its chunk runs in a
-    process alive since before the chunk started. What a live worker has reserved but not
-    started is in what it reports (``held``), however long it waits there.
+    may still be at work: its chunk started (or, not started yet, was sent or delivered; for an
+    assembly, its job's last chunk finished) less than ``dead_after_s`` ago, or its chunk runs
+    in a process alive since before the chunk started. What a live worker has reserved but not
+    started is in what it reports and what its heartbeat lists (``held``), however long it
+    waits there; the delivery time covers the moments before its next heartbeat lists it.
     """
 
     chunk_ids: Collection[int]
@@ -45,14 +46,20 @@ class Deliveries:
     # (host, pid) -> since when that process is known to be alive, by its host's clock
     live_processes: Mapping[tuple[str, int], datetime]
     dead_after_s: float
+    # chunk id -> when the broker delivered its message (by the clock of the worker that took it)
+    chunk_delivered_at: Mapping[int, datetime] = field(default_factory=dict)
 
     def still_held(self, chunk: Chunk, now: datetime) -> bool:
         if chunk.id not in self.chunk_ids:
             return False
         running = chunk.status == ChunkStatus.RUNNING
         since = chunk.started_at if running else chunk.enqueued_at
-        if since is None or since > now - timedelta(seconds=self.dead_after_s):
+        recently = now - timedelta(seconds=self.dead_after_s)
+        if since is None or since > recently:
             return True
+        delivered_at = self.chunk_delivered_at.get(chunk.id)
+        if not running and delivered_at is not None and delivered_at > recently:
+            return True  # taken lately by a worker whose heartbeat does not list it yet
         # A worker restarted with the same host name and pid (a restarted container) is
         # alive only since after the chunk started: not the process that ran it
         alive_since = self.live_processes.get((chunk.worker_host, chunk.worker_pid))
@@ -84,13 +91,16 @@ def reconcile_jobs(
     stalled_after_s: float,
     in_flight_per_job: int,
     delivered: Deliveries | None = None,
+    held_as_of: datetime | None = None,
 ) -> Reconciliation:
     """Put unfinished work whose task is gone back in the queue.
 
     ``held(chunk_id)`` and ``assembling(job_id)`` say whether the broker's queue or a live
     worker holds a task for it; ``delivered``, what the broker has delivered and not had
     acknowledged, which counts while its worker may be alive (None: ``held`` covers those).
-    Work younger than ``grace_s`` is left alone (its message may still be on its way). A chunk
+    Work younger than ``grace_s`` is left alone (its message may still be on its way), counted
+    back from ``held_as_of``, when the broker and workers were asked (default: now): work sent
+    while they were being asked may be in none of their answers. A chunk
     lost ``max_requeues`` times fails its job, as does a running job with no progress for
     ``stalled_after_s`` (0: never). Only jobs of ``queue`` are touched: pools that share the
     database with other queues mind their own.
@@ -106,7 +116,7 @@ def reconcile_jobs(
             return True
         return delivered is not None and delivered.assembly_held(job_id, updated_at, now)
 
-    cutoff = now - timedelta(seconds=grace_s)
+    cutoff = min(now, held_as_of or now) - timedelta(seconds=grace_s)
     result = Reconciliation(chunks=[], assemblies=[], failed_jobs={})
     unfinished = (JobStatus.QUEUED, JobStatus.RUNNING)
     in_flight = (ChunkStatus.QUEUED, ChunkStatus.RUNNING)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.states import ChunkStatus, JobStatus
+from core.jobs.states import ChunkStatus, JobStatus
 from storage.db import utcnow
 from storage.models import Chunk, Job
 
@@ -80,6 +80,7 @@ def throughput_report(
         session.scalars(
             select(Chunk).where(
                 Chunk.status == ChunkStatus.DONE,
+                Chunk.reused.is_(False),  # made before: no synthesis of theirs to report
                 Chunk.finished_at >= since,
                 Chunk.finished_at <= until,
             )
@@ -143,6 +144,12 @@ def throughput_report(
             stage: _round(ms / chunk_ms, 6) if chunk_ms else None for stage, ms in stages.items()
         },
         "queue_depth": {"chunks_queued": queued_chunks, "broker_messages": broker_queue_depth},
+        "chunks_reused": session.scalar(
+            select(func.count())
+            .select_from(Chunk)
+            .where(Chunk.reused.is_(True), Chunk.finished_at >= since, Chunk.finished_at <= until)
+        ),
+        "storage": storage_bytes(session),
         "workers": [
             {"host": host, "pid": pid, **b.summary()} for (host, pid), b in sorted(workers.items())
         ],
@@ -150,6 +157,20 @@ def throughput_report(
         "timeline": _timeline(chunks, active_start, active_end),
         "recent_jobs": _recent_jobs(session, owner),
     }
+
+
+def storage_bytes(session: Session) -> dict:
+    """Bytes kept in storage: chunk audio (each file once, however many jobs hold it) and
+    finished files (each job's final file)."""
+    per_file = (
+        select(func.max(Chunk.audio_bytes).label("size"))
+        .where(Chunk.audio_key.is_not(None))
+        .group_by(Chunk.audio_key)
+        .subquery()
+    )
+    chunk_bytes = session.scalar(select(func.coalesce(func.sum(per_file.c.size), 0)))
+    file_bytes = session.scalar(select(func.coalesce(func.sum(Job.audio_bytes), 0)))
+    return {"chunk_audio_bytes": int(chunk_bytes), "finished_file_bytes": int(file_bytes)}
 
 
 def _hour_before(moment: datetime) -> datetime:

@@ -5,7 +5,7 @@ import io
 import numpy as np
 import soundfile as sf
 
-from core.timeline import PAUSE_SECONDS
+from core.audio.timeline import PAUSE_SECONDS
 
 # English speech from Kokoro at speed 1.0 reads roughly 12-17 characters a second; the bounds
 # are wide enough for pauses and voices, narrow enough to catch dropped or repeated chunks

@@ -13,12 +13,33 @@ CHAPTERS = [
 ]
 
 
-def build_epub(chapters=CHAPTERS, *, with_toc: bool = True) -> bytes:
+def build_epub(
+    chapters=CHAPTERS,
+    *,
+    with_toc: bool = True,
+    cover: bytes | None = None,
+    details: dict[str, str] | None = None,
+) -> bytes:
+    """``cover``: an image, as EPUB 3's cover-image item (with EPUB 2's <meta name="cover">);
+    ``details``: dc elements by name (description, date, identifier for an ISBN, ...), and
+    "series"/"series_index" as calibre's metas."""
     book = epub.EpubBook()
     book.set_identifier("kq-test-book")
     book.set_title("A Harbour Town")
     book.set_language("en")
     book.add_author("Ada Example")
+    details = dict(details or {})
+    for name, content in (
+        ("calibre:series", details.pop("series", None)),
+        ("calibre:series_index", details.pop("series_index", None)),
+    ):
+        if content is not None:
+            book.add_metadata(None, "meta", "", {"name": name, "content": content})
+    for name, value in details.items():
+        book.add_metadata("DC", name, value)
+    if cover is not None:
+        extension = "png" if cover.startswith(b"\x89PNG") else "jpg"
+        book.set_cover(f"cover.{extension}", cover, create_page=False)
     copyright_page = epub.EpubHtml(title="Copyright", file_name="copyright.xhtml", lang="en")
     copyright_page.content = "<p>Copyright 2026 Ada Example. All rights reserved.</p>"
     book.add_item(copyright_page)
@@ -59,15 +80,17 @@ def raw_epub(
     nav: dict[str, str] | None = None,
     metadata: str = "<dc:title>Raw Book</dc:title><dc:language>en</dc:language>",
     extra_files: dict[str, bytes] | None = None,
+    extra_items: str = "",
 ) -> bytes:
     """An EPUB written by hand, for shapes ebooklib would not write: ``documents`` by their
     path under OEBPS/, a manifest item for each (or ``manifest``'s (id, href) pairs), the spine
     (ids, default every item in order), an NCX with ``toc``'s {href: title} (or ``ncx_map``,
     its navMap written out) and an EPUB 3 nav document with ``nav``'s, if given. Compressed
-    hard: a run of one character shrinks to almost nothing."""
+    hard: a run of one character shrinks to almost nothing. ``extra_items``: more manifest
+    items, written out (an image's)."""
     manifest = manifest if manifest is not None else [(f"d{i}", p) for i, p in enumerate(documents)]
     spine = spine if spine is not None else [item_id for item_id, _ in manifest]
-    items = "".join(
+    items = extra_items + "".join(
         f'<item id="{item_id}" href="{href}" media-type="application/xhtml+xml"/>'
         for item_id, href in manifest
     )

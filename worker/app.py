@@ -2,22 +2,37 @@
 
 Each pool child loads its own Kokoro session right after fork (ONNX Runtime sessions and thread
 pools must not cross a fork), warms it, and records the load in the database. The main process
-runs the reconciler and the heartbeat of itself and its children (``worker/heartbeat.py``).
+runs the reconciler and the heartbeat of itself and its children (``worker/heartbeat.py``), and
+never loads ONNX Runtime, Kokoro or espeak itself: it forks. Under ``worker/supervisor.py``
+(``KQ_WORKER_POOL=processes``) a worker is one process that loads its session at start and stops
+itself, for a fresh one, past its memory or task limit.
 """
 
 import logging
 import os
+import signal
+from typing import TYPE_CHECKING
 
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+import psutil
+from celery.signals import task_postrun, worker_process_init, worker_ready, worker_shutdown
 
-from core.model_files import default_voice, resolve_model_files
-from core.queue import make_celery
-from core.settings import get_settings
+from infra.model_files import default_voice, resolve_model_files
+from infra.queue import make_celery
+from infra.settings import get_settings
 from storage.db import transaction
 from storage.worker_sessions import record_worker_session
-from worker.engine import SynthesisEngine, process_engine, set_process_engine
-from worker.heartbeat import celery_pool_pids, check_heartbeat_settings, start_heartbeat
+from worker.heartbeat import (
+    celery_pool_pids,
+    celery_requests_held,
+    check_heartbeat_settings,
+    start_heartbeat,
+)
+from worker.process_engine import process_engine, set_process_engine
 from worker.providers import provider_options
+from worker.supervisor import SUPERVISED
+
+if TYPE_CHECKING:
+    from worker.engine import SynthesisEngine
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +40,14 @@ log = logging.getLogger(__name__)
 # done twice
 check_heartbeat_settings(get_settings())
 app = make_celery(get_settings())
-app.conf.include = ["worker.tasks", "worker.assembly", "worker.webhooks", "worker.samples"]
+app.conf.include = [
+    "worker.tasks",
+    "worker.assembly",
+    "worker.webhooks",
+    "worker.deliveries",
+    "worker.samples",
+    "worker.epub_audio",
+]
 # Redis restarted or failed over: reconnect for as long as it takes (Celery gives up after 100
 # tries by default, and the worker exits), and let running chunks finish meanwhile (their
 # results go to the database; a message whose ack was lost comes back and finds its chunk done)
@@ -33,11 +55,15 @@ app.conf.broker_connection_max_retries = None
 app.conf.worker_cancel_long_running_tasks_on_connection_loss = False
 
 
-def load_engine() -> SynthesisEngine:
+def load_engine() -> "SynthesisEngine":
     """The engine of this process, loaded, warmed and recorded on first use."""
     engine = process_engine()
     if engine is not None:
         return engine
+    # Here, not at the top: the process that imports this module to schedule (Celery's main
+    # process, which forks the pool) never loads ONNX Runtime, Kokoro or espeak
+    from worker.engine import SynthesisEngine
+
     settings = get_settings()
     engine = SynthesisEngine(
         resolve_model_files(settings),
@@ -113,8 +139,48 @@ def _start_reconciler(sender, **_):
 
     settings = get_settings()
     pool = sender.pool
-    _main_process_threads.append(start_heartbeat(settings, lambda: celery_pool_pids(pool)))
+    _main_process_threads.append(
+        start_heartbeat(settings, lambda: celery_pool_pids(pool), celery_requests_held)
+    )
     _main_process_threads.append(start_reconciler(app, settings))
+    if SUPERVISED_WORKER:
+        # One process that both takes and synthesizes chunks (worker/supervisor.py): it loads
+        # its session now, as a pool child would after its fork
+        lower_cpu_priority(settings.worker_nice, settings.worker_sched_idle)
+        load_engine()
+
+
+# Started by worker/supervisor.py: a worker of one process, which recycles itself
+SUPERVISED_WORKER = os.environ.get(SUPERVISED) == "1"
+_tasks_run = 0
+
+
+def recycle_reason(tasks_run: int, rss_mb: float, max_tasks: int, max_rss_mb: int) -> str | None:
+    """Why a supervised worker should stop after the task it has just run, if it should."""
+    if tasks_run >= max_tasks:
+        return f"ran {tasks_run} tasks (KQ_WORKER_MAX_TASKS_PER_CHILD={max_tasks})"
+    if rss_mb > max_rss_mb:
+        return f"uses {rss_mb:.0f} MB (KQ_WORKER_MAX_MEMORY_MB={max_rss_mb})"
+    return None
+
+
+@task_postrun.connect
+def _recycle_when_due(**_):
+    # What prefork's max_tasks_per_child and max_memory_per_child do for a pool child: here the
+    # process stops itself warmly (the task just run is done and acknowledged) and the
+    # supervisor starts a fresh one in its place
+    global _tasks_run
+    if not SUPERVISED_WORKER:
+        return
+    _tasks_run += 1
+    settings = get_settings()
+    rss_mb = psutil.Process().memory_info().rss / (1 << 20)
+    reason = recycle_reason(
+        _tasks_run, rss_mb, settings.worker_max_tasks_per_child, settings.worker_max_memory_mb
+    )
+    if reason:
+        log.warning("pid %s %s: stopping after this chunk for a fresh process", os.getpid(), reason)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @worker_shutdown.connect

@@ -8,11 +8,11 @@ is its chapter's parts (encoded in parallel on every worker) and the join.
 """
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.audio_stream import decode_chunk
-from core.loudness import (
+from core.audio.formats import SAMPLE_RATE, AudioFormat
+from core.audio.loudness import (
     ACX_PEAK_MAX_DBFS,
     ChapterGain,
     Levels,
@@ -22,10 +22,11 @@ from core.loudness import (
     gain_to_db,
     room_tone,
 )
-from core.queue import ASSEMBLE_JOB, ASSEMBLE_PART, send_assembly, send_parts
-from core.settings import get_settings
-from core.states import JobStatus
-from core.timeline import ChapterSpan, chapter_spans, chapter_titles
+from core.audio.stream import decode_chunk
+from core.audio.timeline import ChapterSpan, chapter_spans, chapter_titles
+from core.jobs.states import JobStatus
+from infra.queue import ASSEMBLE_JOB, ASSEMBLE_PART, send_assembly, send_parts
+from infra.settings import get_settings
 from storage.blob_store import chapter_audio_key, job_audio_key, part_audio_key, parts_prefix
 from storage.db import transaction
 from storage.job_end import JobEnds, ending_jobs
@@ -42,6 +43,7 @@ from storage.parts import (
 from worker.app import app
 from worker.audio import encode_run, levels_of
 from worker.container_join import Piece, decoded_blocks, join
+from worker.tags import BookTags, stored_cover, write_book_tags
 from worker.tasks import JobTask, database_url, describe, end_effects, process_store
 
 CEILING_TRIES = 3
@@ -149,6 +151,10 @@ def assemble_job(self, job_id: str) -> str:
             fmt = AudioFormat(job.format)
             parts = placed_parts(session, job_id)
             chaptered, title, author = bool(job.chapters), job.title, job.author
+            book = BookTags.of(title, author, job.voice, job.book_info)
+            cover_key = job.cover_key
+            # Kept where a revision may join them again (storage/parts.py)
+            keep_parts = job.reuse_scope is not None
             head, tail = room_tone(Loudness(job.loudness))
             titles = chapter_titles(job.chapters, title)
     if missing:
@@ -169,9 +175,11 @@ def assemble_job(self, job_id: str) -> str:
                 chapter_tags = {**tags, "title": span.title}
                 join(tmp, fmt, pieces, store.local_copy, tags=chapter_tags, length=length)
     key = job_audio_key(job_id, fmt.extension)
+    book = replace(book, cover=stored_cover(store, cover_key))
     with store.writer(key) as tmp:
         pieces = [Piece(p.audio_key, p.start) for p in parts]
         join(tmp, fmt, pieces, store.local_copy, tags=tags, chapters=spans)
+        write_book_tags(tmp, fmt, book)  # before a bucket gets it: tags in place, on disk
     samples = spans[-1].end if spans else 0
     with ending_jobs(database_url(), end_effects()) as ends:
         status = ends.succeed(
@@ -182,6 +190,7 @@ def assemble_job(self, job_id: str) -> str:
             chapter_levels=chapter_levels(parts, spans, head + tail),
         )
     if status == JobStatus.SUCCEEDED:
-        store.delete_prefix(parts_prefix(job_id))  # joined: the parts have served
+        if not keep_parts:
+            store.delete_prefix(parts_prefix(job_id))  # joined: the parts have served
         return "done"
     return "skipped"

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.audio_stream import av_frame
-from core.loudness import ChapterGain, Levels
-from core.timeline import silence_blocks
+from core.audio.formats import SAMPLE_RATE, AudioFormat
+from core.audio.loudness import ChapterGain, Levels
+from core.audio.stream import av_frame
+from core.audio.timeline import silence_blocks
 
 # Every chunk fades in and out over a few milliseconds, so a join between two chunks (or a
 # chunk and a pause) never steps from sound to silence: no clicks

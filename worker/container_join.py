@@ -23,8 +23,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.timeline import ChapterSpan
+from core.audio.formats import SAMPLE_RATE, AudioFormat
+from core.audio.timeline import ChapterSpan
 from worker.audio import encode_run
 from worker.m4b_writer import M4bWriter
 

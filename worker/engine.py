@@ -1,25 +1,26 @@
 """The Kokoro synthesis engine: one ONNX Runtime session per worker process, made after fork."""
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from kokoro_onnx import Kokoro
 
-from core.audio_formats import SAMPLE_RATE
-from core.lexicon import EMPTY_LEXICON, Lexicon
-from core.markup import Override
-from core.model_files import ModelFiles
-from core.phonemizer import phonemize
-from core.settings import get_settings
-from core.speech import speak
-from core.voices import is_blend, parse_voice
-from core.word_timing import TimedWord
-from worker.providers import CPU, choose_providers
+from core.audio.formats import SAMPLE_RATE
+from core.speech.lexicon import EMPTY_LEXICON, Lexicon
+from core.speech.phonemizer import phonemize
+from core.speech.spoken import speak
+from core.speech.word_timing import TimedWord
+from core.text.markup import Override
+from core.voices.specs import is_blend, parse_voice
+from infra.model_files import ModelFiles
+from infra.settings import get_settings
+from worker.providers import COREML, CPU, choose_providers, coreml_compile_lock
 from worker.run_options import run_options
 from worker.timed_model import timed_model
 from worker.timed_synthesis import chunk_words, synthesize_timed
@@ -39,7 +40,7 @@ class Synthesis:
     normalize_ms: float
     phonemize_ms: float
     inference_ms: float
-    # The written words with their samples in ``audio`` (core/word_timing.py); estimated when
+    # The written words with their samples in ``audio`` (core/speech/word_timing.py); estimated when
     # the model gave no durations
     words: tuple[TimedWord, ...] = ()
     words_estimated: bool = False
@@ -66,16 +67,21 @@ def build_session(
     requested: str | None,
     options: Callable[[str], dict[str, str]] = lambda _: {},
 ) -> ort.InferenceSession:
-    """A session on the first provider that builds, falling back towards CPU."""
+    """A session on the first provider that builds, falling back towards CPU. A session with
+    CoreML among its providers is made under the compile lock of its cache directory
+    (``coreml_compile_lock``): one process of the host compiles, the others then load the
+    compiled model. Without CoreML there is no lock."""
     providers = choose_providers(ort.get_available_providers(), requested)
     last_error: Exception | None = None
     for index, provider in enumerate(providers):
+        tried = providers[index:]
         try:
-            return ort.InferenceSession(
-                model_path,
-                sess_options=session_options(threads),
-                providers=[(p, options(p)) for p in providers[index:]],
-            )
+            with _compile_lock(tried, options):
+                return ort.InferenceSession(
+                    model_path,
+                    sess_options=session_options(threads),
+                    providers=[(p, options(p)) for p in tried],
+                )
         except Exception as error:  # ORT raises its own, untyped, errors
             last_error = error
             if provider != CPU:
@@ -83,6 +89,16 @@ def build_session(
                     "provider %s failed to build a session (%s); falling back", provider, error
                 )
     raise RuntimeError(f"no ONNX Runtime provider could load {model_path}") from last_error
+
+
+def _compile_lock(
+    providers: list[str], options: Callable[[str], dict[str, str]]
+) -> AbstractContextManager[None]:
+    """The CoreML compile lock when ``providers`` include CoreML with a cache; else nothing."""
+    if COREML not in providers:
+        return nullcontext()
+    cache_dir = options(COREML).get("ModelCacheDirectory")
+    return coreml_compile_lock(Path(cache_dir)) if cache_dir else nullcontext()
 
 
 class SynthesisEngine:
@@ -142,7 +158,7 @@ class SynthesisEngine:
         lexicon: Lexicon = EMPTY_LEXICON,
         overrides: Sequence[Override] = (),
     ) -> Synthesis:
-        """Speak a chunk's written text: its spoken form (core/speech.py), then the model."""
+        """Speak a chunk's written text: its spoken form (core/speech/spoken.py), then the model."""
         spoken = speak(
             text,
             lang,
@@ -180,18 +196,3 @@ class SynthesisEngine:
             words=tuple(chunk_words(text, spoken.spoken, lang, timed)) if timed else (),
             words_estimated=timed.estimated if timed else False,
         )
-
-
-_engine: tuple[int, SynthesisEngine] | None = None
-
-
-def process_engine() -> SynthesisEngine | None:
-    """This process's engine, if it has loaded one (never an inherited parent's)."""
-    if _engine is not None and _engine[0] == os.getpid():
-        return _engine[1]
-    return None
-
-
-def set_process_engine(engine: SynthesisEngine) -> None:
-    global _engine
-    _engine = (os.getpid(), engine)

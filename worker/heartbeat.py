@@ -14,8 +14,14 @@ of their own could starve, and a child that dies alone is handled by the broker 
 its host's clock (which timed the chunk's start too), so that a worker restarted with the same
 host name and pids, as a container restarted by its restart policy is, is not taken for the one
 that died.
+
+With each beat the main process also lists the tasks it runs and holds reserved,
+``{queue}:holding:{host}:{pid}`` (same expiry): the reconciler's broadcast asks the same, but a
+worker of one process (worker/supervisor.py) busy with a chunk cannot answer it.
 """
 
+import contextlib
+import json
 import logging
 import os
 import threading
@@ -25,7 +31,8 @@ from datetime import UTC, datetime
 
 import redis
 
-from core.settings import Settings
+from infra.queue import TasksSeen
+from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,10 @@ def heartbeat_prefix(queue: str) -> str:
     return f"{queue}:heartbeat:"
 
 
+def holding_prefix(queue: str) -> str:
+    return f"{queue}:holding:"
+
+
 def check_heartbeat_settings(settings: Settings) -> None:
     """Refuse heartbeat settings under which a live worker would look dead between beats."""
     if settings.worker_dead_after_s < MIN_BEATS_PER_DEAD_AFTER * settings.worker_heartbeat_s:
@@ -59,11 +70,19 @@ def check_heartbeat_settings(settings: Settings) -> None:
 class Heartbeat:
     """The beats of one worker's main process, for itself and the pool processes it lists."""
 
-    def __init__(self, settings: Settings, pool_pids: Callable[[], Iterable[int]]):
+    def __init__(
+        self,
+        settings: Settings,
+        pool_pids: Callable[[], Iterable[int]],
+        holding: Callable[[], TasksSeen] | None = None,
+    ):
         self.settings = settings
         self.pool_pids = pool_pids
+        self.holding = holding
         self.client = redis.Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S)
         self.prefix = heartbeat_prefix(settings.queue) + settings.worker_host + ":"
+        self.holding_key = f"{holding_prefix(settings.queue)}{settings.worker_host}:{os.getpid()}"
+        self._held = TasksSeen()
         self._since = {os.getpid(): PROCESS_STARTED}
         self._listed_at = PROCESS_STARTED
         self._failing = False
@@ -86,7 +105,21 @@ class Heartbeat:
         with self.client.pipeline(transaction=False) as pipe:
             for pid, since in self._since.items():
                 pipe.set(f"{self.prefix}{pid}", repr(since), px=ttl_ms)
+            if self.holding is not None:
+                pipe.set(self.holding_key, self._list_held(), px=ttl_ms)
             pipe.execute()
+
+    def _list_held(self) -> str:
+        """What this worker runs and holds reserved, as JSON."""
+        # Its set changed while being read: the last listing (a beat old) stands
+        with contextlib.suppress(RuntimeError):
+            self._held = self.holding()
+        return json.dumps(
+            {
+                "chunks": sorted(self._held.chunk_ids),
+                "assembling": sorted(self._held.assembling_job_ids),
+            }
+        )
 
     def beat_and_log(self) -> None:
         """One beat; a Redis outage is logged when it starts and when it ends, not every beat."""
@@ -104,14 +137,18 @@ class Heartbeat:
     def forget(self) -> None:
         """A clean stop: this worker's keys go at once."""
         try:
-            self.client.delete(*(f"{self.prefix}{pid}" for pid in self._since))
+            self.client.delete(*(f"{self.prefix}{pid}" for pid in self._since), self.holding_key)
         except redis.RedisError as error:  # they expire anyway
             log.warning("could not remove the worker's heartbeat keys: %s", error)
 
 
-def start_heartbeat(settings: Settings, pool_pids: Callable[[], Iterable[int]]) -> threading.Event:
+def start_heartbeat(
+    settings: Settings,
+    pool_pids: Callable[[], Iterable[int]],
+    holding: Callable[[], TasksSeen] | None = None,
+) -> threading.Event:
     """Beat now and every KQ_WORKER_HEARTBEAT_S in a daemon thread; set the event to stop."""
-    heartbeat = Heartbeat(settings, pool_pids)
+    heartbeat = Heartbeat(settings, pool_pids, holding)
     stop = threading.Event()
 
     def loop() -> None:
@@ -123,6 +160,32 @@ def start_heartbeat(settings: Settings, pool_pids: Callable[[], Iterable[int]]) 
 
     threading.Thread(target=loop, name="kq-heartbeat", daemon=True).start()
     return stop
+
+
+def celery_requests_held() -> TasksSeen:
+    """The tasks this Celery worker runs and holds reserved (its main process's own record,
+    which a worker busy running a task in that process still reads from another thread)."""
+    from celery.worker import state
+
+    held = TasksSeen()
+    for request in [*state.active_requests, *state.reserved_requests]:
+        held.add(request.name, list(request.args))
+    return held
+
+
+def tasks_held_by_live_workers(settings: Settings) -> TasksSeen:
+    """What the workers of this queue whose heartbeat has not expired listed as running or
+    reserved at their last beat. Raises redis.RedisError when Redis is unreachable."""
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S)
+    keys = list(client.scan_iter(match=_redis_glob(holding_prefix(settings.queue)) + "*"))
+    held = TasksSeen()
+    for value in client.mget(keys) if keys else []:
+        if value is None:  # expired since the scan
+            continue
+        listed = json.loads(value)
+        held.chunk_ids.update(int(chunk_id) for chunk_id in listed["chunks"])
+        held.assembling_job_ids.update(str(job_id) for job_id in listed["assembling"])
+    return held
 
 
 def celery_pool_pids(pool) -> list[int]:

@@ -23,8 +23,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from core.audio_formats import SAMPLE_RATE
-from core.timeline import ChapterSpan
+from core.audio.formats import SAMPLE_RATE
+from core.audio.timeline import ChapterSpan
 
 MOVIE_TIMESCALE = 1000  # of the movie and track headers: milliseconds
 SAMPLES_PER_CHUNK = 64  # AAC frames listed as one chunk in the index (about 2.7 s)

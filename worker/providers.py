@@ -1,7 +1,16 @@
-"""Which ONNX Runtime execution providers to try, in order."""
+"""Which ONNX Runtime execution providers to try, in order, and each one's options."""
 
+import errno
+import fcntl
+import hashlib
+import logging
 import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -11,6 +20,13 @@ COREML = "CoreMLExecutionProvider"
 # time; ONNX Runtime's default cuDNN algorithm search (EXHAUSTIVE) times every candidate again
 # for each new shape. The heuristic picks an algorithm without running them.
 CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
+
+# CoreML's MLComputeUnits values (KQ_COREML_COMPUTE_UNITS; infra/settings.py lists the same)
+COREML_COMPUTE_UNITS = ("ALL", "CPUOnly", "CPUAndGPU", "CPUAndNeuralEngine")
+# The lock file in a CoreML cache directory that one compile at a time holds
+COREML_LOCK_NAME = ".compile.lock"
+# How long a process waits for another's CoreML compile before it gives up on CoreML
+COREML_LOCK_TIMEOUT_S = 900.0
 
 
 def choose_providers(
@@ -40,21 +56,112 @@ def choose_providers(
     return chosen
 
 
-def pool_for_platform(system: str | None = None) -> str:
-    """Prefork everywhere but macOS, where forking after CoreML/objc init crashes."""
-    return "threads" if (system or platform.system()) == "Darwin" else "prefork"
+def check_compute_units(value: str) -> str:
+    """``value`` as one of ``COREML_COMPUTE_UNITS`` (any letter case), or a ValueError that
+    says what to set instead."""
+    canonical = {units.lower(): units for units in COREML_COMPUTE_UNITS}.get(value.strip().lower())
+    if canonical is None:
+        raise ValueError(
+            f"KQ_COREML_COMPUTE_UNITS={value!r} is not a CoreML MLComputeUnits value: set it to "
+            f"one of {', '.join(COREML_COMPUTE_UNITS)}, or unset it for the default "
+            "(docs/apple-silicon.md)"
+        )
+    return canonical
 
 
-def provider_options(provider: str, coreml_compute_units: str, cache_dir: Path) -> dict[str, str]:
-    """Options for one provider. CoreML compiles to an MLProgram (the format that supports this
-    model's ops) and caches the compiled model in the data dir, so only the first start pays.
-    CUDA: ``CUDA_OPTIONS``."""
+def coreml_cache_key(model_print: str, ort_version: str) -> str:
+    """A short name for the compiled models of one model file under one ONNX Runtime.
+
+    ONNX Runtime names its cached CoreML model after the model's path, not its contents, and
+    never checks it again: the derived model (``<model>.timed.onnx``) keeps its path when its
+    source changes, so without this another model would load a stale compile."""
+    from worker.timed_model import DERIVATION
+
+    text = f"{model_print}\0timed-{DERIVATION}\0onnxruntime-{ort_version}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def coreml_cache_dir(cache_root: Path, model_print: str | None = None) -> Path:
+    """The CoreML ``ModelCacheDirectory`` of the model the service loads, under ``cache_root``
+    (``data_dir/coreml-cache``): one subdirectory per model file and ONNX Runtime version,
+    shared by every worker process of the host. ``model_print``: ``infra.model_files.model_print``
+    of the settings, read from them when not given."""
+    import onnxruntime
+
+    if model_print is None:
+        from infra.model_files import model_print as print_of
+        from infra.settings import get_settings
+
+        model_print = print_of(get_settings())
+    return cache_root / coreml_cache_key(model_print, onnxruntime.__version__)
+
+
+@contextmanager
+def coreml_compile_lock(
+    cache_dir: Path, timeout_s: float = COREML_LOCK_TIMEOUT_S, poll_s: float = 0.25
+) -> Iterator[None]:
+    """Held while a CoreML session is made with ``cache_dir`` as its ModelCacheDirectory: the
+    first process compiles the model into the cache, the others wait here and then load the
+    compiled model from it. A host with N workers compiles once, not N times, and no process
+    reads a compile another is still writing.
+
+    An exclusive ``flock`` on a file in ``cache_dir``; it belongs to the open file, so the
+    kernel releases it when its holder exits or dies. TimeoutError after ``timeout_s``."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / COREML_LOCK_NAME, "a+b") as lock_file:
+        started = time.monotonic()
+        waited = False
+        while True:
+            try:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+            if not waited:
+                waited = True
+                log.info(
+                    "waiting for another process's CoreML compile in %s (up to %.0f s)",
+                    cache_dir,
+                    timeout_s,
+                )
+            if time.monotonic() - started >= timeout_s:
+                raise TimeoutError(
+                    f"another process held the CoreML compile lock {cache_dir / COREML_LOCK_NAME}"
+                    f" for more than {timeout_s:.0f} s"
+                )
+            time.sleep(poll_s)
+        if waited:
+            log.info(
+                "CoreML compile lock free after %.1f s: loading from the cache in %s",
+                time.monotonic() - started,
+                cache_dir,
+            )
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
+def provider_options(
+    provider: str,
+    coreml_compute_units: str,
+    cache_dir: Path,
+    model_print: str | None = None,
+) -> dict[str, str]:
+    """Options for one provider. CUDA: ``CUDA_OPTIONS``.
+
+    CoreML compiles to an MLProgram (the format that supports this model's ops) on the compute
+    units of ``KQ_COREML_COMPUTE_UNITS``, and caches the compiled model under ``cache_dir``
+    (``data_dir/coreml-cache``) in a subdirectory of the model's own (``coreml_cache_dir``), so
+    only the first start on a host pays, once (``coreml_compile_lock``). Dynamic input shapes
+    stay allowed (``RequireStaticInputShapes`` is not set): every chunk has its own length."""
     if provider == CUDA:
         return dict(CUDA_OPTIONS)
     if provider == COREML:
         return {
             "ModelFormat": "MLProgram",
-            "MLComputeUnits": coreml_compute_units,
-            "ModelCacheDirectory": str(cache_dir),
+            "MLComputeUnits": check_compute_units(coreml_compute_units),
+            "ModelCacheDirectory": str(coreml_cache_dir(cache_dir, model_print)),
         }
     return {}

@@ -7,16 +7,18 @@ after the visibility timeout: their worker's heartbeat (``worker/heartbeat.py``)
 
 Every worker runs it in a thread of its main process, once at start and then every
 ``KQ_RECONCILE_INTERVAL_S``; a Redis lock lets one worker of the cluster run it per interval.
-``kokoro-queue reconcile`` runs it once.
+``kokoro-queue reconcile`` runs it once. The same turn deletes finished jobs past their time
+(``ttl_hours``, ``KQ_JOB_RETENTION_DAYS``).
 """
 
 import logging
 import threading
+from datetime import datetime
 
 import redis
 from celery import Celery
 
-from core.queue import (
+from infra.queue import (
     TasksSeen,
     send_assembly,
     send_chunks,
@@ -24,39 +26,50 @@ from core.queue import (
     tasks_unacked_in_broker,
     tasks_waiting_in_broker,
 )
-from core.settings import Settings
+from infra.settings import Settings
+from storage.blob_store import BlobStore
 from storage.blobs import blob_store
-from storage.job_end import ending_jobs, job_end_effects
+from storage.db import transaction, utcnow
+from storage.job_end import JobEndEffects, ending_jobs, job_end_effects
+from storage.jobs import delete_job, expired_jobs
 from storage.reconcile import Deliveries, Reconciliation, reconcile_jobs
-from worker.heartbeat import live_processes
+from worker.heartbeat import live_processes, tasks_held_by_live_workers
 
 log = logging.getLogger(__name__)
 
+# Expired jobs deleted per transaction
+EXPIRE_BATCH = 100
 
-def tasks_held(celery: Celery, settings: Settings) -> tuple[TasksSeen, Deliveries]:
+
+def tasks_held(celery: Celery, settings: Settings) -> tuple[TasksSeen, Deliveries, datetime]:
     """The tasks this queue's Redis lists or its live workers hold, and those delivered and not
     yet acknowledged, with the worker processes alive. Read before the database, so that work
     is either seen here or already recorded there; the lists before the unacknowledged set, so
-    that a message delivered in between is seen in one of them."""
+    that a message delivered in between is seen in one of them. Also when they were first read."""
+    asked_at = utcnow()
     held = tasks_waiting_in_broker(settings)
     # Delivered and not yet acknowledged (acks_late): running, or reserved by a worker. A worker
     # that dies whole leaves its messages here until the visibility timeout (its heartbeat
     # tells); a killed pool child's message is given back at once (reject_on_worker_lost).
     unacked = tasks_unacked_in_broker(settings)
-    # What workers run after Redis restarted empty is in no Redis structure at all
+    # What workers run after Redis restarted empty is in no Redis structure at all; a busy
+    # worker of one process (worker/supervisor.py) cannot answer the broadcast, and what it
+    # holds is in its heartbeat
     held.update(tasks_on_workers(celery, settings))
+    held.update(tasks_held_by_live_workers(settings))
     delivered = Deliveries(
-        chunk_ids=unacked.chunk_ids,
-        assembly_job_ids=unacked.assembling_job_ids,
+        chunk_ids=unacked.tasks.chunk_ids,
+        assembly_job_ids=unacked.tasks.assembling_job_ids,
         live_processes=live_processes(settings),
         dead_after_s=settings.worker_dead_after_s,
+        chunk_delivered_at=unacked.chunk_delivered_at,
     )
-    return held, delivered
+    return held, delivered, asked_at
 
 
 def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
     """One pass over this queue's unfinished jobs (other queues' pools mind their own)."""
-    held, delivered = tasks_held(celery, settings)
+    held, delivered, asked_at = tasks_held(celery, settings)
     effects = job_end_effects(celery, blob_store(settings))
     with ending_jobs(settings.sqlalchemy_url, effects) as ends:
         result = reconcile_jobs(
@@ -69,6 +82,7 @@ def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
             stalled_after_s=settings.stalled_job_timeout_s,
             in_flight_per_job=settings.in_flight_per_job,
             delivered=delivered,
+            held_as_of=asked_at,
         )
     for chunk in result.chunks:
         send_chunks(
@@ -87,6 +101,23 @@ def reconcile_once(celery: Celery, settings: Settings) -> Reconciliation:
     return result
 
 
+def expire_once(settings: Settings, store: BlobStore | None = None) -> int:
+    """Delete the finished jobs past their time (a job's ``ttl_hours``, else
+    KQ_JOB_RETENTION_DAYS) with the audio no other job holds; how many went."""
+    store = store or blob_store(settings)
+    gone = 0
+    while True:
+        with transaction(settings.sqlalchemy_url) as session:
+            expired = expired_jobs(session, utcnow(), settings.job_retention_days, EXPIRE_BATCH)
+            released = {job_id: delete_job(session, job_id, owner) for job_id, owner in expired}
+        for job_id, unused in released.items():
+            if unused is not None:
+                JobEndEffects(store, notify=lambda *_: None).discard_audio(job_id, unused)
+        gone += len(expired)
+        if len(expired) < EXPIRE_BATCH:
+            return gone
+
+
 def _take_turn(settings: Settings) -> bool:
     """One reconciler per interval across the cluster."""
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
@@ -103,6 +134,8 @@ def start_reconciler(celery: Celery, settings: Settings) -> threading.Event:
             try:
                 if _take_turn(settings):
                     reconcile_once(celery, settings)
+                    if expired := expire_once(settings):
+                        log.info("deleted %d finished jobs past their time", expired)
             except Exception:  # the broker or database may be down: that is when it matters
                 log.exception(
                     "reconciler pass failed; next try in %.0f s", settings.reconcile_interval_s

@@ -15,21 +15,28 @@ import time
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from core.audio_formats import SAMPLE_RATE
-from core.audio_stream import encode_chunk
-from core.lexicon import job_lexicon
-from core.markup import overrides_from_json
-from core.queue import SYNTHESIZE_CHUNK, send_chunks, send_parts
-from core.settings import get_settings
-from core.states import JobStatus
-from core.word_timing import shifted
+from core.audio.formats import SAMPLE_RATE
+from core.audio.stream import encode_chunk
+from core.jobs.states import JobStatus
+from core.speech.word_timing import shifted
+from infra.queue import SYNTHESIZE_CHUNK, send_chunks, send_parts
+from infra.settings import get_settings
 from storage.blob_store import BlobStore, chunk_key
 from storage.blobs import blob_store
 from storage.db import transaction
 from storage.job_end import JobEndEffects, JobEnds, ending_jobs, job_end_effects
-from storage.jobs import ChunkTiming, finish_chunk, release_chunks, retry_chunk, start_chunk
+from storage.jobs import (
+    ChunkTiming,
+    finish_chunk,
+    record_chunk_audio,
+    release_chunks,
+    retry_chunk,
+    start_chunk,
+)
+from storage.proof import record_chunk_proof
 from worker.app import app, load_engine
 from worker.audio import chunk_audio, levels_of
+from worker.proof import check_finished_chunk, made_chunk
 
 log = logging.getLogger(__name__)
 
@@ -96,24 +103,19 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
     if work is None:
         return "skipped"
     engine = load_engine()
-    result = engine.synthesize(
-        work.text,
-        work.voice,
-        work.speed,
-        work.lang,
-        lexicon=job_lexicon(settings.lexicon_path, work.pronunciations),
-        overrides=overrides_from_json(work.overrides),
-    )
+    # A proofed job's chunk is heard back, and made again when doubtful (worker/proof.py)
+    result, proofreader, proof = made_chunk(engine, work, settings)
     encode_started = time.perf_counter()
     key = chunk_key(work.job_id, work.index)
     audio, start = chunk_audio(result.audio)
     # Word samples move with the trimmed start and stay within what is stored
     words = shifted(result.words, start, len(audio))
-    process_store().put(key, encode_chunk(audio))
+    stored_bytes = process_store().put(key, encode_chunk(audio))
     levels = levels_of(audio)
     timing = ChunkTiming(
         tokens=result.tokens,
         audio_key=key,
+        audio_bytes=stored_bytes,
         audio_seconds=len(audio) / SAMPLE_RATE,
         peak=levels.peak,
         sum_squares=levels.sum_squares,
@@ -127,16 +129,27 @@ def synthesize_chunk(self, chunk_id: int, job_id: str, index: int) -> str:
         worker_rss_mb=peak_rss_mb(),
         words=[word.as_row() for word in words],
         words_estimated=result.words_estimated,
+        proof=proof.as_row() if proof else None,
+        proof_verdict=proof.verdict if proof else None,
     )
     with ending_jobs(database_url(), end_effects()) as ends:
         finished = finish_chunk(ends.session, chunk_id, work.job_id, timing)
+        if work.proof and finished.first_time:  # after finish_chunk: the job row is locked
+            record_chunk_proof(ends.session, work.job_id, chunk_id, timing.proof)
         # Cancelled, failed or deleted while this ran: what this chunk wrote goes too
         job_status = ends.discard_audio_if_ended(work.job_id)
+        if job_status is not None and work.content_key and work.reuse_scope is not None:
+            record_chunk_audio(ends.session, work.reuse_scope, work.content_key, timing)
         # This chunk's slot in its job's in-flight window passes to the job's next chunk
         next_chunks = release_chunks(ends.session, work.job_id, 1) if finished.first_time else []
+    if job_status is None:  # deleted: no row refers to this chunk's audio
+        process_store().delete_prefix(key)
     send_chunks(app, work.job_id, next_chunks, work.priority, work.queue)
     if job_status != JobStatus.RUNNING:
         return job_status or "deleted"
     # Sent after the commit, by the one chunk whose update completed its chapter
     send_parts(app, finished.parts, work.queue, settings)
+    if proofreader is not None and proofreader.after_finish and finished.first_time:
+        # A job's first chunk is heard once it is out: its audio is never held back
+        check_finished_chunk(proofreader, result, database_url(), chunk_id, work.job_id)
     return "done"

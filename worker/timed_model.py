@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.model_files import KnownFile, mismatch, sha256_of
+from infra.model_files import KnownFile, mismatch, sha256_of
 
 log = logging.getLogger(__name__)
 

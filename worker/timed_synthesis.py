@@ -20,10 +20,16 @@ from kokoro_onnx.config import MAX_PHONEME_LENGTH, SAMPLE_RATE
 from kokoro_onnx.session import input_dtypes
 from kokoro_onnx.trim import trim as trim_audio
 
-from core.languages import is_english
-from core.normalize import spoken_form
-from core.phonemizer import phonemize
-from core.word_timing import SAMPLES_PER_FRAME, TimedWord, even_edges, timed_words, token_edges
+from core.speech.languages import is_english
+from core.speech.phonemizer import phonemize
+from core.speech.word_timing import (
+    SAMPLES_PER_FRAME,
+    TimedWord,
+    even_edges,
+    timed_words,
+    token_edges,
+)
+from core.text.normalize import spoken_form
 
 # kokoro-onnx's create() defaults: the silence after a batch that ends a sentence or a clause
 SENTENCE_PAUSE_S = 0.25

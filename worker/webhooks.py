@@ -1,13 +1,13 @@
 """The ``deliver_webhook`` task: POST a finished job's signed event to its callback_url.
 
-Sent (by name, core.queue.send_webhook) after the commit that finished the job. The task
+Sent (by name, infra.queue.send_webhook) after the commit that finished the job. The task
 re-reads the job, so the event says what the database says. 2xx is delivered; connection
 errors, timeouts, 429 and 5xx are retried with exponential backoff up to
 ``KQ_WEBHOOK_MAX_RETRIES`` times; any other answer is final. Every attempt is recorded on the
 job. An attempt holds a worker slot for at most about ``KQ_WEBHOOK_TIMEOUT_S`` per phase
 (connect, send, first byte); chunk tasks never wait on it.
 
-The host name is resolved once per attempt; the addresses are checked (core.callback_urls) and
+The host name is resolved once per attempt; the addresses are checked (core.jobs.callback_urls) and
 the connection goes to one of them, with the URL's name kept for the Host header and for TLS
 (SNI and the certificate check): a second look-up could answer with an address the check would
 have refused (DNS rebinding).
@@ -23,17 +23,17 @@ from functools import lru_cache
 import httpx
 from celery.utils.time import get_exponential_backoff_interval
 
-from core.callback_urls import CallbackRefused, checked_addresses
-from core.queue import DELIVER_WEBHOOK, visibility_timeout_s
-from core.settings import get_settings
-from core.states import JobStatus
-from core.webhooks import (
+from core.jobs.callback_urls import CallbackRefused, checked_addresses
+from core.jobs.states import JobStatus
+from core.jobs.webhooks import (
     build_payload,
     delivery_id,
     encode_body,
     event_name,
     signed_headers,
 )
+from infra.queue import DELIVER_WEBHOOK, visibility_timeout_s
+from infra.settings import get_settings
 from storage.db import transaction
 from storage.job_queries import get_job
 from storage.jobs import record_webhook_attempt, record_webhook_delivered

@@ -1,10 +1,12 @@
 """/v1/batches: many jobs (or book files) submitted together, followed with one status."""
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from api.auth import authenticate
-from api.deps import ApiKeyDep, CeleryDep, SessionDep, SettingsDep
-from api.errors import not_found
+from api.book_details import discard_cover
+from api.casts import with_saved_cast
+from api.deps import ApiKeyDep, CeleryDep, ReadersDep, SessionDep, SettingsDep, StoreDep
+from api.errors import HTTPException, not_found
 from api.job_request import OPENAPI_BATCH_BODY, BatchRequestDep
 from api.job_views import batch_out
 from api.openapi import errors
@@ -29,9 +31,14 @@ def create(
     settings: SettingsDep,
     celery: CeleryDep,
     principal: ApiKeyDep,
+    store: StoreDep,
+    readers: ReadersDep,
 ) -> BatchOut:
     # Every job is checked before any is stored: a bad one rejects the batch, nothing is left
-    plans = [check_submission(settings, principal, body) for body in bodies]
+    bodies = [with_saved_cast(settings, principal, body) for body in bodies]
+    plans = [
+        readers.read_from_thread(check_submission, settings, principal, body) for body in bodies
+    ]
     sessions = session_factory(settings.sqlalchemy_url)
     with sessions.begin() as session:
         enforce_quota(session, principal, new_jobs=len(bodies))
@@ -49,12 +56,15 @@ def create(
                     plan,
                     batch_id=batch.id,
                     counted=False,
+                    store=store,
                 )
             )
     except HTTPException:
         # The queue went away part way: the batch is refused whole, and nothing of it is kept
         with sessions.begin() as session:
             discard_batch(session, batch.id, principal.owner)
+        for job in jobs:  # their covers (storage/covers.py)
+            discard_cover(store, job.cover_key)
         raise
     response.headers["Location"] = f"/v1/batches/{batch.id}"
     return batch_out(batch.id, batch.created_at, jobs)

@@ -5,9 +5,10 @@ No build step and nothing from outside: the page, its script and its stylesheet 
 (``api/routers/web.py``); its script signs in with the web app's key module.
 """
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from api.errors import missing
 from api.routers.web import static_file, static_page
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
@@ -23,5 +24,5 @@ def dashboard() -> HTMLResponse:
 @router.get("/dashboard/{name}")
 def dashboard_asset(name: str) -> Response:
     if name not in ASSETS:
-        raise HTTPException(404, "no such dashboard file")
+        raise missing("no such dashboard file")
     return static_file(name)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends
 
 from api.auth import authenticate
 from api.schemas import FormatOut
-from core.audio_formats import FORMATS
+from core.audio.formats import FORMATS
 
 router = APIRouter(prefix="/v1/formats", tags=["voices"], dependencies=[Depends(authenticate)])
 

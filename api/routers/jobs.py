@@ -2,23 +2,32 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from api.auth import Principal, authenticate
-from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, SessionDep, SettingsDep, StoreDep
+from api.casts import with_saved_cast
+from api.deps import (
+    ApiKeyDep,
+    CeleryDep,
+    EndEffectsDep,
+    ReadersDep,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+)
 from api.downloads import audio_download
-from api.errors import not_found
+from api.errors import bad_request, conflict, missing, not_found
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.job_views import etag, job_out
 from api.live import job_audio, job_events
 from api.openapi import NOT_MODIFIED, audio_file, errors, live_stream, text_file
 from api.schemas import ChapterOut, JobOut, JobPage, TimingsOut, WordTimingOut
 from api.submission import check_submission, submit_job
-from core.audio_formats import AudioFormat, StreamFormat, media_types
-from core.states import JobStatus
-from core.subtitles import build_cues, to_srt, to_vtt, word_cues
-from core.word_timing import placed_words, seconds
+from core.audio.formats import AudioFormat, StreamFormat, media_types
+from core.audio.subtitles import build_cues, to_srt, to_vtt, word_cues
+from core.jobs.states import JobStatus
+from core.speech.word_timing import placed_words, seconds
 from storage.blob_store import BlobStore, chapter_audio_key
 from storage.db import session_factory
 from storage.job_end import ending_jobs
@@ -61,11 +70,16 @@ def create(
     settings: SettingsDep,
     celery: CeleryDep,
     principal: ApiKeyDep,
+    store: StoreDep,
+    readers: ReadersDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JobOut:
-    checked = check_submission(settings, principal, body)
+    body = with_saved_cast(settings, principal, body)
+    checked = readers.read_from_thread(check_submission, settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
-    job = submit_job(sessions, celery, settings, principal, body, checked, idempotency_key)
+    job = submit_job(
+        sessions, celery, settings, principal, body, checked, idempotency_key, store=store
+    )
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(job)
 
@@ -83,8 +97,7 @@ def list_(
             session, owner=principal.owner, limit=limit, cursor=cursor, status=status_
         )
     except ValueError as error:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
+        raise bad_request(
             "invalid cursor: give the `next_cursor` of an earlier page, or none for the first",
         ) from error
     return JobPage(jobs=[job_out(j) for j in jobs], next_cursor=next_cursor)
@@ -148,10 +161,7 @@ def _download(
 def finished_job(session, job_id: str, principal: Principal) -> Job:
     job = find_job(session, job_id, principal)
     if job.status != JobStatus.SUCCEEDED or not job.audio_key:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"job {job_id} is {job.status}; audio is available once it has succeeded",
-        )
+        raise conflict(f"job {job_id} is {job.status}; audio is available once it has succeeded")
     return job
 
 
@@ -198,7 +208,7 @@ def chapter_audio(
     job = finished_job(session, job_id, principal)
     fmt = AudioFormat(job.format)
     if not job.chapters or not 0 <= index < len(job.chapters):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} has no chapter {index}")
+        raise missing(f"job {job_id} has no chapter {index}")
     return _download(
         request,
         store,
@@ -277,9 +287,7 @@ def cancel(
     if job is None:
         raise not_found(f"job {job_id}")
     if job.status != JobStatus.CANCELLED:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"job {job_id} already {job.status}; nothing to cancel"
-        )
+        raise conflict(f"job {job_id} already {job.status}; nothing to cancel")
     return job_out(job)
 
 
@@ -310,8 +318,7 @@ def events(
     # to int(). The ids are 1 to the job's chunk count; a larger number (20 nines would not
     # even fit the database's integers) was never sent
     if not (after.isascii() and after.isdigit()) or int(after) > job.chunks_total:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
+        raise bad_request(
             f"Last-Event-ID must be the id of an event this sent: a whole number, at most "
             f"{job.chunks_total} (the job's chunks)",
         )
@@ -355,7 +362,8 @@ def delete(
     job_id: str, settings: SettingsDep, principal: ApiKeyDep, effects: EndEffectsDep
 ) -> Response:
     with session_factory(settings.sqlalchemy_url).begin() as session:
-        if not delete_job(session, job_id, principal.owner):
+        unused = delete_job(session, job_id, principal.owner)
+        if unused is None:
             raise not_found(f"job {job_id}")
-    effects.discard_audio(job_id)
+    effects.discard_audio(job_id, unused)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,8 +5,8 @@ from fastapi import APIRouter, Depends
 from api.auth import authenticate
 from api.deps import SettingsDep
 from api.schemas import LanguageOut
-from core.languages import supported_languages, voice_language
-from core.model_files import list_voices
+from core.speech.languages import supported_languages, voice_language
+from infra.model_files import list_voices
 
 router = APIRouter(prefix="/v1/languages", tags=["voices"], dependencies=[Depends(authenticate)])
 

@@ -8,22 +8,22 @@ map to voices of the loaded voices file; Kokoro voice names and blends work too.
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import authenticate
-from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, SettingsDep
-from api.errors import not_found
+from api.deps import ApiKeyDep, CeleryDep, EndEffectsDep, ReadersDep, SettingsDep
+from api.errors import not_found, unprocessable
 from api.live import job_audio
 from api.openapi import errors, live_stream
 from api.schemas import JobCreate
 from api.submission import check_submission, submit_job
-from core.audio_formats import StreamFormat, media_types
-from core.model_files import list_voices
-from core.openai_voices import voice_for_openai_name
-from core.settings import Settings
+from core.audio.formats import StreamFormat, media_types
+from core.voices.openai_names import voice_for_openai_name
+from infra.model_files import list_voices
+from infra.settings import Settings
 from storage.db import session_factory
 from storage.job_end import JobEndEffects, ending_jobs
 
@@ -68,14 +68,13 @@ class ModelList(BaseModel):
 
 
 def kokoro_voice(settings: Settings, voice: str) -> str:
-    """A voice of the request as a voice of the loaded voices file (core/openai_voices.py)."""
+    """A voice of the request as a voice of the loaded voices file (core/voices/openai_names.py)."""
     return voice_for_openai_name(voice, settings.openai_voice_map, list_voices(settings))
 
 
 def _speech_job(settings: Settings, request: SpeechRequest) -> JobCreate:
     if request.model not in MODELS:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+        raise unprocessable(
             f"unknown model {request.model!r}; use one of {', '.join(MODELS)}",
         )
     try:
@@ -121,11 +120,12 @@ def speech(
     celery: CeleryDep,
     effects: EndEffectsDep,
     principal: ApiKeyDep,
+    readers: ReadersDep,
 ) -> StreamingResponse:
     """Text to speech, OpenAI style, through the queue at the highest priority. The response
     starts with the first chunk's audio; it is also kept as a job (`X-KQ-Job-Id`)."""
     body = _speech_job(settings, request)
-    checked = check_submission(settings, principal, body)
+    checked = readers.read_from_thread(check_submission, settings, principal, body)
     sessions = session_factory(settings.sqlalchemy_url)
     job = submit_job(sessions, celery, settings, principal, body, checked)
     fmt = request.response_format

@@ -2,16 +2,18 @@
 
 from datetime import MINYEAR, UTC, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from api.auth import authenticate
 from api.deps import ApiKeyDep, SessionDep, SettingsDep
+from api.errors import unprocessable
 from api.openapi import errors
-from core.queue import broker_queue_depth
-from core.states import JobStatus
+from core.jobs.states import JobStatus
+from core.speech.proof import VERDICTS as PROOF_VERDICTS
+from infra.queue import broker_queue_depth
 from storage.db import utcnow
 from storage.metrics import metric_values
 from storage.stats import throughput_report
@@ -36,16 +38,10 @@ def stats(
     """Throughput over chunks finished in [since, until] (ISO 8601; default the last hour)."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"`{name}` needs a timezone, e.g. 2026-01-01T00:00:00Z",
-            )
+            raise unprocessable(f"`{name}` needs a timezone, e.g. 2026-01-01T00:00:00Z")
     since, until = _in_utc(since), _in_utc(until)
     if since and since >= (until or utcnow()):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "`since` must be before `until` (default: now)",
-        )
+        raise unprocessable("`since` must be before `until` (default: now)")
     # The figures are about the service; the recent jobs listed are the caller's own
     return throughput_report(
         session, since, until, broker_queue_depth(settings), owner=principal.owner
@@ -75,6 +71,21 @@ class _DatabaseCollector:
             jobs.add_metric([state.value], v["jobs"].get(state.value, 0))
         yield jobs
         yield CounterMetricFamily("kq_chunks_done", "Chunks synthesized", value=v["chunks_done"])
+        yield CounterMetricFamily(
+            "kq_chunks_reused", "Chunks whose audio was made before", value=v["chunks_reused"]
+        )
+        proofed = CounterMetricFamily(
+            "kq_proof_chunks",
+            "Chunks heard back by proof-listening, by verdict",
+            labels=["verdict"],
+        )
+        for verdict in PROOF_VERDICTS:
+            proofed.add_metric([verdict], v["proof_verdicts"].get(verdict, 0))
+        yield proofed
+        stored = GaugeMetricFamily("kq_storage_bytes", "Audio kept in storage", labels=["kind"])
+        stored.add_metric(["chunk_audio"], v["storage"]["chunk_audio_bytes"])
+        stored.add_metric(["finished_files"], v["storage"]["finished_file_bytes"])
+        yield stored
         yield CounterMetricFamily("kq_audio_seconds", "Audio produced", value=v["audio_seconds"])
         yield CounterMetricFamily("kq_chars_done", "Characters synthesized", value=v["chars_done"])
         yield HistogramMetricFamily(

@@ -1,23 +1,25 @@
 """/v1/text/preview: what a job would say, chunk by chunk, before any compute is spent on it.
 
 The chunks are planned and spoken by the code the service itself runs (api/submission.py and
-core/speech.py): the spoken form here is exactly what a worker would speak.
+core/speech/spoken.py): the spoken form here is exactly what a worker would speak.
 """
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import authenticate
-from api.deps import ApiKeyDep, SettingsDep
+from api.casts import with_saved_cast
+from api.deps import ApiKeyDep, ReadersDep, SettingsDep
+from api.errors import payload_too_large, service_unavailable
 from api.job_request import OPENAPI_JOB_BODY, JobRequestDep
 from api.openapi import errors
 from api.schemas import PreviewChunk, PreviewOut
-from api.submission import check_submission
-from core.languages import is_spaced
-from core.lexicon import LexiconError, job_lexicon
-from core.phonemizer import phonemize, token_count
-from core.timeline import pause_seconds
-from core.voice_catalog import language_warnings
+from api.submission import chapter_titles, check_submission
+from core.audio.timeline import pause_seconds
+from core.speech.languages import is_spaced
+from core.speech.lexicon import LexiconError, job_lexicon
+from core.speech.phonemizer import phonemize, token_count
+from core.voices.catalog import language_warnings
 
 router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(authenticate)])
 
@@ -32,29 +34,33 @@ TOKENS_PER_SECOND = 14.0
     responses=errors(400, 413, 415, 422),
     openapi_extra=OPENAPI_JOB_BODY,
 )
-async def preview(body: JobRequestDep, settings: SettingsDep, principal: ApiKeyDep) -> PreviewOut:
+async def preview(
+    body: JobRequestDep, settings: SettingsDep, principal: ApiKeyDep, readers: ReadersDep
+) -> PreviewOut:
     """The spoken form, chunks, phonemes and token counts a job with this body would get
-    (the same body as `POST /v1/jobs`; nothing is stored and no worker is needed)."""
+    (the same body as `POST /v1/jobs`; nothing is stored and no worker is needed), and its
+    chapters: a text's Markdown # headings read as chapters are listed as such."""
     chars = sum(len(text) for text in body.texts())
     if chars > settings.preview_max_chars:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
+        raise payload_too_large(
             f"a preview reads at most {settings.preview_max_chars} characters "
             f"(KQ_PREVIEW_MAX_CHARS), this text has {chars}: preview a chapter or a few pages",
         )
-    return await run_in_threadpool(_preview, body, settings, principal)
+    if isinstance(body.cast, str):
+        body = await run_in_threadpool(with_saved_cast, settings, principal, body)
+    return await readers.read(_preview, body, settings, principal)
 
 
 def _preview(body, settings, principal) -> PreviewOut:
     # Imported here, on the first preview: the spoken-form normalizer takes seconds to load,
     # which the API's start-up does not pay
-    from core.speech import speak
+    from core.speech.spoken import speak
 
     checked = check_submission(settings, principal, body)
     try:
         lexicon = job_lexicon(settings.lexicon_path, body.pronunciation_entries())
     except LexiconError as error:  # the server's file: not the caller's fault
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+        raise service_unavailable(str(error)) from error
     chunks = []
     seconds = 0.0
     for chunk in checked.chunks:
@@ -78,6 +84,7 @@ def _preview(body, settings, principal) -> PreviewOut:
                 phonemes=spoken.phonemes,
                 tokens=tokens,
                 voice=chunk.voice or checked.voice,
+                speaker=chunk.speaker,
                 pause_after=chunk.pause_after,
                 pause_seconds=round(pause, 3),
                 estimated_seconds=round(estimated, 3),
@@ -88,6 +95,8 @@ def _preview(body, settings, principal) -> PreviewOut:
         chunks=chunks,
         estimated_audio_seconds=round(seconds, 1),
         warnings=language_warnings([checked.voice, *(c.voice for c in chunks)], body.lang),
+        chapters=chapter_titles(body),
+        chapters_from_headings=body.chapters_from_headings,
     )
 
 

@@ -12,10 +12,11 @@ from api.openapi import errors
 from api.sample_slots import RedisSampleSlots, SampleSlots
 from api.schemas import LanguageCode, Speed, VoiceOut
 from api.voice_samples import SAMPLE_HEADER, fetch_sample, plan_sample
-from core.audio_formats import SampleFormat
-from core.model_files import default_voice, list_voices
-from core.samples import SAMPLE_MAX_CHARS
-from core.voice_catalog import voice_info
+from core.audio.formats import SampleFormat
+from core.speech.lexicon import MAX_PHONEMES_CHARS
+from core.voices.catalog import voice_info
+from core.voices.samples import SAMPLE_MAX_CHARS
+from infra.model_files import default_voice, list_voices
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"], dependencies=[Depends(authenticate)])
 
@@ -105,13 +106,23 @@ async def voice_sample(
         LanguageCode | None,  # type: ignore[valid-type]
         Query(description="the text's language; default: the voice's own, else en-us"),
     ] = None,
+    phonemes: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_PHONEMES_CHARS,
+            description="say the whole `text` with these Kokoro IPA phonemes (a pronunciation "
+            "heard before it is saved)",
+        ),
+    ] = None,
 ) -> Response:
     """A few seconds of the voice, made by a worker at the top priority and kept: the same
     request again is served from storage (`X-KQ-Sample: cached`) until the model or voices
     files change. A key waits for at most `KQ_MAX_SAMPLES_IN_FLIGHT_PER_KEY` samples at once;
     one of its own text is kept for it alone, one of the default text for every key."""
     owner = principal.owner
-    order = await run_in_threadpool(plan_sample, settings, owner, voice, text, speed, lang, fmt)
+    order = await run_in_threadpool(
+        plan_sample, settings, owner, voice, text, speed, lang, fmt, phonemes
+    )
     sample = await fetch_sample(settings, celery, store, slots, owner, order)
     return Response(
         sample.audio, media_type=sample.media_type, headers={SAMPLE_HEADER: sample.source}

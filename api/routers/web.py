@@ -13,8 +13,10 @@ code under one Content-Security-Policy.
 from importlib.resources import files
 from pathlib import PurePosixPath
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+
+from api.errors import missing
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 
@@ -53,10 +55,10 @@ def static_file(relative: str) -> Response:
     path = PurePosixPath(relative)
     media_type = MEDIA_TYPES.get(path.suffix)
     if media_type is None or path.is_absolute() or ".." in path.parts or not path.parts:
-        raise HTTPException(404, "no such file")
+        raise missing("no such file")
     resource = STATIC.joinpath(*path.parts)
     if not resource.is_file():
-        raise HTTPException(404, "no such file")
+        raise missing("no such file")
     return Response(resource.read_bytes(), media_type=media_type, headers=HEADERS)
 
 

@@ -26,7 +26,7 @@ from cli.doctor.services import (
     check_redis,
     check_workers,
 )
-from core.settings import Settings
+from infra.settings import Settings
 
 SECTIONS = (
     "settings",

@@ -5,7 +5,7 @@ Only looks: it never assembles the model."""
 from importlib.util import find_spec
 
 from cli.doctor.check import FAIL, OK, WARN, Check, file_size
-from core.settings import Settings
+from infra.settings import Settings
 
 SECTION = "model and voices"
 REPLACE_HINT = (
@@ -20,7 +20,7 @@ def _passed_over(name: str, notes: tuple[str, ...]) -> list[Check]:
 
 
 def _official_name(digest: str) -> str:
-    from core.model_files import OFFICIAL_MODELS
+    from infra.model_files import OFFICIAL_MODELS
 
     for variant, known in OFFICIAL_MODELS.items():
         if known.sha256 == digest:
@@ -29,7 +29,7 @@ def _official_name(digest: str) -> str:
 
 
 def check_model(settings: Settings) -> list[Check]:
-    from core.model_files import FROM_EMBEDDED, FROM_SETTING, choose_model, sha256_of
+    from infra.model_files import FROM_EMBEDDED, FROM_SETTING, choose_model, sha256_of
 
     choice = choose_model(settings)
     passed_over = _passed_over("model", choice.passed_over)
@@ -56,7 +56,7 @@ def check_model(settings: Settings) -> list[Check]:
 
 
 def _check_embedded_model(settings: Settings, reason: str) -> Check:
-    from core.model_files import (
+    from infra.model_files import (
         EMBEDDED_MODEL_NAME,
         EMBEDDED_MODEL_PARTS,
         EMBEDDED_MODEL_SHA256,
@@ -115,7 +115,7 @@ def _check_embedded_model(settings: Settings, reason: str) -> Check:
 
 
 def check_voices(settings: Settings) -> list[Check]:
-    from core.model_files import ModelFilesError, choose_voices, default_voice, list_voices
+    from infra.model_files import ModelFilesError, choose_voices, default_voice, list_voices
 
     try:
         choice = choose_voices(settings)

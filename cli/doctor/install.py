@@ -6,7 +6,7 @@ import sys
 from importlib import metadata
 
 from cli.doctor.check import FAIL, OK, WARN, Check
-from core.settings import Settings
+from infra.settings import Settings
 
 MIN_PYTHON = (3, 11)
 

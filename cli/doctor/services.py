@@ -4,13 +4,13 @@ workers on our queue, the API and Flower. Each is asked once, with a short timeo
 from pathlib import Path
 
 from cli.doctor.check import FAIL, OK, TIMEOUT_S, WARN, Check, hide_password
-from core.settings import Settings
+from infra.settings import Settings
 
 
 def check_redis(settings: Settings) -> list[Check]:
     import redis
 
-    from core.queue import broker_queue_depth
+    from infra.queue import broker_queue_depth
 
     url = hide_password(settings.redis_url)
     try:
@@ -113,7 +113,7 @@ def check_database(settings: Settings) -> list[Check]:
 
 
 def check_workers(settings: Settings, redis_ok: bool) -> list[Check]:
-    from core.queue import make_celery
+    from infra.queue import make_celery
 
     if not redis_ok:
         return [

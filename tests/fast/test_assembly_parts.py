@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import delete, func, select
 
-from core.audio_formats import SAMPLE_RATE
-from core.chunk_plan import PlannedChunk, plan_chunks
-from core.loudness import Levels
-from core.states import JobStatus
-from core.timeline import MIN_PART_BREAK_SECONDS, pause_samples
+from core.audio.formats import SAMPLE_RATE
+from core.audio.loudness import Levels
+from core.audio.timeline import MIN_PART_BREAK_SECONDS, pause_samples
+from core.jobs.states import JobStatus
+from core.text.chunk_plan import PlannedChunk, plan_chunks
 from storage.db import session_factory, transaction
 from storage.job_end import ending_jobs
 from storage.job_queries import placed_chunks
@@ -41,6 +41,7 @@ from storage.parts import (
     unfinished_parts,
 )
 from tests.fast import test_job_states as states
+from tests.support.fast import made_chunk
 
 # The job-state tests' migrated database (a copy per test) and job-end effects
 migrated, settings, effects = states.migrated, states.settings, states.effects
@@ -123,19 +124,10 @@ def synthesized(index: int) -> Levels:
 
 def timing(index: int, *, silent: bool = False) -> ChunkTiming:
     levels = Levels() if silent else synthesized(index)
-    return ChunkTiming(
-        tokens=10,
-        audio_key=f"chunks/{index}.flac",
-        audio_seconds=levels.samples / SAMPLE_RATE,
+    return made_chunk(
+        f"chunks/{index}.flac",
+        levels.samples / SAMPLE_RATE,
         peak=levels.peak,
-        normalize_ms=1.0,
-        phonemize_ms=1.0,
-        inference_ms=1.0,
-        encode_ms=1.0,
-        worker_host="test-host",
-        worker_pid=1,
-        provider="CPUExecutionProvider",
-        worker_rss_mb=1.0,
         sum_squares=levels.sum_squares,
     )
 
@@ -383,7 +375,7 @@ def test_a_deleted_job_takes_its_parts_with_it(settings, planned):
     refs = refs_of(parts_of(settings, book.job_id))
     assert refs
     with transaction(settings.sqlalchemy_url) as session:
-        assert delete_job(session, book.job_id, "")
+        assert delete_job(session, book.job_id, "") is not None
     assert parts_of(settings, book.job_id) == []
     assert [work_of(settings, ref) for ref in refs] == [None] * len(refs)
     assert [finish_a_part(settings, ref) for ref in refs] == [False] * len(refs)

@@ -5,10 +5,10 @@ wrote), peak gain, and the look-ahead limiter that holds ACX chapters under thei
 import numpy as np
 import pytest
 
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.audio_stream import decode_chunk, encode_chunk
-from core.loudness import PEAK_TARGET_DBFS, ChapterGain, Loudness, chapter_gain, db_to_gain
-from core.timeline import PAUSE_SECONDS, pause_samples
+from core.audio.formats import SAMPLE_RATE, AudioFormat
+from core.audio.loudness import PEAK_TARGET_DBFS, ChapterGain, Loudness, chapter_gain, db_to_gain
+from core.audio.stream import decode_chunk, encode_chunk
+from core.audio.timeline import PAUSE_SECONDS, pause_samples
 from worker.audio import (
     FADE_SECONDS,
     LIMITER_WINDOW_SECONDS,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.audio_formats import (
+from core.audio.formats import (
     FORMATS,
     LOSSY_BIT_RATE,
     AudioFormat,
@@ -16,8 +16,8 @@ from core.audio_formats import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLE = ROOT / "core" / "audio_formats.py"
-PACKAGES = ("api", "core", "worker", "storage", "cli")
+TABLE = ROOT / "core" / "audio" / "formats.py"
+PACKAGES = ("api", "core", "infra", "worker", "storage", "cli")
 SOURCES = [
     *(path for package in PACKAGES for path in (ROOT / package).rglob("*.py")),
     *(ROOT / "api" / "static").rglob("*.js"),
@@ -46,7 +46,7 @@ def test_no_format_fact_is_written_outside_the_table(source):
         return
     text = source.read_text(encoding="utf-8")
     strays = [fact for fact, pattern in _facts().items() if pattern.search(text)]
-    assert not strays, f"{source.relative_to(ROOT)} writes {strays}: read core/audio_formats.py"
+    assert not strays, f"{source.relative_to(ROOT)} writes {strays}: read core/audio/formats.py"
 
 
 def test_the_enums_are_the_uses_of_the_table():

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.epub import MAX_EPUB_UNPACKED_BYTES
-from core.model_files import list_voices
+from core.text.epub import MAX_EPUB_UNPACKED_BYTES
+from infra.model_files import list_voices
 from storage.job_end import ending_jobs, job_end_effects
 from tests.epub_factory import build_epub
 from tests.support.fast import FastApi, api_for, detail_text, fast_settings, without_shell_settings
@@ -287,9 +287,9 @@ def test_an_idempotency_key_over_200_characters_is_422(api, unchanged):
 
 BAD_FILES = {
     "unsupported type": (
-        ("book.pdf", b"%PDF-1.7", "application/pdf"),
+        ("book.odt", b"PK\x03\x04", "application/vnd.oasis.opendocument.text"),
         415,
-        "cannot read 'book.pdf': send a .txt, .md or .epub file",
+        "cannot read 'book.odt': send a .txt, .md, .epub, .pdf, .docx, .html or .fb2 file",
     ),
     "binary junk": (("book.txt", bytes(range(256)) * 4, "text/plain"), 422, "not UTF-8"),
     "nul bytes": (("book.txt", b"text\x00\x00more", "text/plain"), 422, "binary, not text"),

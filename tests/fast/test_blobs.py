@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.settings import Settings
+from infra.settings import Settings
 from storage.blob_store import BlobNotFound, BlobStore, chunk_key, job_audio_key, job_prefix
 from storage.blobs import LocalBlobStore, blob_store
 
@@ -10,12 +10,16 @@ from storage.blobs import LocalBlobStore, blob_store
 def test_put_get_overwrite_and_delete(tmp_path):
     store = LocalBlobStore(tmp_path)
     key = chunk_key("abc", 7)
-    assert key == "jobs/abc/chunks/000007.flac"
+    assert key == "chunks/abc/000007.flac"
     store.put(key, b"first")
     store.put(key, b"second")  # a re-run overwrites the same deterministic key
     assert store.get(key) == b"second" and store.size(key) == 6
     store.put(job_audio_key("abc", "wav"), b"x")
+    # A job's own files go with its prefix; the chunks it made lie apart (later jobs may hold
+    # them), under their own
     store.delete_prefix(job_prefix("abc"))
+    assert not store.exists(job_audio_key("abc", "wav")) and store.exists(key)
+    store.delete_prefix(key)
     assert not store.exists(key)
     with pytest.raises(BlobNotFound):
         store.get(key)

@@ -5,9 +5,9 @@ import zipfile
 
 import pytest
 
-from core import epub
-from core.books import BookError, Chapter, split_markdown, split_txt
-from core.epub import read_epub
+from core.text import epub
+from core.text.books import BookError, Chapter, split_markdown, split_txt
+from core.text.epub import read_epub
 from tests.epub_factory import CHAPTERS, build_epub, raw_epub, xhtml
 
 NOVEL = """The Lighthouse

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from core.callback_urls import (
+from core.jobs.callback_urls import (
     CallbackRefused,
     CallbackUnresolved,
     checked_addresses,

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.chunk_plan import PlannedChunk, plan_chunks
-from core.chunking import SHORT_FIRST_SENTENCE_FACTOR
-from core.normalize import spoken_form, spoken_rewrites
-from core.speech import spoken_text
-from core.text import estimate_tokens, normalize_text
+from core.speech.spoken import spoken_text
+from core.text.chunk_plan import PlannedChunk, plan_chunks
+from core.text.chunking import SHORT_FIRST_SENTENCE_FACTOR
+from core.text.normalize import spoken_form, spoken_rewrites
+from core.text.sentences import estimate_tokens, normalize_text
 
 # First sentences of a book, each with something the normalizer says in words
 SENTENCES = (

@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.chunk_plan import ChapterMarkupError, plan_chunks
-from core.chunking import Pause, chunk_chapters
-from core.markup import Alias, PhonemeOverride
-from core.normalize import spoken_form
-from core.speech import spoken_text
-from core.text import estimate_tokens, normalize_text
+from core.speech.spoken import spoken_text
+from core.text.chunk_plan import ChapterMarkupError, plan_chunks
+from core.text.chunking import Pause, chunk_chapters
+from core.text.markup import Alias, PhonemeOverride
+from core.text.normalize import spoken_form
+from core.text.sentences import estimate_tokens, normalize_text
 
 VOICES = {"jf_alpha", "jm_kumo"}
 

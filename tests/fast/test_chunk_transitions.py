@@ -1,4 +1,4 @@
-"""The chunk state machine: core.states.CHUNK_TRANSITIONS is the whole of it.
+"""The chunk state machine: core.jobs.states.CHUNK_TRANSITIONS is the whole of it.
 
 Three holds on it: the table itself has no dead state; no module but storage/chunk_status.py
 writes a chunk's status (read from the source); and every storage function that changes a
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from core.states import (
+from core.jobs.states import (
     CHUNK_TRANSITIONS,
     FINAL_CHUNK_STATES,
     INITIAL_CHUNK_STATE,
@@ -33,7 +33,7 @@ from tests.fast import test_job_states as states
 migrated, settings, effects = states.migrated, states.settings, states.effects
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("api", "cli", "core", "storage", "worker")
+PACKAGES = ("api", "cli", "core", "infra", "storage", "worker")
 WRITER = ROOT / "storage" / "chunk_status.py"
 S = ChunkStatus
 

@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.timeline import MIN_PART_BREAK_SECONDS, ChapterSpan, pause_samples, split_parts
+from core.audio.formats import SAMPLE_RATE, AudioFormat
+from core.audio.timeline import MIN_PART_BREAK_SECONDS, ChapterSpan, pause_samples, split_parts
 from worker.audio import encode_run
 from worker.container_join import Piece, decode, join
 

@@ -8,13 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from core.states import ChunkStatus, JobStatus
+from core.jobs.states import ChunkStatus, JobStatus
+from infra.queue import TasksSeen
 from storage.db import session_factory
 from storage.models import Chunk
 from storage.reconcile import Deliveries
 from tests.fast import test_job_states as states
 from worker import heartbeat
-from worker.heartbeat import Heartbeat, check_heartbeat_settings, live_processes
+from worker.heartbeat import (
+    Heartbeat,
+    check_heartbeat_settings,
+    live_processes,
+    tasks_held_by_live_workers,
+)
 
 # The job-state tests' database and helpers: start() runs a chunk as process 1 of "test-host"
 migrated, settings, effects = states.migrated, states.settings, states.effects
@@ -206,3 +212,55 @@ def test_heartbeat_settings_that_would_make_live_workers_look_dead_are_refused(s
     too_short = settings.model_copy(update={"worker_heartbeat_s": 30.0})
     with pytest.raises(ValueError, match="raise KQ_WORKER_DEAD_AFTER_S or lower"):
         check_heartbeat_settings(too_short)
+
+
+def test_a_queued_chunk_a_worker_took_lately_is_held_though_sent_long_ago(settings, effects):
+    """A worker of one process, busy with one chunk, holds the next reserved and cannot answer
+    the broadcast: until its heartbeat lists it, the delivery time keeps it."""
+    job, released = states.store_job(settings)
+    reserved = [chunk_id for chunk_id, _ in released]
+    states.age(settings, job.id, hours=(DEAD_AFTER_S + 1) / 3600)  # sent long ago
+    just_now = datetime.now(UTC)
+    lately = Deliveries(
+        chunk_ids=set(reserved),
+        assembly_job_ids=set(),
+        live_processes={},
+        dead_after_s=DEAD_AFTER_S,
+        chunk_delivered_at={chunk_id: just_now for chunk_id in reserved},
+    )
+    assert states.reconcile(settings, effects, grace_s=0, delivered=lately).chunks == []
+    long_ago = Deliveries(
+        chunk_ids=set(reserved),
+        assembly_job_ids=set(),
+        live_processes={},
+        dead_after_s=DEAD_AFTER_S,
+        chunk_delivered_at={c: just_now - timedelta(seconds=DEAD_AFTER_S + 1) for c in reserved},
+    )
+    resent = states.reconcile(settings, effects, grace_s=0, delivered=long_ago).chunks
+    assert sorted(c.chunk_id for c in resent) == sorted(reserved)
+
+
+def test_a_heartbeat_lists_what_its_worker_runs_and_holds_reserved(settings, fake_redis):
+    settings = settings.model_copy(update={"worker_host": "box:7", "queue": "kq-holding"})
+    holding = [TasksSeen({11, 12}, {"job-a"})]
+    beats = Heartbeat(settings, lambda: [], lambda: holding[-1])
+    beats.beat()
+    held = tasks_held_by_live_workers(settings)
+    assert (held.chunk_ids, held.assembling_job_ids) == ({11, 12}, {"job-a"})
+    holding.append(TasksSeen({13}, set()))
+    beats.beat()
+    assert tasks_held_by_live_workers(settings).chunk_ids == {13}
+    beats.forget()
+    assert tasks_held_by_live_workers(settings).chunk_ids == set()
+
+
+def test_a_chunk_sent_while_the_broker_was_being_asked_is_not_lost(settings, effects):
+    """The broker and workers are asked first (a busy worker's silence costs the broadcast its
+    whole timeout); a chunk sent meanwhile is in none of their answers, and is young counted
+    from when they were asked, however long the asking took."""
+    job, released = states.store_job(settings)
+    states.age(settings, job.id, hours=10 / 3600)  # sent 10 s ago
+    asked_at = datetime.now(UTC) - timedelta(seconds=12)  # asking began 12 s ago
+    assert states.reconcile(settings, effects, grace_s=3, held_as_of=asked_at).chunks == []
+    resent = states.reconcile(settings, effects, grace_s=3).chunks  # asked just now
+    assert sorted(c.chunk_id for c in resent) == sorted(c for c, _ in released)

@@ -1,6 +1,6 @@
 """GET /v1/formats: the format table as clients (the web app among them) read it."""
 
-from core.audio_formats import FORMATS
+from core.audio.formats import FORMATS
 
 
 def test_the_formats_route_answers_the_table(api):

@@ -9,7 +9,7 @@ KEDA's ScaledObject and TriggerAuthentication are custom resources with no schem
 validate against the schemas below, written from the fields of KEDA's CRDs and of its redis
 scaler. Then what the objects say is held to the code: the KQ_* variables are settings that
 exist, the CLI commands exist, workers outlive the task time limits on SIGTERM, KEDA watches the
-Redis lists core/queue.py really fills, and the API starts only with keys or an explicit opt-out
+Redis lists infra/queue.py really fills, and the API starts only with keys or an explicit opt-out
 (api/auth.py check_bind).
 
 helm comes from `make helm` (deploy/helm/fetch_helm.py: the official linux-amd64 build inside a
@@ -33,8 +33,8 @@ import yaml
 
 from api.auth import check_bind
 from cli.main import build_parser
-from core.queue import _queue_keys
-from core.settings import Settings
+from infra.queue import _queue_keys
+from infra.settings import Settings
 from tests.support.stack import ROOT
 
 CHART = ROOT / "deploy" / "helm" / "kokoro-queue"

@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 
-from core import books, epub
-from core.books import split_markdown, split_txt
-from core.epub import read_epub
-from core.settings import MAX_JOB_CHAPTERS
+from core.jobs.limits import MAX_JOB_CHAPTERS
+from core.text import books, epub
+from core.text.books import split_markdown, split_txt
+from core.text.epub import read_epub
 from tests.epub_factory import UnpackedBytes, raw_epub, xhtml
 from tests.support.growth import MAX_GROWTH, growth
 

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from core.lexicon import MAX_PHRASE_WORDS
-from core.settings import MAX_JOB_CHAPTERS, MAX_JOB_CHUNKS
+from core.jobs.limits import MAX_JOB_CHAPTERS, MAX_JOB_CHUNKS
+from core.speech.lexicon import MAX_PHRASE_WORDS
 from storage.db import session_factory
 from storage.job_end import ending_jobs, job_end_effects
 from storage.models import Job
@@ -220,7 +220,7 @@ def test_more_parts_than_a_job_may_have_is_413_before_they_are_planned(api, monk
     """Bug: one-letter paragraphs (1.8 MB of "a\\n\\n") made 600,000 chunks: 16 s in one
     request, and as many rows."""
     planned = []
-    monkeypatch.setattr("core.chunk_plan.plan_chunks", lambda *a, **k: planned.append(1))
+    monkeypatch.setattr("core.text.chunk_plan.plan_chunks", lambda *a, **k: planned.append(1))
     before = api.stored()
     answer = api.http.post("/v1/jobs", json={"text": "a\n\n" * (MAX_JOB_CHUNKS + 1)})
     assert answer.status_code == 413, answer.text

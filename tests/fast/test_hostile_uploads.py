@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api import job_request
-from core.books import split_markdown
+from core.text.books import split_markdown
 from tests.epub_factory import UnpackedBytes, raw_epub, xhtml
 from tests.support.fast import (
     LOOPBACK,
@@ -142,8 +142,9 @@ def test_the_epubs_of_a_batch_hold_no_more_text_together_than_one_job(api, uncha
     response = api.http.post("/v1/batches", files=books_of(3, 20_000))
     assert response.status_code == 413, response.text
     assert detail_text(response) == (
-        "'b2.epub': the text passes 50,000 characters, the limit for the EPUBs of one batch "
-        "together (KQ_MAX_TEXT_CHARS, or the API key's own): send them in smaller batches"
+        "'b2.epub': the text passes 50,000 characters, the limit for the EPUB, PDF and DOCX "
+        "files of one batch together (KQ_MAX_TEXT_CHARS, or the API key's own): send them in "
+        "smaller batches"
     )
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("api", "cli", "core", "storage", "worker")
-HEAVY = ("inflect", "core.normalize", "celery")
+PACKAGES = ("api", "cli", "core", "infra", "storage", "worker")
+HEAVY = ("inflect", "core.text.normalize", "celery")
 
 
 def loaded_after(statement: str) -> set[str]:
@@ -30,7 +30,7 @@ def loaded_after(statement: str) -> set[str]:
 
 
 def test_the_api_starts_without_the_normalizer():
-    assert loaded_after("import api.main") & {"inflect", "core.normalize"} == set()
+    assert loaded_after("import api.main") & {"inflect", "core.text.normalize"} == set()
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,34 @@ def test_the_storage_layer_loads_neither_celery_nor_the_normalizer(module):
     assert loaded_after(f"import {module}") == set()
 
 
-@pytest.mark.parametrize("module", ["core.languages", "core.markup", "core.states"])
+MODEL_RUNTIME = ("onnxruntime", "kokoro_onnx", "espeakng_loader", "phonemizer")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # What Celery's main process imports before it forks its pool children
+        "import worker.app, worker.tasks, worker.assembly, worker.samples, worker.webhooks, "
+        "worker.deliveries, worker.epub_audio",
+        # The supervisor of one-process workers, and the CLI that starts it (and Flower, `up`)
+        "import worker.supervisor, cli.main, cli.stack",
+    ],
+)
+def test_a_process_that_forks_never_loads_the_model_runtime(statement):
+    probe = (
+        f"import json, sys\n{statement}\n"
+        f"print(json.dumps([m for m in {MODEL_RUNTIME!r} if m in sys.modules]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    "module", ["core.speech.languages", "core.text.markup", "core.jobs.states"]
+)
 def test_small_core_modules_stay_small(module):
     assert loaded_after(f"import {module}") == set()
 
@@ -137,3 +164,34 @@ def test_no_module_imports_one_that_imports_it_back():
     graph = {name: imports_of(name) for name in MODULES}
     assert sum(map(len, graph.values())) > len(MODULES)  # the reader found the imports
     assert import_cycles(graph) == []
+
+
+# The layers: core is pure logic (it reads no settings and talks to nothing), infra holds what
+# every process shares, storage sits under the API and the workers, which never import each other
+
+ALLOWED = {
+    "core": {"core"},
+    "infra": {"core", "infra"},
+    "storage": {"core", "infra", "storage"},
+    "api": {"core", "infra", "storage", "api"},
+    "worker": {"core", "infra", "storage", "worker"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_each_layer_imports_only_the_layers_under_it(layer):
+    crossings = sorted(
+        f"{name} -> {target}"
+        for name in MODULES
+        if name.split(".")[0] == layer
+        for target in imports_of(name)
+        if target.split(".")[0] not in ALLOWED[layer]
+    )
+    assert crossings == []
+
+
+def test_core_modules_live_in_named_rooms():
+    loose = sorted(p.name for p in (ROOT / "core").glob("*.py") if p.name != "__init__.py")
+    assert loose == [], "put each core module in a room: text, speech, voices, audio or jobs"
+    rooms = {p.name for p in (ROOT / "core").iterdir() if (p / "__init__.py").exists()}
+    assert rooms == {"text", "speech", "voices", "audio", "jobs", "books", "publish", "cast"}

@@ -1,5 +1,6 @@
 """Japanese text, written without spaces: where its sentences and clauses end, what it costs in
-tokens, and how it is cut into chunks (core/text.py, core/chunking.py, core/chunk_plan.py).
+tokens, and how it is cut into chunks (core/text/sentences.py, core/text/chunking.py,
+core/text/chunk_plan.py).
 
 The property tests pin down the same promise as English's (tests/fast/test_text.py): nothing is
 dropped or reordered, every chunk fits its budget, and the estimate is safe against what the
@@ -10,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.chunk_plan import plan_chunks
-from core.chunking import Pause, chunk_text
-from core.languages import supported_codes
-from core.phonemizer import phonemize, token_count
-from core.text import MODEL_TOKEN_LIMIT, estimate_tokens, normalize_text, sentence_ends
+from core.speech.languages import supported_codes
+from core.speech.phonemizer import phonemize, token_count
+from core.text.chunk_plan import plan_chunks
+from core.text.chunking import Pause, chunk_text
+from core.text.sentences import MODEL_TOKEN_LIMIT, estimate_tokens, normalize_text, sentence_ends
 from tests.fast.test_text import assert_well_formed
 
 pytestmark = pytest.mark.skipif(

@@ -13,12 +13,12 @@ from api.auth import Principal
 from api.routers.speech import _audio_then_cleanup
 from api.schemas import JobCreate
 from api.submission import check_submission, submit_job
-from core.audio_formats import StreamFormat
-from core.audio_stream import encode_chunk
-from core.queue import DELIVER_WEBHOOK
-from core.settings import Settings
-from core.states import ChunkStatus, JobStatus
-from storage.blob_store import chunk_key, job_prefix
+from core.audio.formats import StreamFormat
+from core.audio.stream import encode_chunk
+from core.jobs.states import ChunkStatus, JobStatus
+from infra.queue import DELIVER_WEBHOOK
+from infra.settings import Settings
+from storage.blob_store import chunk_key, job_prefix, made_chunks_prefix
 from storage.blobs import LocalBlobStore
 from storage.db import session_factory, transaction
 from storage.job_end import ending_jobs, job_end_effects
@@ -66,8 +66,9 @@ def job_row(settings, job_id: str) -> Job:
 
 
 def audio_left(store: LocalBlobStore, job_id: str) -> list:
-    root = store.path(job_prefix(job_id))
-    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    """The job's own files and the chunk audio it made."""
+    roots = [store.path(job_prefix(job_id)), store.path(made_chunks_prefix(job_id))]
+    return sorted(p.name for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
 
 
 def test_a_speech_client_that_hangs_up_cancels_and_leaves_no_audio(settings, store):

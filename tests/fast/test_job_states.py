@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from core.settings import Settings
-from core.states import ChunkStatus, JobStatus
+from core.jobs.states import ChunkStatus, JobStatus
+from infra.settings import Settings
 from storage.blobs import LocalBlobStore
 from storage.db import session_factory, transaction, utcnow
 from storage.job_end import ending_jobs, job_end_effects
@@ -307,7 +307,7 @@ def test_a_task_of_a_deleted_job_leaves_the_chunk_that_took_its_id_alone(setting
     gone, released = store_job(settings)
     chunk_id, _ = released[0]
     with transaction(settings.sqlalchemy_url) as session:
-        assert delete_job(session, gone.id, "")
+        assert delete_job(session, gone.id, "") is not None
     job, reused = store_job(settings)
     assert chunk_id in {c for c, _ in reused}  # the id was given again
     assert start(settings, chunk_id, gone.id) is None

@@ -1,10 +1,10 @@
-"""The languages table (core/languages.py), the voice catalog (core/voice_catalog.py) and the
-front ends they pick (core/phonemizer.py, core/speech.py): every language offered phonemizes
-offline with the front end installed here."""
+"""The languages table (core/speech/languages.py), the voice catalog (core/voices/catalog.py)
+and the front ends they pick (core/speech/phonemizer.py, core/speech/spoken.py): every language
+offered phonemizes offline with the front end installed here."""
 
 import pytest
 
-from core.languages import (
+from core.speech.languages import (
     KOKORO_LANGUAGES,
     FrontEnd,
     language,
@@ -12,10 +12,10 @@ from core.languages import (
     supported_codes,
     voice_language,
 )
-from core.lexicon import Lexicon
-from core.phonemizer import phonemize, token_count
-from core.speech import speak
-from core.voice_catalog import language_warnings, voice_info
+from core.speech.lexicon import Lexicon
+from core.speech.phonemizer import phonemize, token_count
+from core.speech.spoken import speak
+from core.voices.catalog import language_warnings, voice_info
 
 # A sentence of each language, and phonemes its own front end gives and English's would not
 SENTENCES = {

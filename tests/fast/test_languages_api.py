@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from core.languages import supported_codes
+from core.speech.languages import supported_codes
 from tests.epub_factory import build_epub
 from tests.support.fast import FastApi, api_for, detail_text, fast_settings, without_shell_settings
 from tests.support.voices import write_voices

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from core.audio_formats import SAMPLE_RATE
-from core.loudness import (
+from core.audio.formats import SAMPLE_RATE
+from core.audio.loudness import (
     ACX_LIMITER_CEILING_DBFS,
     ACX_PEAK_MAX_DBFS,
     ACX_RMS_RANGE_DBFS,

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import worker.m4b_writer as m4b_writer
-from core.audio_formats import SAMPLE_RATE, AudioFormat
-from core.timeline import ChapterSpan
+from core.audio.formats import SAMPLE_RATE, AudioFormat
+from core.audio.timeline import ChapterSpan
 from worker.audio import encode_run
 from worker.container_join import Piece, decode, join
 from worker.m4b_writer import M4bWriter

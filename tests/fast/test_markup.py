@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.lexicon import check_phonemes
-from core.markup import (
+from core.speech.lexicon import check_phonemes
+from core.text.markup import (
     MAX_PAUSE_SECONDS,
     Alias,
     Boundary,
@@ -18,8 +18,8 @@ from core.markup import (
     Speech,
     parse_markup,
 )
-from core.ssml import BREAK_STRENGTHS
-from core.voices import canonical_voice
+from core.text.ssml import BREAK_STRENGTHS
+from core.voices.specs import canonical_voice
 
 VOICES = ("af_heart", "am_adam", "bf_emma")
 

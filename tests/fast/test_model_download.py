@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from core.model_download import DownloadError, download_files, part_path
-from core.model_files import (
+from infra.model_download import DownloadError, download_files, part_path
+from infra.model_files import (
     EMBEDDED_MODEL_NAME,
     KnownFile,
     assemble_embedded_model,

@@ -9,8 +9,8 @@ import pytest
 
 from cli.doctor.check import OK, WARN
 from cli.doctor.files import check_model, check_voices
-from core import model_files
-from core.model_files import (
+from infra import model_files
+from infra.model_files import (
     EMBEDDED_MODEL_NAME,
     EMBEDDED_MODEL_SHA256,
     EMBEDDED_MODEL_SIZE,
@@ -26,7 +26,7 @@ from core.model_files import (
     resolve_model_files,
     sha256_of,
 )
-from core.settings import Settings
+from infra.settings import Settings
 
 
 def test_embedded_model_is_assembled_once_and_verified(tmp_path):

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.normalize import numbers as nw
-from core.normalize import spoken_form, spoken_rewrites
+from core.text.normalize import numbers as nw
+from core.text.normalize import spoken_form, spoken_rewrites
 
 _RAISED = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 

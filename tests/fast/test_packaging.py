@@ -93,7 +93,7 @@ def test_no_module_of_the_wheel_imports_or_names_benchmarks_or_tests(wheel):
             if name.endswith(".py")
         }
     tops = {name.split("/")[0] for name in modules}
-    assert {"api", "cli", "core", "storage", "worker"} <= tops
+    assert {"api", "cli", "core", "infra", "storage", "worker"} <= tops
     assert not tops & {"benchmarks", "tests"}
     found = {
         name: refs for name, source in modules.items() if (refs := checkout_only_references(source))

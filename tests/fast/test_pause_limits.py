@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from api.live import encoded_parts
-from core.audio_formats import SAMPLE_RATE, AudioFormat, StreamFormat
-from core.audio_stream import StreamEncoder
-from core.chunk_plan import ChapterMarkupError, plan_chunks
-from core.settings import Settings
-from core.timeline import SILENCE_BLOCK_SAMPLES, silence_blocks
+from core.audio.formats import SAMPLE_RATE, AudioFormat, StreamFormat
+from core.audio.stream import StreamEncoder
+from core.audio.timeline import SILENCE_BLOCK_SAMPLES, silence_blocks
+from core.text.chunk_plan import ChapterMarkupError, plan_chunks
+from infra.settings import Settings
 from storage.job_queries import StreamPart
 from worker.audio import encode_run
 from worker.container_join import _silence

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.lexicon import (
+from core.speech.lexicon import (
     EMPTY_LEXICON,
     MAX_ENTRIES,
     MAX_PHRASE_WORDS,
@@ -22,8 +22,8 @@ from core.lexicon import (
     load_lexicon,
     vocabulary,
 )
-from core.markup import Alias, PhonemeOverride, parse_markup
-from core.pronunciation import phonemize_with_lexicon, possessive_ending
+from core.speech.pronunciation import phonemize_with_lexicon, possessive_ending
+from core.text.markup import Alias, PhonemeOverride, parse_markup
 from tests.support.growth import MAX_GROWTH, growth
 
 HERMIONE = "hɜːmˈaɪənˌiː"  # not espeak's own hɜːmˈaɪəni, so a change is visible
@@ -55,7 +55,7 @@ def test_vocabulary_is_kokoro_onnx_s_and_needs_no_model():
 
     assert vocabulary() == frozenset(DEFAULT_VOCAB)
     code = (
-        "import sys; from core.lexicon import vocabulary; vocabulary(); "
+        "import sys; from core.speech.lexicon import vocabulary; vocabulary(); "
         "assert 'kokoro_onnx' not in sys.modules and 'onnxruntime' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

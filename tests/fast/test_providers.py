@@ -1,13 +1,16 @@
 """Execution provider choice: pure functions, no ONNX Runtime session needed."""
 
+from pathlib import Path
+
 import pytest
 
+from infra.settings import Settings
 from worker.providers import (
     COREML,
     CPU,
     CUDA,
     choose_providers,
-    pool_for_platform,
+    coreml_cache_dir,
     provider_options,
 )
 
@@ -36,9 +39,13 @@ def test_requested_providers_win_and_cpu_stays_last_resort():
     assert choose_providers([CPU], "NoSuchProvider", "Linux", "x86_64") == [CPU]
 
 
-def test_pool_avoids_prefork_on_macos():
-    assert pool_for_platform("Darwin") == "threads"
-    assert pool_for_platform("Linux") == "prefork"
+@pytest.mark.parametrize(("system", "pool"), [("Darwin", "processes"), ("Linux", "prefork")])
+def test_macos_workers_are_processes_started_by_exec(monkeypatch, system, pool):
+    monkeypatch.setattr("platform.system", lambda: system)
+    monkeypatch.delenv("KQ_WORKER_POOL", raising=False)
+    assert Settings().worker_pool == pool
+    monkeypatch.setenv("KQ_WORKER_POOL", "prefork")
+    assert Settings().worker_pool == "prefork"  # selectable everywhere
 
 
 class _SessionThatFailsOn:
@@ -79,10 +86,14 @@ def test_no_provider_at_all_is_a_clear_error(monkeypatch):
 
 
 def test_coreml_compiles_an_mlprogram_cached_in_the_data_dir(tmp_path):
-    options = provider_options(COREML, "CPUAndNeuralEngine", tmp_path / "coreml-cache")
-    assert options == {
-        "ModelFormat": "MLProgram",
-        "MLComputeUnits": "CPUAndNeuralEngine",
-        "ModelCacheDirectory": str(tmp_path / "coreml-cache"),
-    }
+    options = provider_options(
+        COREML, "CPUAndNeuralEngine", tmp_path / "coreml-cache", model_print="m.onnx:1"
+    )
+    cache = Path(options.pop("ModelCacheDirectory"))
+    assert options == {"ModelFormat": "MLProgram", "MLComputeUnits": "CPUAndNeuralEngine"}
+    # One subdirectory per model file (tests/fast/test_coreml.py)
+    assert cache.parent == tmp_path / "coreml-cache" and cache == coreml_cache_dir(
+        tmp_path / "coreml-cache", "m.onnx:1"
+    )
     assert provider_options(CPU, "ALL", tmp_path) == {}
+    assert provider_options(CUDA, "ALL", tmp_path) == {"cudnn_conv_algo_search": "HEURISTIC"}

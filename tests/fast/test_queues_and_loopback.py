@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from core.queue import SYNTHESIZE_CHUNK
-from core.settings import Settings
-from core.states import JobStatus
+from core.jobs.states import JobStatus
+from infra.queue import SYNTHESIZE_CHUNK
+from infra.settings import Settings
 from storage.blobs import LocalBlobStore
 from storage.db import session_factory, transaction, utcnow
 from storage.job_end import ending_jobs, job_end_effects

@@ -5,7 +5,7 @@ import onnxruntime as ort
 import pytest
 from onnxruntime.capi.onnxruntime_pybind11_state import InvalidArgument
 
-from core.settings import Settings
+from infra.settings import Settings
 from worker.providers import CPU, CUDA
 from worker.run_options import ARENA_SHRINKAGE_KEY, arena_shrinkage_devices, run_options
 

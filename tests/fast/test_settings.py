@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from core.settings import Settings
+from infra.settings import Settings
 
 
 def test_environment_variables_configure_everything(monkeypatch, tmp_path):
@@ -25,7 +25,7 @@ def test_defaults_are_local_and_sized_to_the_cores(monkeypatch, tmp_path):
     assert settings.redis_url.startswith("redis://127.0.0.1")
     assert settings.sqlalchemy_url == f"sqlite:///{tmp_path.resolve()}/kokoro-queue.db"
     # The cores are shared among the children, at least one thread each
-    monkeypatch.setattr("core.settings._cores", lambda: 8)
+    monkeypatch.setattr("infra.settings._cores", lambda: 8)
     assert settings.threads_per_child == 4
     assert Settings(data_dir=tmp_path, worker_concurrency=16).threads_per_child == 1
     assert Settings(worker_concurrency=1, onnx_threads=4).threads_per_child == 4

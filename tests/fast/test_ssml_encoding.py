@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from core.markup import MarkupError, Speech
-from core.ssml import parse_ssml
+from core.text.markup import MarkupError, Speech
+from core.text.ssml import parse_ssml
 from tests.support.growth import MAX_GROWTH, growth
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.audio_formats import SAMPLE_RATE
-from core.subtitles import build_cues, to_srt, to_vtt
-from core.timeline import PAUSE_SECONDS, pause_samples, place
+from core.audio.formats import SAMPLE_RATE
+from core.audio.subtitles import build_cues, to_srt, to_vtt
+from core.audio.timeline import PAUSE_SECONDS, pause_samples, place
 
 
 def timed(chunks):

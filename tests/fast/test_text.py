@@ -1,4 +1,5 @@
-"""Unit tests for core.text and core.chunking: normalization, token estimates and chunking.
+"""Tests for core.text.sentences and core.text.chunking: normalization, token estimates and
+chunking.
 
 The property tests pin down the product's promise: chunking never drops or reorders text.
 """
@@ -11,8 +12,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core.chunking import Pause, TextChunk, chunk_chapters, chunk_text
-from core.text import MODEL_TOKEN_LIMIT, estimate_tokens, has_speakable_text, normalize_text
+from core.text.chunking import Pause, TextChunk, chunk_chapters, chunk_text
+from core.text.sentences import (
+    MODEL_TOKEN_LIMIT,
+    estimate_tokens,
+    has_speakable_text,
+    normalize_text,
+)
 
 _COMMON = """
     the of and a to in is was he she it that for on with as his her they at by this had not but

@@ -10,12 +10,12 @@ import onnxruntime as ort
 import pytest
 from kokoro_onnx import Kokoro
 
-from core.lexicon import EMPTY_LEXICON
-from core.model_files import ModelFiles, resolve_model_files
-from core.phonemizer import phonemize
-from core.settings import Settings
-from core.speech import speak
-from core.word_timing import SAMPLES_PER_FRAME
+from core.speech.lexicon import EMPTY_LEXICON
+from core.speech.phonemizer import phonemize
+from core.speech.spoken import speak
+from core.speech.word_timing import SAMPLES_PER_FRAME
+from infra.model_files import ModelFiles, resolve_model_files
+from infra.settings import Settings
 from worker.audio import speech_bounds
 from worker.timed_model import DURATIONS_OUTPUT, find_durations, timed_model, timed_paths
 from worker.timed_synthesis import chunk_words, synthesize_timed

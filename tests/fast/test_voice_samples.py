@@ -20,12 +20,12 @@ import pytest
 
 from api.routers.speech import kokoro_voice
 from api.sample_slots import SampleSlotsInMemory
-from core.languages import supported_codes
-from core.openai_voices import KOKORO_EQUIVALENTS, OPENAI_VOICES
-from core.queue import PRIORITY_STEPS, SYNTHESIZE_SAMPLE, celery_priority
-from core.samples import SAMPLE_MAX_CHARS, SAMPLE_TEXTS
-from core.settings import Settings
-from core.voice_catalog import GRADES
+from core.speech.languages import supported_codes
+from core.voices.catalog import GRADES
+from core.voices.openai_names import KOKORO_EQUIVALENTS, OPENAI_VOICES
+from core.voices.samples import SAMPLE_MAX_CHARS, SAMPLE_TEXTS
+from infra.queue import PRIORITY_STEPS, SYNTHESIZE_SAMPLE, celery_priority
+from infra.settings import Settings
 from storage.blobs import LocalBlobStore
 from tests.support.fast import (
     FastApi,
@@ -156,6 +156,8 @@ def test_whatever_changes_the_sound_is_another_sample(api):
         ("af_heart", {"text": "Another sentence."}),
         ("af_heart", {"format": "mp3"}),
         ("af_heart", {"lang": "en-gb"}),
+        ("af_heart", {"text": "Hermione", "phonemes": "hɜːmˈaɪəni"}),
+        ("af_heart", {"text": "Hermione", "phonemes": "hɜːmˈiəni"}),
         ("af_bella", {}),
         ("af_heart:0.5,af_bella:0.5", {}),
     ]
@@ -221,6 +223,8 @@ BAD_REQUESTS = {
     "another format": ("af_heart", {"format": "flac"}, "'wav', 'mp3' or 'opus'"),
     "speed out of range": ("af_heart", {"speed": 3}, "less than or equal to 2"),
     "unknown language": ("af_heart", {"lang": "xx"}, "en-us"),
+    "phonemes without a text": ("af_heart", {"phonemes": "hɛlˈoʊ"}, "give `text`"),
+    "phonemes Kokoro lacks": ("af_heart", {"text": "hi", "phonemes": "h$i"}, "not Kokoro phonemes"),
 }
 
 
@@ -234,6 +238,19 @@ def test_bad_requests_are_422_saying_what_to_fix_and_order_nothing(api, case):
     assert message in response.text
     assert app.stored() == before
     assert queue.sent == []
+
+
+def test_a_word_said_by_its_phonemes_is_a_sample_of_its_own(api):
+    """A pronunciation heard before it is saved: the worker says the text with them."""
+    app, queue = api
+    params = {"text": "Hermione", "phonemes": " hɜːmˈaɪəni "}
+    response = app.http.get("/v1/voices/af_heart/sample", params=params)
+    assert response.status_code == 200, response.text
+    [args] = queue.samples()
+    assert args[2] == "Hermione" and args[6] == "hɜːmˈaɪəni"  # stripped, as a lexicon keeps it
+    plain = app.http.get("/v1/voices/af_heart/sample", params={"text": "Hermione"})
+    assert plain.status_code == 200
+    assert queue.samples()[1][0] != args[0] and len(queue.samples()[1]) == 6
 
 
 def test_a_text_of_the_limit_is_accepted(api):

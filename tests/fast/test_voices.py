@@ -1,4 +1,4 @@
-"""Unit tests for core.voices: voice and blend specs, their canonical form and every error."""
+"""Unit tests for core.voices.specs: voice and blend specs, their canonical form and every error."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.voices import (
+from core.voices.specs import (
     MAX_BLEND_VOICES,
     MAX_SPEC_CHARS,
     VoiceBlend,

@@ -20,8 +20,8 @@ import pytest
 from celery.exceptions import Retry
 from sqlalchemy import update
 
-from core.settings import Settings
-from core.states import JobStatus
+from core.jobs.states import JobStatus
+from infra.settings import Settings
 from storage.db import session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Job

@@ -1,11 +1,11 @@
-"""Word timings from phoneme durations (core/word_timing.py) and the cues made of them."""
+"""Word timings from phoneme durations (core/speech/word_timing.py) and the cues made of them."""
 
 import pytest
 
-from core.audio_formats import SAMPLE_RATE
-from core.subtitles import build_cues, word_cues
-from core.timeline import pause_samples, place
-from core.word_timing import (
+from core.audio.formats import SAMPLE_RATE
+from core.audio.subtitles import build_cues, word_cues
+from core.audio.timeline import pause_samples, place
+from core.speech.word_timing import (
     SAMPLES_PER_FRAME,
     TimedWord,
     even_edges,

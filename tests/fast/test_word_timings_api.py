@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from core.audio_formats import SAMPLE_RATE
-from core.chunk_plan import plan_chunks
-from core.timeline import pause_samples
+from core.audio.formats import SAMPLE_RATE
+from core.audio.timeline import pause_samples
+from core.text.chunk_plan import plan_chunks
 from storage.db import transaction
 from storage.job_end import ending_jobs, job_end_effects
 from storage.jobs import ChunkTiming, NewJob, create_job, finish_chunk, start_chunk
-from tests.support.fast import FastApi
+from tests.support.fast import FastApi, made_chunk
 
 MISSING = "0" * 32
 TEXT = "It was the best of times. It was the worst of times."
@@ -57,21 +57,7 @@ def job_chunks(session, job_id):
 
 
 def timing(chunk_id: int, words: list[list]) -> ChunkTiming:
-    return ChunkTiming(
-        tokens=10,
-        audio_key=f"chunk-{chunk_id}",
-        audio_seconds=CHUNK_SAMPLES / SAMPLE_RATE,
-        peak=0.5,
-        normalize_ms=0,
-        phonemize_ms=0,
-        inference_ms=0,
-        encode_ms=0,
-        worker_host="host",
-        worker_pid=1,
-        provider="CPUExecutionProvider",
-        worker_rss_mb=1,
-        words=words,
-    )
+    return made_chunk(f"chunk-{chunk_id}", CHUNK_SAMPLES / SAMPLE_RATE, words=words)
 
 
 def test_timings_place_each_word_in_the_file(api):

@@ -65,6 +65,16 @@ def stack(tmp_path_factory, redis_url, database_url) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
+def reuse_stack(tmp_path_factory, redis_url, database_url) -> Iterator[Stack]:
+    """A stack that reuses chunk audio (KQ_CHUNK_REUSE=owner, the default of a real server):
+    the only one that records what it made for reuse, so no other stack's storage is asked for
+    a file it does not hold."""
+    data_dir = tmp_path_factory.mktemp("reuse")
+    with running_stack(data_dir, redis_url, database_url, KQ_CHUNK_REUSE="owner") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def s3_server(tmp_path_factory) -> Iterator[S3Server]:
     """moto's standalone S3 server as a subprocess, spoken to over HTTP like any S3."""
     port = free_port()

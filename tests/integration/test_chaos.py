@@ -48,11 +48,14 @@ def assert_book_whole(stack, http: httpx.Client, job_id: str, timeout_s: float =
 
 
 @pytest.mark.timeout(600)
-def test_a_worker_killed_whole_has_its_chunks_finished_by_the_other(tmp_path, redis_url):
+@pytest.mark.parametrize("pool", ["prefork", "processes"])
+def test_a_worker_killed_whole_has_its_chunks_finished_by_the_other(tmp_path, redis_url, pool):
     database_url = f"sqlite:///{tmp_path / 'kq.db'}"
     victim = {"KQ_WORKER_HOST": "victim"}
     with (
-        running_stack(tmp_path, redis_url, database_url, worker_env=victim) as stack,
+        running_stack(
+            tmp_path, redis_url, database_url, worker_env=victim, KQ_WORKER_POOL=pool
+        ) as stack,
         stack.client() as http,
     ):
         survivor_log = tmp_path / "worker-survivor.log"
@@ -78,7 +81,8 @@ def test_a_worker_killed_whole_has_its_chunks_finished_by_the_other(tmp_path, re
                 return "survivor" in by_host and late
 
             lost = wait_for(victim_running_late, 300, "the victim to run a chunk late in the book")
-            os.killpg(stack.worker.pid, signal.SIGKILL)  # its main process and every child
+            # Its main process and every child (prefork), or the supervisor and its workers
+            os.killpg(stack.worker.pid, signal.SIGKILL)
             killed_at = datetime.now(UTC)
             stack.worker.wait(timeout=10)
 

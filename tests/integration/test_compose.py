@@ -248,7 +248,16 @@ def test_dockerfile_runs_kokoro_queue_as_a_non_root_user():
     # The build context must carry what `pip install` needs, and no local venv or data
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "var", ".git"} <= set(ignored)
-    for needed in ("pyproject.toml", "README.md", "api", "worker", "storage", "core", "cli"):
+    for needed in (
+        "pyproject.toml",
+        "README.md",
+        "api",
+        "worker",
+        "storage",
+        "core",
+        "infra",
+        "cli",
+    ):
         assert needed not in ignored
 
 

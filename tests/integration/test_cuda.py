@@ -12,9 +12,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from core.audio_formats import SAMPLE_RATE
-from core.model_files import default_voice, resolve_model_files
-from core.settings import Settings, get_settings
+from core.audio.formats import SAMPLE_RATE
+from infra.model_files import default_voice, resolve_model_files
+from infra.settings import Settings, get_settings
 from worker.providers import CPU, CUDA, CUDA_OPTIONS, provider_options
 
 SENTENCE = "The graphics card read this sentence aloud."

@@ -13,8 +13,8 @@ import time
 import uuid
 from multiprocessing import util
 
-from core.queue import make_celery, tasks_on_workers
-from core.settings import Settings
+from infra.queue import make_celery, tasks_on_workers
+from infra.settings import Settings
 
 FORKS = 5
 CHILD_TIMEOUT_S = 15.0

@@ -8,6 +8,7 @@ fuzzer made up (401). Path parameters get real ids part of the time (a queued, a
 succeeded job, a batch), so the answers for existing resources are checked too, not only 404s.
 """
 
+import base64
 import uuid
 import wave
 from collections import defaultdict
@@ -28,11 +29,12 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import create_engine, select, update
 
 from api.main import create_app
-from core.audio_stream import encode_chunk
-from core.states import ChunkStatus, JobStatus
+from core.audio.stream import encode_chunk
+from core.jobs.states import ChunkStatus, JobStatus
 from storage.blob_store import chapter_audio_key, chunk_key, job_audio_key
 from storage.migrate import upgrade
 from storage.models import Chunk, Job
+from tests.cover_images import png_image
 from tests.support.queues import drop_queue
 from tests.support.stack import (
     free_port,
@@ -59,6 +61,8 @@ CHAPTERS = [
     {"title": "One", "text": "The first chapter."},
     {"title": "Two", "text": "The second chapter."},
 ]
+
+COVER = "data:image/png;base64," + base64.b64encode(png_image()).decode()
 
 # Operation -> status codes answered, for `test_the_fuzz_reached_every_operation`
 ANSWERS: dict[str, set[int]] = defaultdict(set)
@@ -87,11 +91,25 @@ class FuzzApi:
         batch = self.http.post("/v1/batches", json={"jobs": [{"text": "A batch of one."}]})
         assert batch.status_code == 202, batch.text
         self.batch_id = batch.json()["id"]
+        feed = self.http.post("/v1/feeds")
+        assert feed.status_code == 201, feed.text
+        self.feed_token = feed.json()["token"]
         # The succeeded job does not change any more, nor does its ETag
         self.succeeded_etag = self.http.get(f"/v1/jobs/{self.jobs['succeeded']}").headers["ETag"]
 
+    def spare_feed_token(self) -> str:
+        """The id of an active feed token that no other case uses (made once the last one is
+        revoked: a key has a few active tokens at most)."""
+        active = {t["id"] for t in self.http.get("/v1/feeds").json() if t["active"]}
+        if getattr(self, "spare_feed", None) not in active:
+            made = self.http.post("/v1/feeds")
+            assert made.status_code == 201, made.text
+            self.spare_feed = made.json()["id"]
+        return self.spare_feed
+
     def new_job(self, state: str) -> str:
-        body = {"title": "Fuzzed", "chapters": CHAPTERS}
+        # With a cover and proof-listening, so that their routes have something to serve
+        body = {"title": "Fuzzed", "chapters": CHAPTERS, "cover": COVER, "proof": True}
         response = self.http.post("/v1/jobs", json=body)
         assert response.status_code == 202, response.text
         job_id = response.json()["id"]
@@ -148,6 +166,13 @@ class FuzzApi:
             params["batch_id"] = self.batch_id
         if "model" in params:
             params["model"] = "tts-1"
+        if "token" in params:  # a feed's: the succeeded job is in it, as a wav with a png cover
+            params["token"] = self.feed_token
+            state = "succeeded"
+            if "extension" in params:
+                params["extension"] = "png" if "/cover." in case.path else "wav"
+        if "token_id" in params:  # revoked by the case: a token that is active until it is
+            params["token_id"] = self.spare_feed_token()
         if "job_id" not in params:
             return
         changes_the_job = case.method.upper() == "DELETE" or case.path.endswith("/cancel")

@@ -1,6 +1,6 @@
 """Hostile and careless inputs against a real API process (uvicorn) with the default limits:
-each is answered with a 2xx or a 4xx within 2 s, and while it is being answered another client's
-``GET /healthz`` keeps answering within 250 ms.
+each is answered with a 2xx or a 4xx (a refusal within 3.5 s), and while it is being answered
+another client's ``GET /healthz`` keeps answering within 250 ms.
 
 The API runs without a worker on a queue of its own (jobs it accepts stay queued and go with the
 queue), on SQLite: what is tested is the API process, not the database.
@@ -22,7 +22,12 @@ import pytest
 from tests.support.queues import drop_queue
 from tests.support.stack import free_port, stack_env, start_api, stop_process, wait_until_answers
 
-ANSWER_WITHIN_S = 2.0
+# A refusal comes before the costly part: within this, on a busy 2-core machine
+REFUSED_WITHIN_S = 3.5
+# A job of the whole text limit (2,000,000 characters) is read, planned and stored in 3-4 s on a
+# 2-core machine; this bound is for a cost that runs away (a regex that backtracks on 2 MB runs
+# for minutes), not a speed test: the API answers others meanwhile, which is what is timed
+ACCEPTED_WITHIN_S = 12
 HEALTHZ_WITHIN_S = 0.25
 HEALTHZ_EVERY_S = 0.05
 
@@ -195,7 +200,8 @@ def api_url(tmp_path_factory, redis_url) -> Iterator[str]:
     queue = f"kq-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
     env = stack_env(data_dir, redis_url, database_url, queue, port)
-    for name in ("KQ_MAX_REQUEST_BYTES", "KQ_MAX_TEXT_CHARS"):  # the defaults, not the tests'
+    # The defaults, not the tests'
+    for name in ("KQ_MAX_REQUEST_BYTES", "KQ_MAX_TEXT_CHARS", "KQ_API_READER_PROCESSES"):
         env.pop(name)
     upgrade(database_url)
     api = start_api(env, data_dir / "api.log")
@@ -255,7 +261,8 @@ def test_a_hostile_input_is_answered_quickly_and_does_not_stall_the_api(api_url,
     assert 200 <= response.status_code < 500, f"{response.status_code}: {detail}"
     if response.status_code >= 400:  # a 4xx says why, as JSON
         assert json.loads(response.text)["detail"], detail
-    assert answered_s < ANSWER_WITHIN_S, f"answered in {answered_s:.2f} s ({response.status_code})"
+    within_s = REFUSED_WITHIN_S if response.status_code >= 400 else ACCEPTED_WITHIN_S
+    assert answered_s < within_s, f"answered in {answered_s:.2f} s ({response.status_code})"
     assert not probe.failures, probe.failures
     assert probe.latencies, "the health probe never answered"
     slowest = max(probe.latencies)

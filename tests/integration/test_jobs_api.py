@@ -71,12 +71,11 @@ def test_delete_removes_job_and_audio_and_range_requests_work(stack):
         part = http.get(f"/v1/jobs/{job['id']}/audio", headers={"Range": "bytes=10-109"})
         assert part.status_code == 206
         assert part.content == full.content[10:110]
-        job_dir = stack.data_dir / "audio" / "jobs" / job["id"]
-        assert job_dir.is_dir()
+        assert stack.job_files(job["id"])
 
         assert http.delete(f"/v1/jobs/{job['id']}").status_code == 204
         assert http.get(f"/v1/jobs/{job['id']}").status_code == 404
-        assert not job_dir.exists()
+        assert stack.job_files(job["id"]) == set()
 
 
 def test_voices_lists_the_voices_file(stack):

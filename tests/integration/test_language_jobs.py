@@ -5,9 +5,9 @@ and French jobs read by espeak-ng are speech of a plausible length."""
 import pytest
 from sqlalchemy import create_engine, select
 
-from core.languages import supported_codes
-from core.phonemizer import phonemize
-from core.voice_catalog import language_warnings
+from core.speech.languages import supported_codes
+from core.speech.phonemizer import phonemize
+from core.voices.catalog import language_warnings
 from storage.models import Chunk
 from tests.audio_checks import assert_speech, read_audio, rms
 

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 import av
 import numpy as np
+import pytest
 from sqlalchemy import create_engine, select
 
 from cli.client import Client
-from core.audio_formats import StreamFormat
+from core.audio.formats import StreamFormat
 from storage.models import Chunk
 from tests.audio_checks import read_audio
 from tests.integration.test_pipeline import BOOK
@@ -24,6 +25,9 @@ EVENT_LATENESS_S = 1.0
 # pytest-timeout's 900 s). A stream that stops sending fails sooner, at the client's read
 # timeout; one that keeps sending (keep-alive comments every 15 s) would otherwise never end
 LIVE_DEADLINE_S = 600.0
+
+# Events and streams come from Redis and storage: the database is not what these test
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def live_deadline() -> float:
@@ -62,6 +66,7 @@ def chunk_rows(stack, job_id: str) -> list:
     return rows
 
 
+@SQLITE
 def test_events_one_per_chunk_in_order_promptly_and_resumable(stack):
     deadline = live_deadline()
     with stack.client(timeout_s=300) as http:
@@ -112,6 +117,7 @@ def parse_streamed_wav(data: bytes) -> np.ndarray:
     return np.frombuffer(data[44:], dtype="<i2").astype(np.float32) / 32768.0
 
 
+@SQLITE
 def test_stream_starts_before_the_job_ends_and_equals_the_final_file(stack):
     with stack.client(timeout_s=300) as http:
         job = http.post("/v1/jobs", json={"text": BOOK, "format": "wav"}).json()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from core.model_files import EMBEDDED_MODEL_NAME
-from core.text import normalize_text
-from core.timeline import PAUSE_SECONDS
-from storage.blob_store import chunk_key, job_audio_key, job_prefix
+from core.audio.timeline import PAUSE_SECONDS
+from core.text.sentences import normalize_text
+from infra.model_files import EMBEDDED_MODEL_NAME
+from storage.blob_store import chunk_key, job_audio_key
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
 from tests.integration.test_pipeline import BOOK, expected_chunks
@@ -106,9 +106,9 @@ def run_book_on_two_hosts(stack, worker_b: subprocess.Popen, bucket, s3_server, 
     assert abs(len(audio) / rate - job["audio_seconds"]) < 0.01
 
     # Shared storage is the bucket alone: chunks written on either host, assembled on one
-    objects = set(s3_server.keys(bucket, f"{PREFIX}/{job_prefix(job['id'])}/"))
-    assert objects == {f"{PREFIX}/{chunk_key(job['id'], row.index)}" for row in rows} | {
-        f"{PREFIX}/{job_audio_key(job['id'], 'wav')}"
+    objects, _ = s3_server.job_objects(bucket, PREFIX, job["id"])
+    assert objects == {chunk_key(job["id"], row.index) for row in rows} | {
+        job_audio_key(job["id"], "wav")
     }
     for name, data_dir in data_dirs.items():
         audio_files = [p for p in (data_dir / "audio").rglob("*") if p.is_file()]

@@ -5,11 +5,11 @@ import concurrent.futures
 import numpy as np
 from sqlalchemy import create_engine, func, select
 
-from core.chunk_plan import plan_chunks
-from core.loudness import PEAK_TARGET_DBFS, db_to_gain
-from core.settings import Settings
-from core.text import normalize_text
-from core.timeline import PAUSE_SECONDS
+from core.audio.loudness import PEAK_TARGET_DBFS, db_to_gain
+from core.audio.timeline import PAUSE_SECONDS
+from core.text.chunk_plan import plan_chunks
+from core.text.sentences import normalize_text
+from infra.settings import Settings
 from storage.models import Chunk, WorkerSession
 from tests.audio_checks import assert_speech, read_audio
 from tests.support.finished_books import chapter_gains

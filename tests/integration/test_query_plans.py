@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.states import JobStatus
+from core.jobs.states import JobStatus
 from storage.api_keys import create_key
 from storage.db import get_engine, session_factory, transaction
 from storage.job_queries import list_jobs

@@ -9,6 +9,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from cli.embedded_redis import start_embedded_redis
 from tests.integration.test_pipeline import BOOK
 from tests.support.finished_books import assert_every_chunk_once_in_order, job_chunks, progress
@@ -23,7 +25,12 @@ from tests.support.stack import (
 # The reconciler of the workers in these stacks looks every 2 s at work older than 3 s
 FAST_RECONCILER = {"KQ_RECONCILE_INTERVAL_S": "2", "KQ_RECONCILE_GRACE_S": "3"}
 
+# Restarts of Redis and of the API, a pool child killed: the database plays no part, so they run
+# on the backend a deployment uses (PostgreSQL) only
+POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
+
+@POSTGRESQL
 def test_worker_child_killed_mid_chunk_loses_only_that_chunk(tmp_path, redis_url, database_url):
     with running_stack(tmp_path, redis_url, database_url) as stack, stack.client() as http:
         job = http.post("/v1/jobs", json={"text": BOOK}).json()
@@ -47,6 +54,7 @@ def test_worker_child_killed_mid_chunk_loses_only_that_chunk(tmp_path, redis_url
     assert all(r.attempts == 1 for r in rows if r.index != victim.index)
 
 
+@POSTGRESQL
 def test_redis_restarted_empty_mid_job_is_reconciled(tmp_path, database_url):
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
@@ -79,6 +87,7 @@ def test_redis_restarted_empty_mid_job_is_reconciled(tmp_path, database_url):
         broker.wait(timeout=10)
 
 
+@POSTGRESQL
 def test_api_restarted_while_jobs_run(tmp_path, redis_url, database_url):
     with running_stack(tmp_path, redis_url, database_url) as stack, stack.client() as http:
         ids = [http.post("/v1/jobs", json={"text": BOOK}).json()["id"] for _ in range(2)]
@@ -132,7 +141,7 @@ def test_cancel_mid_job_starts_no_chunk_after_it_returns(stack):
         assert progress(http, job["id"])["status"] == "cancelled"
         assert http.get(f"/v1/jobs/{job['id']}/audio").status_code == 409
         # The audio made so far is gone, also what chunks running at the cancel wrote after it
-        assert not (stack.data_dir / "audio" / "jobs" / job["id"]).exists()
+        assert stack.job_files(job["id"]) == set()
         again = http.post(f"/v1/jobs/{job['id']}/cancel")  # a retry is answered the same
         assert again.status_code == 200 and again.json()["status"] == "cancelled"
         done = http.post(f"/v1/jobs/{short['id']}/cancel")
@@ -181,6 +190,6 @@ def test_reconcile_fails_a_job_whose_workers_are_gone(tmp_path, redis_url, datab
         failed = progress(http, job["id"])
         assert failed["status"] == "failed"
         assert "no progress" in failed["error"] and "workers" in failed["error"]
-        assert not (stack.data_dir / "audio" / "jobs" / job["id"]).exists()
+        assert stack.job_files(job["id"]) == set()
         rows = job_chunks(stack.database_url, job["id"])
         assert not any(r.status in ("pending", "queued") for r in rows)

@@ -1,6 +1,7 @@
 """Stopping the workers mid-book and starting them again finishes the book from the chunks
 already done: no chunk is synthesized twice."""
 
+import pytest
 from sqlalchemy import create_engine, select
 
 from storage.models import Chunk
@@ -22,6 +23,8 @@ def done_chunks(database_url: str, job_id: str) -> dict[int, int]:
     return dict(rows)
 
 
+# Workers stopped and started: the database plays no part, so on the backend a deployment uses
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_book_resumes_after_the_workers_stop(tmp_path, redis_url, database_url):
     with running_stack(tmp_path, redis_url, database_url) as stack, stack.client() as http:
         job = http.post("/v1/jobs", json={"text": BOOK}).json()

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, select
 
 import storage.s3
 from api.downloads import audio_download
-from core.settings import Settings
-from core.text import normalize_text
+from core.text.sentences import normalize_text
+from infra.settings import Settings
 from storage.blob_store import (
     BlobNotFound,
     BlobStore,
@@ -76,7 +76,7 @@ def test_put_get_size_exists_read_and_overwrite(store, s3_env):
     assert store.local_path(key) is None
     assert store.download_url(key, media_type="audio/flac", disposition="attachment") is None
     # Under the prefix of KQ_STORAGE_URL, as the key says
-    assert s3_env.keys(store.bucket) == [f"{PREFIX}/jobs/abc/chunks/000007.flac"]
+    assert s3_env.keys(store.bucket) == [f"{PREFIX}/chunks/abc/000007.flac"]
 
 
 def test_a_failed_writer_block_uploads_nothing(store, s3_env):
@@ -128,12 +128,16 @@ def test_a_missing_blob_is_blob_not_found(store):
 def test_delete_prefix_removes_one_job_in_batches_and_nothing_else(store, s3_env, monkeypatch):
     monkeypatch.setattr(storage.s3, "DELETE_BATCH", 2)  # several DeleteObjects calls
     for index in range(5):
-        store.put(chunk_key("abc", index), b"chunk")
+        store.put(chapter_audio_key("abc", index, "wav"), b"chapter")
     store.put(job_audio_key("abc", "wav"), b"audio")
-    store.put(chapter_audio_key("abc", 0, "wav"), b"chapter")
     store.put(job_audio_key("abcd", "wav"), b"another job")  # shares the first characters
+    # Chunk audio lies outside any job's prefix: it goes when no job holds it any more
+    store.put(chunk_key("abc", 0), b"chunk")
     store.delete_prefix(job_prefix("abc"))
-    assert s3_env.keys(store.bucket) == [f"{PREFIX}/jobs/abcd/audio.wav"]
+    assert s3_env.keys(store.bucket) == [
+        f"{PREFIX}/{chunk_key('abc', 0)}",
+        f"{PREFIX}/jobs/abcd/audio.wav",
+    ]
     store.delete_prefix(job_prefix("never-written"))  # nothing there: no error
 
 
@@ -271,6 +275,8 @@ def s3_stack(tmp_path_factory, redis_url, database_url, s3_server):
         redis_url,
         database_url,
         KQ_STORAGE_URL=f"s3://{bucket}/{PREFIX}",
+        # Parts are kept for revisions, and chunk audio is shared, only where reuse is on
+        KQ_CHUNK_REUSE="owner",
         **s3_server.env,
     ) as stack:
         yield stack, bucket
@@ -302,10 +308,10 @@ def test_a_job_stores_its_audio_in_the_bucket_only(s3_stack, s3_server):
     with create_engine(stack.database_url).connect() as db:
         rows = db.execute(select(Chunk).where(Chunk.job_id == job["id"])).all()
     assert len(rows) >= 2 and all(row.status == "done" for row in rows)
-    objects = s3_server.keys(bucket, f"{PREFIX}/{job_prefix(job['id'])}/")
-    expected = {f"{PREFIX}/{chunk_key(job['id'], row.index)}" for row in rows}
-    expected.add(f"{PREFIX}/{job_audio_key(job['id'], 'wav')}")
-    assert set(objects) == expected
+    objects, parts = s3_server.job_objects(bucket, PREFIX, job["id"])
+    expected = {chunk_key(job["id"], row.index) for row in rows}
+    expected.add(job_audio_key(job["id"], "wav"))
+    assert objects == expected and parts  # the parts stay for a revision to join again
     final = s3_server.client().get_object(
         Bucket=bucket, Key=f"{PREFIX}/{job_audio_key(job['id'], 'wav')}"
     )
@@ -356,8 +362,10 @@ def test_chapters_download_from_the_bucket_and_delete_removes_the_objects(s3_sta
         assert s3_server.client().get_object(Bucket=bucket, Key=key)["Body"].read() == (
             second.content
         )
+        assert s3_server.job_objects(bucket, PREFIX, job_id)[1]  # parts, kept for revisions
         assert http.delete(f"/v1/jobs/{job_id}").status_code == 204
-    assert s3_server.keys(bucket, f"{PREFIX}/{job_prefix(job_id)}/") == []
+    # Its own files, its chunks and its parts: nothing is left in the bucket
+    assert s3_server.job_objects(bucket, PREFIX, job_id) == (set(), set())
 
 
 def test_presigned_downloads_redirect_to_the_bucket(s3_stack, s3_server):

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, select
 
-from core.audio_formats import SAMPLE_RATE
-from core.phonemizer import phonemize
-from core.timeline import pause_samples, samples_of
+from core.audio.formats import SAMPLE_RATE
+from core.audio.timeline import pause_samples, samples_of
+from core.speech.phonemizer import phonemize
 from storage.models import Chunk
 from tests.audio_checks import read_audio
 from tests.support.stack import Stack, running_stack

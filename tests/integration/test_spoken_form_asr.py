@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.text import normalize_text
+from core.text.sentences import normalize_text
 from tests.audio_checks import assert_speech, read_audio
 from tests.support.asr import (
     transcribe,

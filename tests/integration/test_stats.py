@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, or_, select
 
-from core.states import FINISHED_JOB_STATES, ChunkStatus
+from core.jobs.states import FINISHED_JOB_STATES, ChunkStatus
 from storage.models import Chunk, Job
 from tests.integration.test_pipeline import BOOK
 from tests.support.stack import wait_for

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, select
 
-from core.text import split_sentences
-from core.timeline import PAUSE_SECONDS
+from core.audio.timeline import PAUSE_SECONDS
+from core.text.sentences import split_sentences
 from storage.models import Chunk
 from tests.audio_checks import assert_speech, read_audio
 from tests.epub_factory import CHAPTERS, build_epub

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from core.voices import MAX_BLEND_VOICES
+from core.voices.specs import MAX_BLEND_VOICES
 from storage.models import Job
 from tests.audio_checks import assert_speech, read_audio
 

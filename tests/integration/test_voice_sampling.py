@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from core.audio_formats import SAMPLE_RATE
-from core.queue import SYNTHESIZE_SAMPLE
-from core.samples import SAMPLE_TEXTS
+from core.audio.formats import SAMPLE_RATE
+from core.voices.samples import SAMPLE_TEXTS
+from infra.queue import SYNTHESIZE_SAMPLE
 from tests.audio_checks import assert_speech, read_audio, rms
 from tests.support.stack import Stack, running_stack
 from tests.support.voices import write_voices

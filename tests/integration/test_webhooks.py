@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from core.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify_signature
+from core.jobs.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify_signature
 from storage.models import Chunk, Job
 from tests.support.stack import (
     ROOT,

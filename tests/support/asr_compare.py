@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.support.asr_compare [--voice jf_alpha] [--save DIR]
 
-Synthesizes the test page three ways -- as written, through ``core.normalize.spoken_form``
+Synthesizes the test page three ways -- as written, through ``core.text.normalize.spoken_form``
 (when that module is there), and written out in words by hand -- transcribes each with Whisper
 tiny.en and prints each one's word error rate against the hand-written words, with the runs of
 words that differ. No service, queue or database: this measures the text handling and the voice,
@@ -38,8 +38,8 @@ PARAGRAPH_PAUSE_S = 0.5
 def kokoro():
     from kokoro_onnx import Kokoro
 
-    from core.model_files import resolve_model_files
-    from core.settings import Settings
+    from infra.model_files import resolve_model_files
+    from infra.settings import Settings
 
     files = resolve_model_files(Settings())
     options = ort.SessionOptions()
@@ -65,7 +65,7 @@ def synthesize(engine, text: str, voice: str, lang: str) -> np.ndarray:
 
 def spoken_form_or_none():
     try:
-        from core.normalize import spoken_form
+        from core.text.normalize import spoken_form
     except ImportError:
         return None
     return spoken_form

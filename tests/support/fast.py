@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.main import create_app
-from core.chunk_plan import plan_chunks
-from core.settings import Settings
+from core.text.chunk_plan import plan_chunks
+from infra.settings import Settings
 from storage.db import session_factory, transaction
-from storage.jobs import NewJob, create_job
+from storage.jobs import ChunkTiming, NewJob, create_job
 from storage.migrate import upgrade
 from storage.models import Batch, Chunk, Job
 
@@ -106,7 +106,7 @@ def fast_settings(data_dir: Path, **fields) -> Settings:
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'kq.db'}",
         redis_url="redis://127.0.0.1:1/0",
-        **fields,
+        **{"api_reader_processes": 0, **fields},  # in-process: reading in threads
     )
 
 
@@ -124,3 +124,21 @@ def without_shell_settings() -> Iterator[None]:
         for name in [n for n in os.environ if n.startswith("KQ_")]:
             env.delenv(name)
         yield
+
+
+def made_chunk(audio_key: str, audio_seconds: float, **details) -> ChunkTiming:
+    """What a worker records for a chunk it made, with made-up timings: ``details`` sets the
+    rest (words, proof, levels...), or replaces a made-up figure (peak...)."""
+    made_up = {
+        "tokens": 10,
+        "peak": 0.5,
+        "normalize_ms": 0,
+        "phonemize_ms": 0,
+        "inference_ms": 0,
+        "encode_ms": 0,
+        "worker_host": "host",
+        "worker_pid": 1,
+        "provider": "CPUExecutionProvider",
+        "worker_rss_mb": 1,
+    }
+    return ChunkTiming(audio_key=audio_key, audio_seconds=audio_seconds, **(made_up | details))

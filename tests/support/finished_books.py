@@ -4,8 +4,8 @@ exactly its chunks, each once and in order."""
 import numpy as np
 from sqlalchemy import create_engine, select
 
-from core.loudness import peak_gain
-from core.timeline import PAUSE_SECONDS
+from core.audio.loudness import peak_gain
+from core.audio.timeline import PAUSE_SECONDS
 from storage.models import Chunk
 from tests.audio_checks import read_audio
 

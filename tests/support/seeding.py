@@ -8,7 +8,7 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from core.states import ChunkStatus, JobStatus
+from core.jobs.states import ChunkStatus, JobStatus
 from storage.api_keys import hash_key
 from storage.db import get_engine
 from storage.models import ApiKey, Chunk, Job
@@ -83,7 +83,7 @@ def job_rows(
                     "attempts": 1 if n < done else 0,
                     "requeues": 0,
                     "done_seq": n + 1 if n < done else None,
-                    "audio_key": f"jobs/{job_id}/chunks/{n:06d}.flac" if n < done else None,
+                    "audio_key": f"chunks/{job_id}/{n:06d}.flac" if n < done else None,
                     "audio_seconds": 3.0 if n < done else None,
                     "finished_at": created + timedelta(seconds=5 * n) if n < done else None,
                 }

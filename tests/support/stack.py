@@ -83,6 +83,18 @@ class Stack:
                 job = http.get(f"/v1/jobs/{job_id}").json()
                 raise AssertionError(f"{error}: {job}\n{self.worker_log_tail()}") from None
 
+    def job_files(self, job_id: str) -> set[str]:
+        """The files of a job in local storage: its own, the chunks it made and its parts."""
+        from storage.blob_store import job_prefix, made_chunks_prefix, parts_prefix
+
+        root = self.data_dir / "audio"
+        return {
+            str(path.relative_to(root))
+            for prefix in (job_prefix(job_id), made_chunks_prefix(job_id), parts_prefix(job_id))
+            for path in (root / prefix).rglob("*")
+            if path.is_file()
+        }
+
     def worker_log_tail(self, lines: int = 30) -> str:
         text = self.worker_log.read_text(errors="replace") if self.worker_log.exists() else ""
         return "\n".join(["worker log, last lines:", *text.splitlines()[-lines:]])
@@ -103,15 +115,24 @@ def stack_env(data_dir: Path, redis_url: str, database_url: str, queue: str, por
         # Parts of 15 s: the tests' books of a minute or two are joined from several parts a
         # chapter, so every sample-exact check of a finished book checks the join too
         KQ_ASSEMBLY_PART_SECONDS="15",
+        # Every chunk synthesized: the stacks share one database but not their storage, and
+        # the tests of the machinery (kills, cancels, fairness) need work to happen. The tests
+        # of reuse have a stack of their own (the reuse_stack fixture)
+        KQ_CHUNK_REUSE="off",
+        # One reading process beside each API, not two: a stack's requests come one at a time,
+        # and a second warm-up only takes CPU from the worker starting beside it
+        KQ_API_READER_PROCESSES="1",
         PYTHONUNBUFFERED="1",
     )
     return env
 
 
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
-    """A real `kokoro-queue worker` (Celery prefork) process."""
+    """A real `kokoro-queue worker` process: Celery prefork, or the supervisor of one-process
+    workers where the env says KQ_WORKER_POOL=processes."""
+    pool = [] if env.get("KQ_WORKER_POOL") == "processes" else ["--pool", "prefork"]
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--pool", "prefork"],
+        [sys.executable, "-m", "cli.main", "worker", *pool],
         cwd=ROOT,
         env=env,
         stdout=log.open("a"),
@@ -250,3 +271,15 @@ class S3Server:
         listing = self.client().get_paginator("list_objects_v2")
         pages = listing.paginate(Bucket=bucket, Prefix=prefix)
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def job_objects(self, bucket: str, prefix: str, job_id: str) -> tuple[set[str], set[str]]:
+        """The objects of a job under ``prefix``: its own and its chunks' (by their keys
+        relative to ``prefix``), and apart, its encoded parts (kept for revisions)."""
+        from storage.blob_store import job_prefix, made_chunks_prefix, parts_prefix
+
+        def under(key_prefix: str) -> set[str]:
+            keys = self.keys(bucket, f"{prefix}/{key_prefix}/")
+            return {key.removeprefix(f"{prefix}/") for key in keys}
+
+        own = under(job_prefix(job_id)) | under(made_chunks_prefix(job_id))
+        return own, under(parts_prefix(job_id))

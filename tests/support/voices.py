@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.model_files import embedded_voices_path
+from infra.model_files import embedded_voices_path
 
 # The official voices-v1.0.bin's format, which kokoro-onnx loads
 VOICE_SHAPE, VOICE_DTYPE = (510, 1, 256), np.float32

@@ -3,7 +3,7 @@
 
 import { authHeaders } from "./auth.js";
 
-/** @import { Batch, Chapter, Detail, Format, Job, JobPage, Language, Preview, Timings, Voice } from "./types.js" */
+/** @import { Batch, Chapter, Detail, Format, Job, JobPage, JobSource, Language, Preview, RevisionBody, RevisionPlan, Timings, Voice } from "./types.js" */
 
 export class ApiError extends Error {
   /**
@@ -40,15 +40,17 @@ export function onUnauthorized(handler) {
  * @property {FormData} [form] a body sent as multipart
  * @property {Record<string, string>} [headers]
  * @property {AbortSignal} [signal]
+ * @property {boolean} [blob] a 2xx answer's body as a Blob (audio), whatever its type
  */
 
 /**
- * The answer's JSON (or text); null for 204; throws ApiError for any other answer than 2xx
+ * The answer's JSON (or text, or with `blob` a Blob); null for 204; throws ApiError for any
+ * other answer than 2xx
  * @param {string} path
  * @param {RequestOptions} [options]
  * @returns {Promise<any>}
  */
-export async function request(path, { method = "GET", json, form, headers = {}, signal } = {}) {
+export async function request(path, { method = "GET", json, form, headers = {}, signal, blob } = {}) {
   /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers: { ...authHeaders(), ...headers }, signal };
   if (json !== undefined) {
@@ -65,6 +67,7 @@ export async function request(path, { method = "GET", json, form, headers = {}, 
     throw new ApiError(0, "the server could not be reached; check your connection");
   }
   if (response.status === 204) return null;
+  if (blob && response.ok) return response.blob();
   const body = (response.headers.get("content-type") || "").includes("json")
     ? await response.json().catch(() => null)
     : await response.text();
@@ -114,6 +117,8 @@ export const api = {
   batch: (id) => request(`/v1/batches/${encodeURIComponent(id)}`),
   /** @param {FormData | object} body @returns {Promise<Preview>} */
   preview: (body) => request("/v1/text/preview", bodyOptions(body)),
+  /** @param {FormData | object} body @returns {Promise<import("./types.js").CastAnswer>} */
+  cast: (body) => request("/v1/text/cast", bodyOptions(body)),
   /** @param {string} id @returns {Promise<Job>} */
   cancel: (id) => request(`${jobPath(id)}/cancel`, { method: "POST" }),
   /** @param {string} id @returns {Promise<null>} */
@@ -122,6 +127,22 @@ export const api = {
   chapters: (id) => request(`${jobPath(id)}/chapters`),
   /** @param {string} id @returns {Promise<Timings>} */
   timings: (id) => request(`${jobPath(id)}/timings`),
+  /** @param {string} id @returns {Promise<JobSource>} what it was made from */
+  source: (id) => request(`${jobPath(id)}/source`),
+  /** @param {Job} job @returns {Promise<Job[]>} the book's revisions, oldest first, this one among them */
+  revisions: (job) => request(job.links.revisions),
+  /**
+   * What a revision would make, nothing stored (the dry run)
+   * @param {string} id @param {RevisionBody} body @returns {Promise<RevisionPlan>}
+   */
+  planRevision: (id, body) => request(`${jobPath(id)}/revisions?dry_run=true`, { method: "POST", json: body }),
+  /** @param {string} id @param {RevisionBody} body @returns {Promise<Job>} the new job */
+  revise: (id, body) => request(`${jobPath(id)}/revisions`, { method: "POST", json: body }),
+  /**
+   * A voice saying `text`, fetched whole (a few seconds) so that a busy server's answer can be told apart
+   * @param {string} voice @param {Record<string, string>} query text, lang... @returns {Promise<Blob>}
+   */
+  sampleAudio: (voice, query) => request(links.sample(voice, "mp3", query), { blob: true }),
   /** @param {string} id @returns {Promise<string>} the subtitles' text */
   subtitles: (id, format = "vtt", level = "sentence") =>
     request(`${jobPath(id)}/subtitles?format=${format}&level=${level}`),
@@ -136,6 +157,7 @@ export const links = {
   stream: (id, format = "mp3") => `${jobPath(id)}/stream?format=${format}`,
   /** @param {string} id @param {string} format @param {string} [level] */
   subtitles: (id, format, level = "sentence") => `${jobPath(id)}/subtitles?format=${format}&level=${level}`,
-  /** @param {string} voice a name or a blend spec */
-  sample: (voice, format = "mp3") => `/v1/voices/${encodeURIComponent(voice)}/sample?format=${format}`,
+  /** @param {string} voice a name or a blend spec @param {Record<string, string>} [query] text, lang... */
+  sample: (voice, format = "mp3", query = {}) =>
+    `/v1/voices/${encodeURIComponent(voice)}/sample?${new URLSearchParams({ format, ...query })}`,
 };

@@ -41,6 +41,12 @@ export function dateTime(iso) {
   });
 }
 
+/**
+ * A whole number with thousands separated as the app's English reads them: 1,258
+ * @param {number} number
+ */
+export const count = (number) => Math.round(number).toLocaleString("en-US");
+
 /** @param {number} count */
 export function bytes(count) {
   if (count < 1024) return `${count} B`;

@@ -36,6 +36,13 @@
  * @property {ChapterLevel[] | null} [levels]
  * @property {string | null} title
  * @property {string | null} author
+ * @property {string | null} [series]
+ * @property {number | null} [series_index]
+ * @property {string | null} [description]
+ * @property {number | null} [year]
+ * @property {string | null} [isbn]
+ * @property {string} [narrator] who reads it: the voice
+ * @property {string | null} [cover] where its cover image is (GET), null for none
  * @property {string[] | null} chapters chapter titles, when the job has chapters
  * @property {string} created_at
  * @property {string | null} started_at
@@ -46,7 +53,10 @@
  * @property {number | null} eta_seconds
  * @property {string | null} error
  * @property {string[]} warnings
- * @property {{self: string, audio: string, events: string, stream: string}} links
+ * @property {string | null} revision_of the job this one revises; null for a book's first
+ * @property {number} chunks_reused parts whose audio an earlier job made
+ * @property {number} chunks_to_make parts synthesized for this job
+ * @property {{self: string, audio: string, events: string, stream: string, revisions: string}} links
  */
 
 /**
@@ -124,11 +134,56 @@
  */
 
 /**
+ * POST /v1/text/cast
+ * @typedef {object} CastAnswer
+ * @property {{name: string, gender: string, lines: number}[]} characters most lines first
+ * @property {CastQuote[]} quotes
+ */
+
+/**
+ * @typedef {object} CastQuote
+ * @property {number} chapter
+ * @property {number} start
+ * @property {string} text
+ * @property {string | null} speaker
+ */
+
+/**
  * POST /v1/text/preview
  * @typedef {object} Preview
  * @property {PreviewChunk[]} chunks
  * @property {number} estimated_audio_seconds
  * @property {string[]} warnings
+ */
+
+/** @typedef {{say: string} | {phonemes: string}} Pronunciation how a word is said */
+
+/**
+ * POST /v1/jobs/{id}/revisions: only what changes (the app sends pronunciations)
+ * @typedef {object} RevisionBody
+ * @property {Record<string, Pronunciation>} [pronunciations] word -> how it is said
+ * @property {string} [text] the whole new text, for a job made from text
+ * @property {Record<string, string>} [chapters] new texts of chapters, by index from 0
+ */
+
+/**
+ * GET /v1/jobs/{id}/source: what a job was made from (its text, or its chapters)
+ * @typedef {object} JobSource
+ * @property {string | null} text
+ * @property {{title: string | null, text: string, voice: string | null}[] | null} chapters
+ * @property {Record<string, Pronunciation> | null} pronunciations
+ * @property {"none" | "tags" | "ssml"} markup
+ */
+
+/**
+ * POST /v1/jobs/{id}/revisions?dry_run=true: what a revision would make; nothing is stored
+ * @typedef {object} RevisionPlan
+ * @property {string} revision_of
+ * @property {number} chunks_total
+ * @property {number} chunks_reused
+ * @property {number} chunks_to_make
+ * @property {{index: number, chapter: number, before: string, after: string}[]} changes the parts
+ *   to make, with what the earlier job said there (written text)
  */
 
 /**
@@ -146,6 +201,7 @@
  * @property {string} [lang]
  * @property {string} [title]
  * @property {string} [author]
+ * @property {{characters: Record<string, string>, unknown: string | null, corrections: object[]}} [cast]
  */
 
 /**

@@ -1,10 +1,10 @@
 // @ts-check
-// Book files by drop or by picker: .txt, .md, .epub. One file becomes a job, several a batch.
+// Book files by drop or by picker (those the API reads). One file becomes a job, several a batch.
 
 import { bytes } from "../format.js";
 import { h } from "../dom.js";
 
-const ACCEPTED = [".txt", ".md", ".epub"];
+const ACCEPTED = [".txt", ".md", ".epub", ".pdf", ".docx", ".html", ".htm", ".fb2"];
 
 /**
  * @param {{onChange: (files: File[]) => void}} handlers onChange: with every file chosen now
@@ -20,7 +20,7 @@ export function createFileDrop({ onChange }) {
   const zone = h("div", { class: "drop-zone", id: "drop-zone" },
     h("label", { for: "field-files", class: "drop-label" },
       h("strong", {}, "Drop book files here"), " or ", h("span", { class: "link-like" }, "choose files")),
-    h("p", { class: "hint", id: "files-hint" }, "Plain text (.txt), Markdown (.md) or EPUB (.epub). Several files make a batch."));
+    h("p", { class: "hint", id: "files-hint" }, "Text (.txt, .md), EPUB, PDF, Word (.docx), HTML or FB2. Several files make a batch."));
 
   /** @param {File[]} next */
   function set(next) {

@@ -1,10 +1,11 @@
 // @ts-check
-// The library's books: a row per job, kept between refreshes (moved only when out of order),
-// and the first few active ones followed live.
+// The library's books: a row per job, kept between refreshes (moved only when out of order), a
+// book's revisions together, and the first few active ones followed live.
 
 import { announce, h } from "../dom.js";
 import { isActive, jobTitle, STATUS_LABELS } from "../format.js";
 import { watchJob } from "../job-watch.js";
+import { groupRevisions } from "../revisions.js";
 import { createJobRow } from "./job-row.js";
 
 /** @import { Job } from "../types.js" */
@@ -20,19 +21,20 @@ export function createJobList(actions) {
   const live = createLiveRows(rows);
 
   /**
-   * @param {Job[]} jobs the page's jobs, in order
+   * @param {Job[]} jobs the page's jobs, newest first
    * @param {{filtered: boolean}} view whether a status filter is on (for the empty list's words)
    */
   function draw(jobs, { filtered }) {
     const ids = new Set(jobs.map((job) => job.id));
     for (const id of [...rows.keys()]) if (!ids.has(id)) remove(id);
-    jobs.forEach((job, index) => {
+    groupRevisions(jobs).forEach(({ job, label, older }, index) => {
       let row = rows.get(job.id);
       if (!row) {
         row = createJobRow(job, actions);
         rows.set(job.id, row);
       }
       if (!row.followed) row.update(job);
+      row.placeInBook(label, older);
       // Only moved when out of place: moving a node takes focus from a button inside it
       if (element.children[index] !== row.element) element.insertBefore(row.element, element.children[index] || null);
     });

@@ -1,9 +1,10 @@
 // @ts-check
-// One book in the library: its title (a link to its page), status, facts, live progress, and
-// cancel and delete buttons.
+// One book in the library: its title (a link to its page), status, which revision it is, facts,
+// live progress, and cancel and delete buttons.
 
 import { h } from "../dom.js";
 import { dateTime, isActive, jobTitle } from "../format.js";
+import { coverImage } from "./cover.js";
 import { createJobProgress } from "./job-progress.js";
 import { statusBadge } from "./status-badge.js";
 
@@ -18,11 +19,12 @@ export function createJobRow(job, { onCancel, onDelete }) {
   const progress = createJobProgress(`progress-${job.id}`);
   const link = h("a", { href: `#/jobs/${job.id}`, class: "job-title" });
   const badgeSlot = h("span", { class: "badge-slot" });
+  const revision = h("span", { class: "badge revision-badge", hidden: true });
   const meta = h("p", { class: "row-meta muted" });
   const cancel = h("button", { type: "button", class: "secondary small", dataset: { action: "cancel" } }, "Cancel");
   const remove = h("button", { type: "button", class: "danger small", dataset: { action: "delete" } }, "Delete");
   const element = h("li", { class: "job-row", dataset: { jobId: job.id } },
-    h("div", { class: "row-head" }, link, badgeSlot),
+    h("div", { class: "row-head" }, h("span", { class: "row" }, coverImage(job, "cover-thumb", ""), link, revision), badgeSlot),
     meta, progress.element,
     h("div", { class: "row actions" }, cancel, remove));
   const row = {
@@ -48,6 +50,16 @@ export function createJobRow(job, { onCancel, onDelete }) {
       cancel.hidden = !isActive(latest.status);
       cancel.setAttribute("aria-label", `Cancel ${jobTitle(latest)}`);
       remove.setAttribute("aria-label", `Delete ${jobTitle(latest)}`);
+    },
+    /**
+     * Where it stands in its book (see groupRevisions)
+     * @param {string} label "revision 2"; "" for a book never revised
+     * @param {boolean} older an earlier revision, drawn under the book's newest
+     */
+    placeInBook(label, older) {
+      revision.textContent = label;
+      revision.hidden = !label;
+      element.classList.toggle("older-revision", older);
     },
   };
   cancel.addEventListener("click", () => onCancel(row.job));

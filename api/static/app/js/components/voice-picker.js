@@ -52,7 +52,7 @@ export function createVoicePicker(voices) {
     return checked?.value || defaultVoice;
   }
 
-  return { element, value, stopSamples: samples.stop };
+  return { element, value, samples, stopSamples: samples.stop };
 }
 
 /**

@@ -1,6 +1,7 @@
 // @ts-check
 // One job: what it is, its progress live, a player that starts while the book is being made,
-// its chapters (jump to, download), downloads, read-along, and errors in plain words.
+// its chapters (jump to, download), downloads, read-along, errors in plain words, the book's
+// revisions, and a word fixed and the book made again.
 
 import { api, links } from "../api.js";
 import { announce, append, h } from "../dom.js";
@@ -10,10 +11,14 @@ import { forgetJob } from "../local-memory.js";
 import { downloadLink } from "../media.js";
 import { go } from "../router.js";
 import { confirmAction } from "../components/confirm.js";
+import { coverImage } from "../components/cover.js";
 import { createJobProgress } from "../components/job-progress.js";
 import { createPlayer } from "../components/player.js";
+import { proofPanel } from "../components/proof-panel.js";
 import { createReadAlong, parseVtt } from "../components/read-along.js";
+import { revisionList, revisionOf } from "../components/revision-list.js";
 import { statusBadge } from "../components/status-badge.js";
+import { createWordFix } from "../components/word-fix.js";
 
 /** @import { Chapter, ChapterLevel, Job } from "../types.js" */
 /** @typedef {ReturnType<typeof createPlayer>} Player */
@@ -63,23 +68,32 @@ function drawJob(root, heading, job) {
   const problem = h("section", { id: "job-error", class: "card problem", hidden: true });
   const warnings = h("ul", { class: "warnings", hidden: !job.warnings.length }, job.warnings.map((w) => h("li", {}, w)));
   const finished = h("div", { id: "finished-parts" });
+  const revisionLine = h("div");
+  const revisions = h("div");
   /** @type {(() => void) | null} */
-  let readAlong = null;
+  let stopFinished = null;
   let current = job;
   let drewFinished = false;
 
   // append(), not root.append(): the DOM's own would write a null as the text "null"
   append(root, [
     job.author ? h("p", { class: "byline" }, `by ${job.author}`) : null,
+    drawBook(job),
     h("div", { class: "row" }, badgeSlot, h("div", { class: "row actions" }, cancel, remove)),
+    revisionLine,
     progress.element,
     warnings,
     problem,
     h("section", { class: "card", "aria-labelledby": "listen-heading" },
       h("h2", { id: "listen-heading" }, "Listen"), player.element),
     finished,
+    revisions,
     h("section", { class: "card", "aria-labelledby": "details-heading" },
       h("h2", { id: "details-heading" }, "Details"), facts)]);
+  api.revisions(job).catch(() => []).then((found) => {
+    append(revisionLine, [revisionOf(job, found)]);
+    append(revisions, [revisionList(found, job.id)]);
+  });
 
   /**
    * @param {Job} latest
@@ -99,7 +113,7 @@ function drawJob(root, heading, job) {
     if (latest.status === "failed") drawProblem(problem, latest);
     if (latest.status === "succeeded" && !drewFinished) {
       drewFinished = true;
-      drawFinished(finished, latest, player).then((stop) => { readAlong = stop; });
+      drawFinished(finished, latest, player).then((stop) => { stopFinished = stop; });
     }
   }
 
@@ -138,7 +152,7 @@ function drawJob(root, heading, job) {
   return () => {
     stopWatching();
     player.stop();
-    readAlong?.();
+    stopFinished?.();
   };
 }
 
@@ -161,6 +175,20 @@ function drawFacts(facts, job) {
     ["Made in", job.wall_seconds ? `${duration(job.wall_seconds)}` : "—"],
   ];
   facts.replaceChildren(...rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, String(value))]));
+}
+
+/**
+ * The cover, series, year, ISBN and description, where the book has them
+ * @param {Job} job
+ */
+function drawBook(job) {
+  const series = job.series && (job.series_index != null ? `${job.series}, book ${job.series_index}` : job.series);
+  const line = [series, job.year, job.isbn && `ISBN ${job.isbn}`].filter(Boolean).join(" · ");
+  if (!job.cover && !line && !job.description) return null;
+  return h("section", { class: "book-info", id: "book-info" },
+    coverImage(job, "cover", `Cover of ${jobTitle(job)}`),
+    h("div", {}, line ? h("p", { class: "muted", id: "book-series" }, line) : null,
+      job.description ? h("p", { class: "description", id: "book-description" }, job.description) : null));
 }
 
 /**
@@ -196,11 +224,12 @@ export function plainError(error) {
 }
 
 /**
- * Chapters, downloads and read-along, once the file exists. Resolves with the read-along's stop()
+ * Chapters, downloads, read-along and word fixes, once the file exists. Resolves with what
+ * stops them (the read-along's following, a fix's open dialog)
  * @param {HTMLElement} container
  * @param {Job} job
  * @param {Player} player
- * @returns {Promise<(() => void) | null>}
+ * @returns {Promise<() => void>}
  */
 async function drawFinished(container, job, player) {
   const stem = fileStem(job);
@@ -216,8 +245,10 @@ async function drawFinished(container, job, player) {
   const chapterSection = h("section", { class: "card", "aria-labelledby": "chapters-heading", hidden: true });
   const readSection = h("section", { class: "card", "aria-labelledby": "read-heading" },
     h("h2", { id: "read-heading" }, "Read along"), h("p", { class: "muted" }, "Loading the text…"));
-  container.replaceChildren(chapterSection, readSection, downloads);
+  const fixSlot = h("div");
+  container.replaceChildren(chapterSection, readSection, fixSlot, downloads);
   if (job.levels?.length) container.append(drawLevels(job.levels));
+  append(container, [proofPanel(job, player)]);
 
   const [chapters, vtt, timings] = await Promise.all([
     api.chapters(job.id).catch(() => []),
@@ -229,15 +260,22 @@ async function drawFinished(container, job, player) {
   if (!vtt) {
     readSection.replaceChildren(h("h2", { id: "read-heading" }, "Read along"),
       h("p", { class: "muted" }, "The text with its timing is not available for this book."));
-    return null;
+    const fix = createWordFix(job, null);
+    fixSlot.replaceChildren(fix.element);
+    return fix.stop;
   }
   const readAlong = createReadAlong({ cues: parseVtt(vtt), words: timings?.words, chapters, audio: player.audio });
+  const fix = createWordFix(job, readAlong.element);
+  fixSlot.replaceChildren(fix.element);
   let note = null;
   if (!timings) note = "Word timing is not available for this book: the current sentence is marked.";
   else if (timings.estimated) note = "Word times are estimated for this book.";
   readSection.replaceChildren(h("h2", { id: "read-heading" }, "Read along"),
     ...(note ? [h("p", { class: "hint" }, note)] : []), readAlong.element);
-  return readAlong.stop;
+  return () => {
+    readAlong.stop();
+    fix.stop();
+  };
 }
 
 /**

@@ -12,8 +12,10 @@ import { renderPreview } from "../components/preview-panel.js";
 import { createSoundFields } from "../components/sound-fields.js";
 import { createTextFields } from "../components/text-fields.js";
 import { createVoicePicker } from "../components/voice-picker.js";
+import { createBookDetails } from "../components/book-details.js";
+import { createCastStep } from "../components/cast-step.js";
 
-/** @import { Format, Job, JobFields, Language, Preview } from "../types.js" */
+/** @import { Format, Job, JobFields, Language, Preview, Voice } from "../types.js" */
 
 // The format offered first: an audiobook player's own
 const PREFERRED_FORMAT = "m4b";
@@ -27,7 +29,10 @@ const AUTO_PREVIEW_MAX_BYTES = 200_000;
  * @typedef {object} NewJobForm
  * @property {ReturnType<typeof createTextFields>} text
  * @property {ReturnType<typeof createSoundFields>} sound
+ * @property {ReturnType<typeof createBookDetails>} book
+ * @property {ReturnType<typeof createCastStep>} cast
  * @property {ReturnType<typeof createErrorDisplay>} errors
+ * @property {HTMLInputElement} headings whether pasted text's # lines are chapter headings
  * @property {HTMLElement} previewArea
  * @property {HTMLButtonElement} previewButton
  * @property {HTMLButtonElement} submitButton
@@ -48,7 +53,7 @@ export function renderNewJob(root) {
   Promise.all([api.voices(), api.languages(), api.formats()]).then(([voices, languages, formats]) => {
     if (!alive) return;
     picker = createVoicePicker(voices);
-    status.replaceWith(buildForm(picker, languages, jobFormats(formats)));
+    status.replaceWith(buildForm(picker, voices, languages, jobFormats(formats)));
   }).catch((error) => {
     status.textContent = `The voices could not be loaded: ${error.message}`;
     status.className = "error-text";
@@ -73,15 +78,25 @@ function jobFormats(formats) {
 
 /**
  * @param {ReturnType<typeof createVoicePicker>} picker
+ * @param {Voice[]} voices
  * @param {Language[]} languages
  * @param {[string, string][]} formats
  */
-function buildForm(picker, languages, formats) {
+function buildForm(picker, voices, languages, formats) {
   /** @type {NewJobForm} */
   const parts = {
-    text: createTextFields({ onFilesChange: () => { parts.inputVersion += 1; } }),
+    text: createTextFields({
+      onFilesChange: () => {
+        parts.inputVersion += 1;
+        parts.cast.clear(); // another book: its own cast
+        parts.headings.disabled = parts.text.files().length > 0; // a file's chapters are its own
+      },
+    }),
     sound: createSoundFields(picker, languages, formats),
+    book: createBookDetails(),
+    cast: createCastStep(voices, picker.samples, () => bodies(parts, false)[0], picker.value),
     errors: createErrorDisplay(FIELDS),
+    headings: h("input", { type: "checkbox", id: "field-headings", name: "headings", checked: true }),
     previewArea: h("div", { id: "preview-area", "aria-live": "polite" }),
     previewButton: h("button", { type: "button", class: "secondary", id: "preview-button" }, "Preview"),
     submitButton: h("button", { type: "submit", id: "submit-button" }, "Make the audiobook"),
@@ -91,13 +106,18 @@ function buildForm(picker, languages, formats) {
   const form = h("form", { id: "new-job-form", class: "new-job", novalidate: true },
     parts.text.element,
     parts.sound.element,
+    parts.book.element,
+    parts.cast.element,
     parts.errors.element,
     h("div", { class: "row actions" }, parts.previewButton, parts.submitButton),
     parts.previewArea);
+  parts.text.element.append(h("div", { class: "row" },
+    parts.headings, h("label", { for: "field-headings" }, "Read # lines as chapter headings")));
 
   form.addEventListener("input", () => {
     parts.inputVersion += 1;
   });
+  parts.text.element.addEventListener("input", () => parts.cast.clear()); // the quotes moved
   parts.previewButton.addEventListener("click", () => preview(parts));
   form.addEventListener("submit", (event) => submit(parts, event));
   return form;
@@ -105,19 +125,26 @@ function buildForm(picker, languages, formats) {
 
 /**
  * @param {NewJobForm} parts
+ * @param {boolean} withCast
  * @returns {JobFields}
  */
-const fields = (parts) => ({ ...parts.sound.values(), ...parts.text.labels() });
+function fields(parts, withCast = true) {
+  const cast = withCast ? parts.cast.value() : null;
+  return { ...parts.sound.values(), ...parts.text.labels(), ...parts.book.values(), ...(cast ? { cast } : {}) };
+}
 
 /**
- * JSON for pasted text; multipart (the same fields as form fields) for files, one per file
+ * JSON for pasted text (its Markdown # headings read as chapters unless unticked); multipart
+ * (the same fields as form fields) for files, one per file
  * @param {NewJobForm} parts
- * @returns {(FormData | JobFields & {text: string})[]}
+ * @param {boolean} withCast
+ * @returns {(FormData | JobFields & {text: string, headings: string})[]}
  */
-function bodies(parts) {
+function bodies(parts, withCast = true) {
   const chosen = parts.text.files();
-  if (!chosen.length) return [{ text: parts.text.text(), ...fields(parts) }];
-  return chosen.map((file) => formData([file], fields(parts)));
+  const headings = parts.headings.checked ? "chapters" : "text";
+  if (!chosen.length) return [{ text: parts.text.text(), headings, ...fields(parts, withCast) }];
+  return chosen.map((file) => formData([file], fields(parts, withCast)));
 }
 
 /** @param {NewJobForm} parts */
@@ -199,6 +226,8 @@ async function rememberChapters(parts, job, body, atVersion) {
 function formData(fileList, fields) {
   const data = new FormData();
   for (const file of fileList) data.append("file", file, file.name);
-  for (const [name, value] of Object.entries(fields)) data.append(name, String(value));
+  for (const [name, value] of Object.entries(fields)) {
+    data.append(name, typeof value === "object" ? JSON.stringify(value) : String(value));
+  }
   return data;
 }

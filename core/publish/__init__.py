@@ -1,0 +1,1 @@
+"""Finished books made ready for where people listen: podcast feeds, chapter files, uploads."""
