@@ -25,12 +25,12 @@ run: install
 # one, else a throwaway cluster (tests/support/postgres.py; KQ_TEST_POSTGRES=throwaway forces it).
 # The fast layer first, on two processes; the integration tests one at a time (each runs a stack)
 test: install lint chromium compose helm web-deps epubcheck tesseract
-	$(PY) -m pytest -m "not integration" -n 2
-	$(PY) -m tests.support.postgres $(PY) -m pytest -m integration
+	$(PY) -m pytest -m "not integration" -n 2 --durations=15
+	$(PY) -m tests.support.postgres $(PY) -m pytest -m integration --durations=60
 
 # The fast layer alone (tests/fast): no Redis, worker or model; two processes, under two minutes
 test-fast: install helm web-deps
-	$(PY) -m pytest -m "not integration" -n 2
+	$(PY) -m pytest -m "not integration" -n 2 --durations=15
 
 # Throughput benchmark (benchmarks/throughput.py, about 8 minutes on 2 cores): a checkout-only
 # tool, not in the wheel or the image; BENCH_ARGS passes its flags, e.g. BENCH_ARGS=--no-readme
