@@ -92,7 +92,7 @@ def readme_table(result: dict) -> str:
     lines = [
         f"Measured {result['date']} on {result['machine']}, {result['cores']} cores, the "
         f"embedded int8 model, default settings: {result['book_chars']:,} characters in "
-        f"{result['chapters']} chapters (`benchmarks/data/moby_dick_4-15.md`).",
+        f"{result['chapters']} chapters (`benchmarks/data/{BOOK.name}`).",
         "",
         "| run | format | chunks made | wall s (POST to downloadable file) | ÷ first run |",
         "|---|---|---:|---:|---:|",
@@ -109,10 +109,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--no-readme", action="store_true", help="keep docs/benchmarks.md as is")
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=BOOK,
+        help="another Markdown book (a quick try of the benchmark; implies --no-readme)",
+    )
     args = parser.parse_args(argv)
 
-    chapters = [{"title": c.title, "text": c.text} for c in split_markdown(BOOK.read_text("utf-8"))]
-    book = {"chapters": chapters, "title": "Moby-Dick, chapters 4 to 15"}
+    chapters = [
+        {"title": c.title, "text": c.text} for c in split_markdown(args.book.read_text("utf-8"))
+    ]
+    book = {"chapters": chapters, "title": args.book.stem}
     runs = []
     with tempfile.TemporaryDirectory(prefix="kq-bench-revision-") as tmp:
         service = ServiceUnderTest(Path(tmp), args.redis_url)
@@ -136,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         "chapters": len(chapters),
         "runs": runs,
     }
-    save_results(result, RESULTS, "revision", readme_table(result), not args.no_readme)
+    if args.book == BOOK:
+        save_results(result, RESULTS, "revision", readme_table(result), not args.no_readme)
     print(readme_table(result))
     return 0
 
