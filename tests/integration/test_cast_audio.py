@@ -25,10 +25,13 @@ CAST = {"narrator": NARRATOR, "characters": {"Tom": TOM, "Quill": QUILL}, "femal
 LANG = "en-us"
 CHAPTER = (Path(__file__).resolve().parent / "data" / "cast_chapter.txt").read_text()
 # The cast chapter may be heard worse than the same chapter in one voice by at most this much.
-# The goal is 0.02, not met yet: measured 0.078 against 0.048, because a cast cuts the chapter
-# into short pieces ("said Quill.", '"And the sheep?"') and Kokoro ends a short piece with an
-# off-glide Whisper hears as a syllable ("Quilla", "sheepa"; the same words inside a longer
-# chunk are heard right). Above this bound the cast reading is broken, not just choppy
+# The goal is 0.02, not met with the voices a test can use: measured 0.078 against 0.048. A
+# cast cuts the chapter into short pieces ("said Quill.", '"And the sheep?"'), and the only
+# voices shipped on PyPI are Japanese ones speaking English, which say a short piece worse
+# than the same words inside a sentence: alone, "Tom answered." is heard "Come in so good."
+# There is no sound after the last word to trim (its timed end is the end of the audio), and
+# making a piece with the next sentence after it, cut at its last word, helped some pieces
+# and hurt others. Above this bound the cast reading is broken, not just choppy
 MAX_EXTRA_WER = 0.05
 # A quote's audio against the same words made directly: its own voice matches (the service
 # trims and fades the ends), another voice does not
