@@ -368,6 +368,33 @@ def test_chapters_download_from_the_bucket_and_delete_removes_the_objects(s3_sta
     assert s3_server.job_objects(bucket, PREFIX, job_id) == (set(), set())
 
 
+def test_revisions_share_chunk_audio_in_the_bucket_until_both_are_deleted(s3_stack, s3_server):
+    stack, bucket = s3_stack
+    chapters = [
+        {"title": "Dusk", "text": "The lamp was lit at dusk. Nobody spoke at supper."},
+        {"title": "Night", "text": "Rain fell on the roof all night. Nobody came to the door."},
+    ]
+    with stack.client() as http:
+        book = http.post("/v1/jobs", json={"chapters": chapters, "format": "flac"}).json()
+        assert stack.wait_for_job(book["id"])["status"] == "succeeded"
+        change = {"chapters": {"1": chapters[1]["text"].replace("Nobody came", "No one came")}}
+        made = http.post(f"/v1/jobs/{book['id']}/revisions", json=change)
+        assert made.status_code == 202, made.text
+        revision = stack.wait_for_job(made.json()["id"])
+        assert revision["status"] == "succeeded" and revision["chunks_to_make"] == 1
+        before = http.get(f"/v1/jobs/{revision['id']}/audio").content
+
+        # The first goes: the chunks the revision reused stay in the bucket, and it still plays
+        assert http.delete(f"/v1/jobs/{book['id']}").status_code == 204
+        first_left, _ = s3_server.job_objects(bucket, PREFIX, book["id"])
+        assert first_left and all(key.startswith("chunks/") for key in first_left), first_left
+        assert http.get(f"/v1/jobs/{revision['id']}/audio").content == before
+        assert http.delete(f"/v1/jobs/{revision['id']}").status_code == 204
+    # Both gone: no chunk audio, part or file of either is left
+    for job_id in (book["id"], revision["id"]):
+        assert s3_server.job_objects(bucket, PREFIX, job_id) == (set(), set())
+
+
 def test_presigned_downloads_redirect_to_the_bucket(s3_stack, s3_server):
     stack, _ = s3_stack
     with stack.client() as http:
