@@ -25,13 +25,14 @@ CAST = {"narrator": NARRATOR, "characters": {"Tom": TOM, "Quill": QUILL}, "femal
 LANG = "en-us"
 CHAPTER = (Path(__file__).resolve().parent / "data" / "cast_chapter.txt").read_text()
 # The cast chapter may be heard worse than the same chapter in one voice by at most this much.
-# The goal is 0.02, not met with the voices a test can use: measured 0.078 against 0.048. A
-# cast cuts the chapter into short pieces ("said Quill.", '"And the sheep?"'), and the only
-# voices shipped on PyPI are Japanese ones speaking English, which say a short piece worse
-# than the same words inside a sentence: alone, "Tom answered." is heard "Come in so good."
-# There is no sound after the last word to trim (its timed end is the end of the audio), and
-# making a piece with the next sentence after it, cut at its last word, helped some pieces
-# and hurt others. Above this bound the cast reading is broken, not just choppy
+# The goal is 0.02, not met: measured 0.074-0.078 against 0.044-0.048 (jf_alpha alone). The
+# cost is in the pieces, not the voices: the same cast with every part read by jf_alpha is
+# heard at 0.070, and each voice alone reads the chapter at 0.015-0.044. A cast cuts the
+# chapter into short pieces ("said Quill.", '"And the sheep?"'), each made alone, and these
+# voices (Japanese ones, the only ones on PyPI) say a short piece of English worse than the
+# same words inside a sentence. Tried and heard worse: a short piece made with its neighbours'
+# words and cut out at their timed edges (0.078-0.16), a short piece given the style row of
+# a longer text (0.085-0.096). Above this bound the cast reading is broken, not just choppy
 MAX_EXTRA_WER = 0.05
 # A quote's audio against the same words made directly: its own voice matches (the service
 # trims and fades the ends), another voice does not
