@@ -128,38 +128,34 @@ def _event_dispatcher(celery: Celery):
     return dispatcher
 
 
-def send_webhook(celery: Celery, job_id: str, status: str, queue: str) -> bool:
-    """Enqueue the delivery of a finished job's webhook, by task name; call after the commit
-    that finished the job, and only for a job with a callback_url. Never raises: a broker
-    error is logged (the job's outcome stands) and False returned."""
+def _send_when_job_ended(celery: Celery, task: str, args: list[str], queue: str, what: str) -> bool:
+    """Enqueue a task that follows a job's end at the top priority, by task name. Never raises:
+    a broker error is logged (the job's outcome stands) and False returned."""
     try:
         celery.send_task(
-            DELIVER_WEBHOOK,
-            args=[job_id, status],
-            queue=queue,
-            priority=celery_priority(max(PRIORITY_STEPS)),
+            task, args=args, queue=queue, priority=celery_priority(max(PRIORITY_STEPS))
         )
     except Exception:  # kombu raises several connection error types
-        log.exception("could not enqueue the webhook of job %s (%s)", job_id, status)
+        log.exception("could not enqueue %s", what)
         return False
     return True
+
+
+def send_webhook(celery: Celery, job_id: str, status: str, queue: str) -> bool:
+    """Enqueue the delivery of a finished job's webhook; call after the commit that finished
+    the job, and only for a job with a callback_url. False: the broker could not be reached."""
+    return _send_when_job_ended(
+        celery, DELIVER_WEBHOOK, [job_id, status], queue, f"the webhook of job {job_id} ({status})"
+    )
 
 
 def send_delivery(celery: Celery, job_id: str, target: str, queue: str) -> bool:
-    """Enqueue the delivery of a succeeded job's book to ``target`` (e.g. "audiobookshelf"), by
-    task name; call after the commit that finished the job. Never raises: a broker error is
-    logged (the book stands, its delivery stays pending) and False returned."""
-    try:
-        celery.send_task(
-            DELIVER_BOOK,
-            args=[job_id, target],
-            queue=queue,
-            priority=celery_priority(max(PRIORITY_STEPS)),
-        )
-    except Exception:  # kombu raises several connection error types
-        log.exception("could not enqueue the delivery of job %s to %s", job_id, target)
-        return False
-    return True
+    """Enqueue the delivery of a succeeded job's book to ``target`` (e.g. "audiobookshelf");
+    call after the commit that finished the job. False: the broker could not be reached (the
+    book stands, its delivery stays pending)."""
+    return _send_when_job_ended(
+        celery, DELIVER_BOOK, [job_id, target], queue, f"the delivery of job {job_id} to {target}"
+    )
 
 
 def _queue_keys(settings: Settings) -> list[str]:
