@@ -17,7 +17,14 @@ from lxml import etree
 from core.speech.languages import language_for_tag
 from core.text.book_blocks import Block, Paragraphs, chapters_at
 from core.text.books import MAX_TITLE_CHARS, BookError
-from core.text.epub import UNPACKING_ERRORS, Book, BookTooLong, TextBudget, open_zip_book
+from core.text.epub import (
+    UNPACKING_ERRORS,
+    Book,
+    BookTooLong,
+    TextBudget,
+    open_zip_book,
+    xml_parser,
+)
 
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024  # what the zip declares, before anything is read
 MAX_DOCX_FILES = 10_000
@@ -44,12 +51,6 @@ _SKIPPED = frozenset(
 )
 _MARKS = frozenset("0123456789*\u2020\u2021")
 _TOC_STYLES = ("toc ", "contents ", "toc heading", "contents heading", "table of contents")
-
-
-def _xml_parser(target) -> etree.XMLParser:
-    return etree.XMLParser(
-        target=target, resolve_entities=False, no_network=True, load_dtd=False, recover=True
-    )
 
 
 class _Part:
@@ -290,12 +291,12 @@ class _Docx:
                 f"the DOCX's {path} has {info.file_size:,} bytes; the most read of it is "
                 f"{MAX_DOCX_PART_BYTES:,}"
             )
-        return self._parse(path, _xml_parser(target), allowance=None)
+        return self._parse(path, xml_parser(target), allowance=None)
 
     def _document(self, path: str, styles: _Styles) -> _Document:
         chars = min((b.chars for b in self.budgets), default=0)
         allowance = max(DOCX_MARKUP_FLOOR_BYTES, DOCX_MARKUP_BYTES_PER_CHAR * chars)
-        return self._parse(path, _xml_parser(_Document(styles, self.budgets)), allowance)
+        return self._parse(path, xml_parser(_Document(styles, self.budgets)), allowance)
 
     def _parse(self, path: str, parser, allowance: int | None):
         read = 0

@@ -197,7 +197,9 @@ def _html_parser(target) -> etree.HTMLParser:
     return etree.HTMLParser(target=target, encoding="utf-8", no_network=True)
 
 
-def _xml_parser(target) -> etree.XMLParser:
+def xml_parser(target) -> etree.XMLParser:
+    """A parser for a book's XML that never fetches or expands what the file points to
+    (no DTD, no entities, no network) and reads past small faults."""
     return etree.XMLParser(
         target=target, recover=True, resolve_entities=False, no_network=True, load_dtd=False
     )
@@ -492,13 +494,13 @@ class _Epub:
     def book(self) -> Book:
         if "META-INF/container.xml" not in self.files:
             raise BookError("not an EPUB: META-INF/container.xml is missing")
-        container = self._package_file("META-INF/container.xml", _xml_parser(_Container()))
+        container = self._package_file("META-INF/container.xml", xml_parser(_Container()))
         opf = container.package_path
         if opf is None or opf not in self.files:
             raise BookError(
                 "not an EPUB: META-INF/container.xml names no package document (.opf) it holds"
             )
-        package = self._package_file(opf, _xml_parser(_Package()))
+        package = self._package_file(opf, xml_parser(_Package()))
         directory = posixpath.dirname(opf)
         toc = self._toc_titles(package, directory)
         chapters: list[Chapter] = []
@@ -560,7 +562,7 @@ class _Epub:
         )
         path = _path_in(directory, ncx.href) if ncx else None
         if path in self.files:
-            titles = self._package_file(path, _xml_parser(_NcxTitles(posixpath.dirname(path))))
+            titles = self._package_file(path, xml_parser(_NcxTitles(posixpath.dirname(path))))
             if titles.titles:
                 return titles.titles
         nav = next((item for item in items if "nav" in item.properties), None)

@@ -14,7 +14,7 @@ from lxml import etree
 from core.speech.languages import language_for_tag
 from core.text.book_blocks import Block, Paragraphs, chapters_at
 from core.text.books import MAX_TITLE_CHARS, BookError
-from core.text.epub import Book, TextBudget
+from core.text.epub import Book, TextBudget, xml_parser
 
 _READ_BLOCK_BYTES = 64 * 1024
 _FB2 = "{http://www.gribuser.ru/xml/fictionbook/2.0}"
@@ -161,9 +161,7 @@ def read_fb2(data: bytes, *budgets: TextBudget, title: str = "Opening") -> Book:
     which titles the text before them); else text before the first is titled ``title``.
     Reading stops with BookTooLong once the text passes one of ``budgets``."""
     target = _FictionBook(budgets)
-    parser = etree.XMLParser(
-        target=target, resolve_entities=False, no_network=True, load_dtd=False, recover=True
-    )
+    parser = xml_parser(target)
     try:
         parser.feed(b"")
         for start in range(0, len(data), _READ_BLOCK_BYTES):
