@@ -53,17 +53,7 @@ def plan_chapter(session: Session, job_id: str, chapter: int, max_samples: int) 
     )
     if planned is not None:
         return []
-    rows = session.execute(
-        select(
-            Chunk.index,
-            Chunk.audio_seconds,
-            Chunk.pause_after,
-            Chunk.pause_seconds,
-            Chunk.audio_key,
-        )
-        .where(Chunk.job_id == job_id, Chunk.chapter == chapter)
-        .order_by(Chunk.index)
-    ).all()
+    rows = _chapter_chunks(session, job_id, chapter)
     if _reuse_earlier_parts(session, job_id, chapter, rows):
         return []
     lengths = [
@@ -84,6 +74,21 @@ def plan_chapter(session: Session, job_id: str, chapter: int, max_samples: int) 
         refs.append(PartRef(job_id, chapter, number))
     session.flush()
     return refs
+
+
+def _chapter_chunks(session: Session, job_id: str, chapter: int) -> list:
+    """A chapter's chunks in order, with what decides its parts and their audio."""
+    return session.execute(
+        select(
+            Chunk.index,
+            Chunk.audio_seconds,
+            Chunk.pause_after,
+            Chunk.pause_seconds,
+            Chunk.audio_key,
+        )
+        .where(Chunk.job_id == job_id, Chunk.chapter == chapter)
+        .order_by(Chunk.index)
+    ).all()
 
 
 def _chapter_print(rows) -> list[tuple]:
@@ -109,17 +114,7 @@ def _reuse_earlier_parts(session: Session, job_id: str, chapter: int, rows) -> b
         return False
     if (earlier.format, earlier.loudness) != (job.format, job.loudness):
         return False
-    before = session.execute(
-        select(
-            Chunk.index,
-            Chunk.audio_seconds,
-            Chunk.pause_after,
-            Chunk.pause_seconds,
-            Chunk.audio_key,
-        )
-        .where(Chunk.job_id == job.revision_of, Chunk.chapter == chapter)
-        .order_by(Chunk.index)
-    ).all()
+    before = _chapter_chunks(session, job.revision_of, chapter)
     if not before or _chapter_print(before) != _chapter_print(rows):
         return False
     parts = session.scalars(
