@@ -50,16 +50,22 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
-def revoke_key(session: Session, id_or_prefix: str) -> ApiKey | None:
-    """Revoke the key with this id, or the one key whose shown prefix this is."""
+def key_by_id_or_prefix(session: Session, id_or_prefix: str) -> ApiKey | None:
+    """The key with this id, or the one key whose shown prefix this is; None when there is no
+    such one key (a prefix two keys share names neither)."""
     matches = list(
         session.scalars(
             select(ApiKey).where((ApiKey.id == id_or_prefix) | (ApiKey.prefix == id_or_prefix))
         )
     )
-    if len(matches) != 1:
+    return matches[0] if len(matches) == 1 else None
+
+
+def revoke_key(session: Session, id_or_prefix: str) -> ApiKey | None:
+    """Revoke the key with this id, or the one key whose shown prefix this is."""
+    key = key_by_id_or_prefix(session, id_or_prefix)
+    if key is None:
         return None
-    key = matches[0]
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key

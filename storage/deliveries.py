@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.jobs.states import JobStatus
 from core.publish.audiobookshelf import TARGET as AUDIOBOOKSHELF
+from storage.api_keys import key_by_id_or_prefix
 from storage.db import utcnow
 from storage.models import ApiKey, Job
 
@@ -139,13 +140,8 @@ def record_delivered(session: Session, job_id: str, target: str) -> int:
 def set_key_delivery(session: Session, id_or_prefix: str, deliver: dict | None) -> ApiKey | None:
     """Set (or with None clear) the delivery settings of the key with this id, or of the one
     key whose shown prefix this is; None when there is no such one key."""
-    matches = list(
-        session.scalars(
-            select(ApiKey).where((ApiKey.id == id_or_prefix) | (ApiKey.prefix == id_or_prefix))
-        )
-    )
-    if len(matches) != 1:
+    key = key_by_id_or_prefix(session, id_or_prefix)
+    if key is None:
         return None
-    key = matches[0]
     key.deliver = deliver or None
     return key
