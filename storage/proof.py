@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.audio.formats import SAMPLE_RATE
 from core.speech.proof_report import (
     PlacedProof,
     flag_item,
@@ -127,7 +126,7 @@ def job_flags(
             p.chapter,
             texts.get(p.index, ""),
             p.proof,
-            None if p.start_sample is None else p.start_sample / SAMPLE_RATE,
+            p.start_sample,
         )
         for p in page
     ]

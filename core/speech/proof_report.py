@@ -32,13 +32,14 @@ def empty_report() -> dict:
 
 
 def flag_item(
-    index: int, chapter: int, written: str, proof: dict, start_s: float | None = None
+    index: int, chapter: int, written: str, proof: dict, start_sample: int | None = None
 ) -> dict:
-    """A flagged chunk as listed: where it is, what was written, said and heard."""
+    """A flagged chunk as listed: where it is (``start_sample`` in the final file, None while
+    it is not placed), what was written, said and heard."""
     return {
         "index": index,
         "chapter": chapter,
-        "start_s": None if start_s is None else round(start_s, 3),
+        "start_s": None if start_sample is None else round(start_sample / SAMPLE_RATE, 3),
         "written": written,
         "spoken": proof["spoken"],
         "heard": proof["heard"],
@@ -100,7 +101,7 @@ def placed_report(chunks: Iterable[PlacedProof], written: dict[int, str]) -> dic
                     chunk.chapter,
                     written.get(chunk.index, ""),
                     chunk.proof,
-                    None if chunk.start_sample is None else chunk.start_sample / SAMPLE_RATE,
+                    chunk.start_sample,
                 )
             )
     report["placed"] = True
