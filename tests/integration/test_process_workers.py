@@ -4,7 +4,6 @@ replaced and stopped on its own. Real supervisor, real workers, real model, real
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -15,7 +14,11 @@ from sqlalchemy import create_engine, select
 from storage.models import Chunk, WorkerSession
 from tests.integration.test_doctor import by_name, doctor
 from tests.integration.test_pipeline import BOOK
-from tests.support.finished_books import assert_every_chunk_once_in_order, job_chunks
+from tests.support.finished_books import (
+    assert_every_chunk_once_in_order,
+    book_made_with_a_running_chunk_killed,
+    job_chunks,
+)
 from tests.support.stack import running_stack, start_worker, stop_process, wait_for
 
 # The supervisor and its workers are the subject; the database plays no part
@@ -90,19 +93,7 @@ def test_a_process_killed_mid_chunk_loses_only_that_chunk(tmp_path, redis_url, d
         running_stack(tmp_path, redis_url, database_url, **PROCESSES, **FAST_RECOVERY) as stack,
         stack.client() as http,
     ):
-        job = http.post("/v1/jobs", json={"text": BOOK}).json()
-
-        def running_chunk():
-            rows = job_chunks(stack.database_url, job["id"])
-            return next((r for r in rows if r.status == "running" and r.index >= 2), None)
-
-        victim = wait_for(running_chunk, 180, "a chunk past the first two to be running", 0.05)
-        os.kill(victim.worker_pid, signal.SIGKILL)
-        finished = stack.wait_for_job(job["id"])
-        assert finished["status"] == "succeeded", finished["error"]
-        rows = assert_every_chunk_once_in_order(
-            stack, finished, http.get(f"/v1/jobs/{job['id']}/audio").content
-        )
+        victim, rows = book_made_with_a_running_chunk_killed(stack, http, BOOK)
         assert stack.worker.poll() is None  # the supervisor replaced the process and went on
         log = stack.worker_log.read_text().splitlines()
         assert any("died" in line for line in log)

@@ -13,7 +13,12 @@ import pytest
 
 from cli.embedded_redis import start_embedded_redis
 from tests.integration.test_pipeline import BOOK
-from tests.support.finished_books import assert_every_chunk_once_in_order, job_chunks, progress
+from tests.support.finished_books import (
+    assert_every_chunk_once_in_order,
+    book_made_with_a_running_chunk_killed,
+    job_chunks,
+    progress,
+)
 from tests.support.stack import (
     ROOT,
     free_port,
@@ -33,20 +38,7 @@ POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 @POSTGRESQL
 def test_worker_child_killed_mid_chunk_loses_only_that_chunk(tmp_path, redis_url, database_url):
     with running_stack(tmp_path, redis_url, database_url) as stack, stack.client() as http:
-        job = http.post("/v1/jobs", json={"text": BOOK}).json()
-
-        def running_chunk():
-            rows = job_chunks(stack.database_url, job["id"])
-            return next((r for r in rows if r.status == "running" and r.index >= 2), None)
-
-        victim = wait_for(running_chunk, 180, "a chunk past the first two to be running", 0.05)
-        os.kill(victim.worker_pid, signal.SIGKILL)
-
-        finished = stack.wait_for_job(job["id"])
-        assert finished["status"] == "succeeded", finished["error"]
-        rows = assert_every_chunk_once_in_order(
-            stack, finished, http.get(f"/v1/jobs/{job['id']}/audio").content
-        )
+        victim, rows = book_made_with_a_running_chunk_killed(stack, http, BOOK)
         assert stack.worker.poll() is None  # the worker replaced its child and went on
     redone = rows[victim.index]
     assert redone.attempts == 2, "the killed chunk was not run again"

@@ -1,6 +1,9 @@
 """What the integration tests check of a finished book: its chunk rows, and that its file is
 exactly its chunks, each once and in order."""
 
+import os
+import signal
+
 import numpy as np
 from sqlalchemy import create_engine, select
 
@@ -8,6 +11,7 @@ from core.audio.loudness import peak_gain
 from core.audio.timeline import PAUSE_SECONDS
 from storage.models import Chunk
 from tests.audio_checks import read_audio
+from tests.support.stack import wait_for
 
 
 def job_chunks(database_url: str, job_id: str) -> list:
@@ -51,3 +55,21 @@ def assert_every_chunk_once_in_order(stack, job: dict, audio_bytes: bytes) -> li
 
 def progress(http, job_id: str) -> dict:
     return http.get(f"/v1/jobs/{job_id}").json()
+
+
+def book_made_with_a_running_chunk_killed(stack, http, text: str) -> tuple:
+    """Submit ``text``, SIGKILL the process running one of its chunks past the first two, and
+    wait for the book: it succeeds with every chunk once, in order. Answers the chunk row as it
+    was when killed, and the finished book's rows."""
+    job = http.post("/v1/jobs", json={"text": text}).json()
+
+    def running_chunk():
+        rows = job_chunks(stack.database_url, job["id"])
+        return next((r for r in rows if r.status == "running" and r.index >= 2), None)
+
+    victim = wait_for(running_chunk, 180, "a chunk past the first two to be running", 0.05)
+    os.kill(victim.worker_pid, signal.SIGKILL)
+    finished = stack.wait_for_job(job["id"])
+    assert finished["status"] == "succeeded", finished["error"]
+    audio = http.get(f"/v1/jobs/{job['id']}/audio").content
+    return victim, assert_every_chunk_once_in_order(stack, finished, audio)
