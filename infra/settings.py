@@ -10,7 +10,7 @@ import platform
 import socket
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +32,24 @@ def _cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+# CoreML's MLComputeUnits values (KQ_COREML_COMPUTE_UNITS)
+CoreMLComputeUnits = Literal["ALL", "CPUOnly", "CPUAndGPU", "CPUAndNeuralEngine"]
+COREML_COMPUTE_UNITS: tuple[str, ...] = get_args(CoreMLComputeUnits)
+
+
+def check_compute_units(value: str) -> str:
+    """``value`` as one of ``COREML_COMPUTE_UNITS`` (any letter case), or a ValueError that
+    says what to set instead."""
+    canonical = {units.lower(): units for units in COREML_COMPUTE_UNITS}.get(value.strip().lower())
+    if canonical is None:
+        raise ValueError(
+            f"KQ_COREML_COMPUTE_UNITS={value!r} is not a CoreML MLComputeUnits value: set it to "
+            f"one of {', '.join(COREML_COMPUTE_UNITS)}, or unset it for the default "
+            "(docs/apple-silicon.md)"
+        )
+    return canonical
 
 
 class Settings(BaseSettings):
@@ -202,7 +220,7 @@ class Settings(BaseSettings):
     # while the Neural Engine that ALL may choose wants fixed shapes (parts it cannot take fall
     # back, a new shape may be specialized again). `kokoro-queue bench --providers` measures all
     # three on the machine; CPU int8 may beat them all (KQ_PROVIDERS=CPUExecutionProvider).
-    coreml_compute_units: Literal["ALL", "CPUOnly", "CPUAndGPU", "CPUAndNeuralEngine"] = "CPUAndGPU"
+    coreml_compute_units: CoreMLComputeUnits = "CPUAndGPU"
     # After each inference ONNX Runtime gives the memory arena's unused blocks back to the
     # system (worker/run_options.py), so a child that once read a long chunk does not keep
     # its peak for good; benchmarks/worker_memory.py measures what it saves and costs
@@ -252,17 +270,7 @@ class Settings(BaseSettings):
     @field_validator("coreml_compute_units", mode="before")
     @classmethod
     def _coreml_compute_units(cls, value: object) -> object:
-        units = ("ALL", "CPUOnly", "CPUAndGPU", "CPUAndNeuralEngine")
-        if not isinstance(value, str):
-            return value
-        canonical = {u.lower(): u for u in units}.get(value.strip().lower())
-        if canonical is None:
-            raise ValueError(
-                f"KQ_COREML_COMPUTE_UNITS={value!r} is not a CoreML MLComputeUnits value: set "
-                f"it to one of {', '.join(units)}, or unset it for the default "
-                "(docs/apple-silicon.md)"
-            )
-        return canonical
+        return check_compute_units(value) if isinstance(value, str) else value
 
     @field_validator("storage_url")
     @classmethod

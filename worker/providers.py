@@ -21,8 +21,6 @@ COREML = "CoreMLExecutionProvider"
 # for each new shape. The heuristic picks an algorithm without running them.
 CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
 
-# CoreML's MLComputeUnits values (KQ_COREML_COMPUTE_UNITS; infra/settings.py lists the same)
-COREML_COMPUTE_UNITS = ("ALL", "CPUOnly", "CPUAndGPU", "CPUAndNeuralEngine")
 # The lock file in a CoreML cache directory that one compile at a time holds
 COREML_LOCK_NAME = ".compile.lock"
 # How long a process waits for another's CoreML compile before it gives up on CoreML
@@ -54,19 +52,6 @@ def choose_providers(
     if CPU not in chosen:
         chosen.append(CPU)
     return chosen
-
-
-def check_compute_units(value: str) -> str:
-    """``value`` as one of ``COREML_COMPUTE_UNITS`` (any letter case), or a ValueError that
-    says what to set instead."""
-    canonical = {units.lower(): units for units in COREML_COMPUTE_UNITS}.get(value.strip().lower())
-    if canonical is None:
-        raise ValueError(
-            f"KQ_COREML_COMPUTE_UNITS={value!r} is not a CoreML MLComputeUnits value: set it to "
-            f"one of {', '.join(COREML_COMPUTE_UNITS)}, or unset it for the default "
-            "(docs/apple-silicon.md)"
-        )
-    return canonical
 
 
 def coreml_cache_key(model_print: str, ort_version: str) -> str:
@@ -159,6 +144,8 @@ def provider_options(
     if provider == CUDA:
         return dict(CUDA_OPTIONS)
     if provider == COREML:
+        from infra.settings import check_compute_units
+
         return {
             "ModelFormat": "MLProgram",
             "MLComputeUnits": check_compute_units(coreml_compute_units),

@@ -15,11 +15,10 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from infra.settings import Settings
+from infra.settings import COREML_COMPUTE_UNITS, Settings
 from worker import providers
 from worker.providers import (
     COREML,
-    COREML_COMPUTE_UNITS,
     COREML_LOCK_NAME,
     CPU,
     CUDA,
